@@ -1,0 +1,1 @@
+"""Contracts shared by every stage: errors, run ids, artifact layout, schemas, config."""

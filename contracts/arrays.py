@@ -1,0 +1,60 @@
+"""Explicit array contracts: shape, dtype and finiteness of model inputs and targets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from contracts.errors import InputShapeError
+
+
+def check_window_pair(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    lookback: int,
+    horizon: int,
+    n_features: int = 1,
+    split: str = "",
+) -> None:
+    """Raise INPUT_SHAPE_ERROR unless X is [N, lookback, n_features] and y is [N, horizon].
+
+    Both must be float32, finite, with the same N.
+    """
+    where = f" ({split} split)" if split else ""
+    expected_x = f"[N, {lookback}, {n_features}]"
+    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+        raise InputShapeError(f"X and y{where} must be numpy arrays, got {type(X).__name__} "
+                              f"and {type(y).__name__}")
+    if X.ndim != 3 or X.shape[1:] != (lookback, n_features):
+        raise InputShapeError(
+            f"X{where} has shape {list(X.shape)}, expected {expected_x} (lookback={lookback}); "
+            "re-run preprocessing with the same --lookback or pass matching artifacts"
+        )
+    if y.ndim != 2 or y.shape[1] != horizon:
+        raise InputShapeError(
+            f"y{where} has shape {list(y.shape)}, expected [N, {horizon}] (horizon={horizon}); "
+            "re-run preprocessing with the same --horizon or pass matching artifacts"
+        )
+    if X.shape[0] != y.shape[0]:
+        raise InputShapeError(
+            f"batch mismatch{where}: X has {X.shape[0]} windows but y has {y.shape[0]}; "
+            "the processed arrays are inconsistent, re-run preprocessing"
+        )
+    for name, arr in (("X", X), ("y", y)):
+        if arr.dtype != np.float32:
+            raise InputShapeError(f"{name}{where} has dtype {arr.dtype}, expected float32")
+        if not np.isfinite(arr).all():
+            bad = int((~np.isfinite(arr)).sum())
+            raise InputShapeError(f"{name}{where} holds {bad} non-finite values (NaN/inf); "
+                                  "re-run preprocessing")
+
+
+def check_series(values: np.ndarray, *, name: str = "series") -> None:
+    """Raise INPUT_SHAPE_ERROR unless ``values`` is a finite 1-D float array."""
+    if not isinstance(values, np.ndarray) or values.ndim != 1:
+        shape = list(getattr(values, "shape", []))
+        raise InputShapeError(f"{name} must be a 1-D array, got shape {shape}")
+    if values.dtype.kind != "f":
+        raise InputShapeError(f"{name} must be floating point, got {values.dtype}")
+    if not np.isfinite(values).all():
+        raise InputShapeError(f"{name} holds non-finite values; fill gaps before scaling")

@@ -1,0 +1,124 @@
+"""Typed run configuration: the one place where flags, flow parameters and defaults live.
+
+``python flows/e2e.py`` builds its argparse flags from these fields and the ``e2e`` flow
+takes the same names as parameters, so a deployment run accepts
+``-p input='"data.csv"'`` exactly as the command line accepts ``--input data.csv``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from contracts.errors import InvalidArgumentError
+from contracts.run_id import validate_run_id
+
+
+class RunConfig(BaseModel):
+    """Everything that determines a run. Same config + seed => same metrics."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str = Field(description="Run identifier shared by every artifact (required); "
+                        "[A-Za-z0-9][A-Za-z0-9._-]{0,127}.")
+    input: str | None = Field(None, description="CSV or Parquet file with a timestamp and a "
+                              "target column. Omitted: a seeded synthetic series.")
+    timestamp_col: str = Field("timestamp", description="Name of the timestamp column.")
+    target_col: str = Field("target", description="Name of the target column.")
+    artifacts_dir: str = Field("artifacts", description="Root directory of all artifacts.")
+    freq: str | None = Field(None, description="Grid frequency as a pandas offset alias "
+                             "(e.g. 30min, h, D, W-SAT, MS). Omitted: inferred from the data.")
+    max_gap: int | None = Field(None, ge=1, description="Longest gap (in grid steps) that may be "
+                                "filled; longer gaps are refused. Omitted: one season.")
+    fill_method: Literal["auto", "linear", "pchip", "seasonal"] = Field(
+        "auto", description="Gap filling: auto = PCHIP-type cubic for short gaps, seasonal-aware "
+        "for gaps of an eighth of a season or more.")
+    lookback: int | None = Field(None, ge=2, description="Input window length in steps. "
+                                 "Omitted: chosen from the season and horizon.")
+    horizon: int = Field(1, ge=1, le=10_000, description="Steps forecast from each origin.")
+    season: list[int] | None = Field(None, description="Season length(s) in steps, primary "
+                                     "first (e.g. 48 336). Omitted: inferred from the frequency.")
+    val_size: float = Field(0.1, gt=0, lt=0.5, description="Fraction of points for validation.")
+    test_size: float = Field(0.2, gt=0, lt=0.5, description="Fraction of points for the test split.")
+    scaling: Literal["standard", "minmax"] = Field("standard", description="Scaler fitted on "
+                                                   "the train split only.")
+    epochs: int = Field(150, ge=1, le=100_000, description="Maximum training epochs (early "
+                        "stopping on val_loss usually stops sooner).")
+    patience: int = Field(15, ge=1, description="Epochs without val_loss improvement before "
+                          "early stopping.")
+    batch_size: int = Field(64, ge=1, le=1_000_000, description="Training batch size.")
+    learning_rate: float = Field(1e-3, gt=0, le=1.0, description="Adam learning rate.")
+    hidden_units: list[int] = Field(default_factory=lambda: [64, 64], description="Units of "
+                                    "each recurrent layer, e.g. 128 64.")
+    dropout: float = Field(0.1, ge=0, lt=1, description="Dropout between recurrent layers.")
+    seed: int = Field(42, ge=0, le=2**31 - 1, description="Random seed (data synthesis, "
+                      "weight init, shuffling).")
+    model: Literal["lstm", "gru"] = Field("lstm", description="Recurrent cell type.")
+    synthetic_points: int = Field(1500, ge=10, le=100_000_000, description="Length of the "
+                                  "synthetic series used when --input is omitted.")
+    processed_npz: str | None = Field(None, description="Consume existing processed artifacts "
+                                      "(processed/{run_id}/processed.npz) instead of ingesting.")
+    preprocessor_pkl: str | None = Field(None, description="Preprocessor of the consumed "
+                                         "artifacts. Omitted: models/{run_id}/preprocessor.pkl "
+                                         "next to --processed-npz.")
+    preprocess_only: bool = Field(False, description="Stop after writing the processed "
+                                  "artifacts (to be consumed later with --processed-npz).")
+    overwrite: bool = Field(False, description="Replace the artifacts of an existing run_id.")
+
+    @field_validator("run_id")
+    @classmethod
+    def _run_id_is_safe(cls, value: str) -> str:
+        return validate_run_id(value)
+
+    @field_validator("hidden_units")
+    @classmethod
+    def _units_positive(cls, value: list[int]) -> list[int]:
+        if not value or any(u < 1 for u in value):
+            raise ValueError("give one positive integer per recurrent layer, e.g. 64 64")
+        return value
+
+    @field_validator("season")
+    @classmethod
+    def _seasons_positive(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and (not value or any(m < 1 for m in value)):
+            raise ValueError("season lengths must be positive integers, e.g. 48 336")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "RunConfig":
+        if self.val_size + self.test_size >= 0.8:
+            raise ValueError("val_size + test_size must leave at least 20% for training")
+        if self.preprocessor_pkl and not self.processed_npz:
+            raise ValueError("preprocessor_pkl only applies with processed_npz")
+        if self.preprocess_only and self.processed_npz:
+            raise ValueError("preprocess_only and processed_npz exclude each other")
+        return self
+
+    @classmethod
+    def build(cls, **values: Any) -> "RunConfig":
+        """Validate ``values`` into a config or raise INVALID_ARGUMENT naming each bad flag."""
+        try:
+            return cls(**values)
+        except InvalidArgumentError:
+            raise
+        except ValidationError as exc:
+            raise InvalidArgumentError(_describe_validation_error(exc)) from exc
+
+
+def flag_name(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def _describe_validation_error(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
+        label = flag_name(where) if where else "configuration"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown option"
+        got = err.get("input")
+        got_text = "" if isinstance(got, dict) else f" (got {got!r})"
+        problems.append(f"{label}: {message}{got_text}")
+    return "invalid configuration: " + "; ".join(problems) + ". See --help for every option."

@@ -1,0 +1,34 @@
+"""The run_id rule of SPEC §2: one id shared by every artifact of a run."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from contracts.errors import InvalidArgumentError
+
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def validate_run_id(run_id: object) -> str:
+    """Return ``run_id`` unchanged if it is safe to use in artifact paths, else raise 20."""
+    if not isinstance(run_id, str) or not run_id:
+        raise InvalidArgumentError(
+            f"run_id is required (got {run_id!r}); pass --run-id, e.g. --run-id demo-001"
+        )
+    if not RUN_ID_PATTERN.fullmatch(run_id) or ".." in run_id:
+        raise InvalidArgumentError(
+            f"invalid run_id {run_id!r}: expected 1-128 characters from A-Z a-z 0-9 . _ -, "
+            "starting with a letter or digit, without '..', spaces or path separators; "
+            "e.g. --run-id demo-001"
+        )
+    return run_id
+
+
+def scheduled_run_id(prefix: str, scheduled_time: datetime) -> str:
+    """Return a unique, valid run_id for a scheduled run, e.g. ``retrain-20260101T030000Z``.
+
+    A naive ``scheduled_time`` is taken as UTC.
+    """
+    utc = scheduled_time.astimezone(timezone.utc) if scheduled_time.tzinfo else scheduled_time
+    return validate_run_id(f"{prefix}-{utc:%Y%m%dT%H%M%S}Z")

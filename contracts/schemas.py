@@ -1,0 +1,88 @@
+"""pandera schemas for the frames that cross stage boundaries.
+
+Timestamps are held as naive UTC (or naive local, for naive input) ``datetime64[ns]``;
+the original time zone travels next to the frame, so one dtype serves every input.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+# Values beyond this break squared-error metrics in float64; no real series needs them.
+MAX_ABS_VALUE = 1e100
+
+
+class Col(str, Enum):
+    """Canonical column names inside the pipeline (input names are configurable)."""
+
+    TIMESTAMP = "timestamp"
+    TARGET = "target"
+    TARGET_TEXT = "target_text"  # the cell as read, for messages about bad values
+    OBSERVED = "observed"
+
+
+class RawSeries(pa.DataFrameModel):
+    """A parsed raw series: one row per observation, target may be missing (a gap)."""
+
+    timestamp: Series[pa.DateTime] = pa.Field(nullable=False, unique=True)
+    target: Series[float] = pa.Field(nullable=True)
+
+    @pa.check("target", name="finite (no +/-inf)")
+    def _finite(cls, target: Series[float]) -> Series[bool]:
+        return ~np.isinf(target)
+
+    @pa.check("target", name=f"magnitude <= {MAX_ABS_VALUE:g}")
+    def _bounded(cls, target: Series[float]) -> Series[bool]:
+        return target.isna() | np.isinf(target) | (target.abs() <= MAX_ABS_VALUE)
+
+    @pa.dataframe_check(name="at least one observed target value")
+    def _not_all_missing(cls, frame: pd.DataFrame) -> bool:
+        return bool(frame[Col.TARGET.value].notna().any())
+
+    class Config:
+        strict = False  # the target_text helper column may ride along
+        coerce = False
+
+
+class ParsedRawSeries(RawSeries):
+    """RawSeries plus the text of each target cell, to report unparsable numbers."""
+
+    target_text: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(name="target is numeric")
+    def _numeric(cls, frame: pd.DataFrame) -> Series[bool]:
+        text = frame[Col.TARGET_TEXT.value]
+        unparsed = frame[Col.TARGET.value].isna() & text.notna() & (text.str.strip() != "")
+        return ~unparsed
+
+
+class RegularSeries(RawSeries):
+    """A series on a regular grid with every gap filled; ``observed`` marks real points."""
+
+    target: Series[float] = pa.Field(nullable=False)
+    observed: Series[bool] = pa.Field(nullable=False)
+
+    @pa.check("timestamp", name="strictly increasing")
+    def _increasing(cls, timestamp: Series[pd.Timestamp]) -> bool:
+        return bool(timestamp.is_monotonic_increasing)
+
+    class Config:
+        strict = True
+
+
+def validate_frame(schema: type[pa.DataFrameModel], frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Validate ``frame`` against ``schema`` at a stage boundary (25 on failure)."""
+    from contracts.errors import InputSchemaError
+
+    try:
+        return schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        listed = "; ".join(f"{c['column']}: {c['check']} (e.g. {c['failure_case']!r})"
+                           for _, c in cases.drop_duplicates(["column", "check"]).head(5).iterrows())
+        raise InputSchemaError(f"{what} violates schema {schema.__name__}: {listed}") from None

@@ -1,0 +1,151 @@
+"""The ``e2e`` flow: ingest -> spline-interpolate -> scale/window -> train -> evaluate ->
+infer-snapshot -> health-gate, all under one run_id.
+
+Run it: ``python flows/e2e.py --run-id demo-001`` (``--help`` lists every flag), or as
+a deployment: ``prefect deployment run e2e/smoke``. Stages write into a private staging
+tree; the artifacts move into ``--artifacts-dir`` only after the gate passes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flows.cli import quiet_environment  # noqa: E402
+
+quiet_environment()
+
+from datetime import datetime, timezone  # noqa: E402
+
+from prefect import flow, get_run_logger  # noqa: E402
+
+from contracts.config import RunConfig  # noqa: E402
+from flows.run_outcome import publish_failure, publish_success  # noqa: E402
+from spline_lstm.processed_io import processed_sources  # noqa: E402
+from spline_lstm.workspace import RunWorkspace  # noqa: E402
+from tasks.evaluate import evaluate  # noqa: E402
+from tasks.gate import health_gate  # noqa: E402
+from tasks.infer import infer_snapshot  # noqa: E402
+from tasks.ingest import ingest  # noqa: E402
+from tasks.interpolate import interpolate_spline  # noqa: E402
+from tasks.preprocess import load_processed, scale_and_window  # noqa: E402
+from tasks.train import train  # noqa: E402
+
+
+def _default(name: str):
+    return RunConfig.model_fields[name].get_default(call_default_factory=True)
+
+
+@flow(name="e2e", flow_run_name="{run_id}", validate_parameters=False)
+def e2e_flow(
+    run_id: str,
+    input: str | None = _default("input"),
+    timestamp_col: str = _default("timestamp_col"),
+    target_col: str = _default("target_col"),
+    artifacts_dir: str = _default("artifacts_dir"),
+    freq: str | None = _default("freq"),
+    max_gap: int | None = _default("max_gap"),
+    fill_method: str = _default("fill_method"),
+    lookback: int | None = _default("lookback"),
+    horizon: int = _default("horizon"),
+    season: list[int] | None = _default("season"),
+    val_size: float = _default("val_size"),
+    test_size: float = _default("test_size"),
+    scaling: str = _default("scaling"),
+    epochs: int = _default("epochs"),
+    patience: int = _default("patience"),
+    batch_size: int = _default("batch_size"),
+    learning_rate: float = _default("learning_rate"),
+    hidden_units: list[int] = _default("hidden_units"),
+    dropout: float = _default("dropout"),
+    seed: int = _default("seed"),
+    model: str = _default("model"),
+    synthetic_points: int = _default("synthetic_points"),
+    processed_npz: str | None = _default("processed_npz"),
+    preprocessor_pkl: str | None = _default("preprocessor_pkl"),
+    preprocess_only: bool = _default("preprocess_only"),
+    overwrite: bool = _default("overwrite"),
+) -> dict:
+    """Run the whole pipeline for one run_id; fail (never partially succeed) on any error."""
+    config = RunConfig.build(**dict(locals()))
+    return run_pipeline(config)
+
+
+def run_pipeline(config: RunConfig) -> dict:
+    logger = get_run_logger()
+    start_time = datetime.now(timezone.utc).isoformat()
+    workspace = RunWorkspace(Path(config.artifacts_dir), config.run_id)
+    consumed = processed_sources(Path(config.processed_npz), config.run_id,
+                                 config.preprocessor_pkl) if config.processed_npz else {}
+    # Consumed artifacts of this same run_id are read, then re-committed unchanged.
+    consumed_paths = {p.resolve() for p in consumed.values()}
+    workspace.open(overwrite=config.overwrite,
+                   keep=tuple(p for p in workspace.final.preprocessing_artifacts()
+                              if p.resolve() in consumed_paths))
+    staged, final = workspace.staged, workspace.final
+    stage = "ingest"
+    try:
+        if consumed:
+            stage = "load-processed"
+            data = load_processed(config.processed_npz, config.preprocessor_pkl, config.run_id)
+            for name, source in consumed.items():
+                workspace.stage_copy(source, getattr(staged, name))
+        else:
+            ingested = ingest(config.input, config.timestamp_col, config.target_col,
+                              config.synthetic_points, config.seed)
+            stage = "spline-interpolate"
+            filled = interpolate_spline(ingested, config.freq, config.season, config.max_gap,
+                                        config.fill_method)
+            stage = "scale-window"
+            data = scale_and_window(filled, config, staged, {
+                "source": ingested.source, "n_rows": ingested.n_rows,
+                "n_missing_values": ingested.n_missing, "timezone": ingested.timezone,
+                "notes": list(ingested.notes)})
+        if config.preprocess_only:
+            stage = "health-gate"
+            health_gate(str(staged.root), config.run_id, require_training=False)
+            workspace.commit()
+            logger.info("preprocessing artifacts of %s committed", config.run_id)
+            return {"run_id": config.run_id, "preprocess_only": True,
+                    "processed_npz": str(final.processed_npz)}
+        stage = "train"
+        training = train(data, config, staged)
+        stage = "evaluate"
+        outcome = evaluate(data, training, config, staged, final, start_time)
+        stage = "infer-snapshot"
+        forecast = infer_snapshot(data, outcome, staged)
+        stage = "health-gate"
+        health_gate(str(staged.root), config.run_id)
+        stage = "commit"
+        workspace.commit()
+    except BaseException as exc:
+        workspace.discard()
+        publish_failure(config, stage, exc)
+        raise
+    finally:
+        workspace.close()
+    return publish_success(config, final, outcome, forecast)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: parse flags, run the flow, map failures to exit codes."""
+    from flows.cli import fail, parse_config, quiet_console_tracebacks
+    from flows.run_outcome import print_success
+
+    try:
+        config = parse_config(argv)
+    except Exception as exc:  # noqa: BLE001 - every failure gets its coded JSON line
+        return fail(exc)
+    quiet_console_tracebacks()
+    state = e2e_flow(**config.model_dump(), return_state=True)
+    if state.is_completed():
+        print_success(state.result())
+        return 0
+    return fail(state.result(raise_on_failure=False))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""What a finished flow run leaves for people: Prefect UI artifacts, failure cards, logs."""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from contracts.artifacts import ArtifactLayout, debug_log_path, failure_report_path
+from contracts.config import RunConfig
+from contracts.errors import as_pipeline_error
+from spline_lstm.artifact_io import write_text
+from spline_lstm.provenance import reproduce_command
+from spline_lstm.report import render_failure_report
+from spline_lstm.triage import runbook_section
+
+
+def artifact_key(prefix: str, run_id: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", run_id.lower()).strip("-")
+    return f"{prefix}-{slug}"
+
+
+def _metrics_rows(metrics: dict) -> list[dict]:
+    rows = [{"forecaster": "model", **_rounded(metrics["metrics"])}]
+    rows += [{"forecaster": name, **_rounded(values)} for name, values in
+             sorted(metrics["baselines"].items(),
+                    key=lambda kv: kv[1]["mase"] if kv[1].get("mase") is not None else 1e300)]
+    return rows
+
+
+def _rounded(values: dict) -> dict:
+    return {k: (round(v, 5) if isinstance(v, float) else v) for k, v in values.items()}
+
+
+def publish_success(config: RunConfig, final: ArtifactLayout, outcome, forecast: dict) -> dict:
+    """Attach report, metrics table and artifact paths to the flow run; return a summary."""
+    logger = get_run_logger()
+    metrics = outcome.metrics
+    try:
+        create_markdown_artifact(key=artifact_key("report", config.run_id),
+                                 markdown=final.report_md.read_text(encoding="utf-8"),
+                                 description=f"Run report of {config.run_id}")
+        create_table_artifact(key=artifact_key("metrics", config.run_id),
+                              table=_metrics_rows(metrics),
+                              description=f"Test metrics of {config.run_id}: model vs baselines")
+        paths = "\n".join(f"- `{p}`" for p in final.required_artifacts() + (final.forecast_png,))
+        create_markdown_artifact(key=artifact_key("artifacts", config.run_id),
+                                 markdown=f"# Artifacts of `{config.run_id}`\n\n{paths}\n",
+                                 description="Where this run's files are")
+    except Exception as exc:  # noqa: BLE001 - the UI is a convenience, the files are the truth
+        logger.warning("could not attach Prefect artifacts: %s", exc)
+    best_name, best_mase = outcome.evaluation.best_baseline()
+    return {
+        "run_id": config.run_id,
+        "metrics": {k: metrics["metrics"][k] for k in ("mase", "rmse", "mae", "smape")},
+        "best_baseline": {"name": best_name, "mase": best_mase},
+        "report": str(final.report_md),
+        "metrics_json": str(final.metrics_json),
+        "predictions_csv": str(final.predictions_csv),
+        "forecast": forecast,
+    }
+
+
+def publish_failure(config: RunConfig, stage: str, exc: BaseException) -> None:
+    """Write the failure card and trace under logs/, and attach the card to the flow run."""
+    logger = get_run_logger()
+    coded = as_pipeline_error(exc)
+    trace = "".join(traceback.format_exception(exc))
+    card = render_failure_report(
+        run_id=config.run_id, code=coded.code.value, exit_code=coded.exit_code,
+        message=coded.message, stage=stage, stack_summary=_stack_summary(exc),
+        rerun_command=reproduce_command(config), runbook_hint=runbook_section(coded))
+    artifacts_dir = Path(config.artifacts_dir)
+    try:
+        write_text(failure_report_path(artifacts_dir, config.run_id), card)
+        log = debug_log_path(artifacts_dir, config.run_id)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {datetime.now(timezone.utc).isoformat()} stage {stage}\n{trace}\n")
+    except Exception as write_exc:  # noqa: BLE001 - e.g. an unwritable artifacts dir
+        logger.warning("could not write the failure report: %s", write_exc)
+    try:
+        create_markdown_artifact(key=artifact_key("failure", config.run_id), markdown=card,
+                                 description=f"{coded.code.value}: why {config.run_id} failed")
+    except Exception as art_exc:  # noqa: BLE001
+        logger.warning("could not attach the failure card: %s", art_exc)
+    logger.error("stage %s failed: %s (details: %s)", stage, coded,
+                 failure_report_path(artifacts_dir, config.run_id))
+
+
+def _stack_summary(exc: BaseException, frames: int = 6) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)[-frames:]
+    lines = [f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in tb]
+    return "\n".join(lines + [f"{type(exc).__name__}: {exc}"])
+
+
+def print_success(summary: dict) -> None:
+    print(json.dumps({"ok": True, **summary}, default=str))

@@ -1,0 +1,179 @@
+"""Artifact reading and writing: atomic files, the restricted unpickler, npz/json/csv.
+
+Every writer goes through ``atomic_write``: a temporary file in the destination's
+directory, fsync, then ``os.replace``. A crash leaves either the old file or the new
+one, never half of one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from contracts.errors import ArtifactContractError, InputFileNotFoundError, RunnerExecError
+
+
+@contextmanager
+def atomic_write(path: Path, mode: str = "wb") -> Iterator[io.IOBase]:
+    """Yield a handle on a temporary file that replaces ``path`` only on success."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _write_error(path, exc) from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_error(path: Path, exc: OSError) -> RunnerExecError:
+    return RunnerExecError(
+        f"cannot write {path}: {exc.strerror or exc}; check that --artifacts-dir is writable "
+        "and has free space")
+
+
+def write_json(path: Path, payload: dict) -> None:
+    text = json.dumps(payload, indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    with atomic_write(path, "w") as handle:
+        handle.write(text + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_write(path, "w") as handle:
+        handle.write(text)
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with atomic_write(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    with atomic_write(path, "w") as handle:
+        frame.to_csv(handle, index=False)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with atomic_write(path, "wb") as handle:
+        handle.write(data)
+
+
+def write_pickled_dict(path: Path, payload: dict) -> None:
+    """Pickle a plain dict (builtins only) for the preprocessor contract."""
+    _require_plain(payload, "preprocessor payload")
+    with atomic_write(path, "wb") as handle:
+        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _require_plain(value, where: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where}: key {key!r} is not a string")
+            _require_plain(item, f"{where}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _require_plain(item, f"{where}[{i}]")
+    elif value is not None and not isinstance(value, (str, int, float, bool)):
+        raise TypeError(f"{where} holds a {type(value).__name__}; only builtins may be pickled")
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickle builtins and numpy arrays only; refuse every other global.
+
+    A pickle can name any importable callable (``os.system``...) and have it run on
+    load; ``find_class`` is the one door such a payload must pass, so it is closed.
+    """
+
+    _ALLOWED = {
+        ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"global '{module}.{name}' is forbidden")
+
+
+def read_pickled_dict(path: Path) -> dict:
+    """Load a preprocessor payload through the restricted unpickler (22 if unsafe/invalid)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileNotFoundError(
+            f"preprocessor not found: {path}; pass --preprocessor-pkl or re-run preprocessing")
+    try:
+        with path.open("rb") as handle:
+            payload = RestrictedUnpickler(handle).load()
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
+            IndexError, KeyError, ImportError) as exc:
+        raise ArtifactContractError(
+            f"{path} is not a valid preprocessor payload ({exc}); it was refused unread. "
+            "Re-create it by re-running preprocessing for this run_id") from None
+    if not isinstance(payload, dict):
+        raise ArtifactContractError(
+            f"{path} holds a {type(payload).__name__}, expected a plain dict payload; "
+            "re-run preprocessing")
+    return payload
+
+
+def read_json(path: Path, what: str = "artifact") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileNotFoundError(f"{what} not found: {path}")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactContractError(f"{what} {path} is not valid JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        raise ArtifactContractError(f"{what} {path} must hold a JSON object")
+    return payload
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Load every array of an npz file eagerly (pickled objects refused)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileNotFoundError(
+            f"processed artifact not found: {path}; check --processed-npz or re-run preprocessing")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError) as exc:
+        raise ArtifactContractError(
+            f"{path} is not a readable npz archive ({exc}); re-run preprocessing") from None

@@ -1,0 +1,79 @@
+"""Score test-split forecasts in original units against the raw observations (pure).
+
+Filled (interpolated) targets are never scored; every baseline is scored on exactly the
+same (origin, step) pairs as the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spline_lstm.baselines import simple_baselines
+from spline_lstm.metrics import forecast_metrics, per_step_metrics, seasonal_naive_scale
+from spline_lstm.preprocess import ProcessedData
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    origins: np.ndarray  # int64 [N]
+    y_true: np.ndarray  # float64 [N, H], original units
+    scored: np.ndarray  # bool [N, H], True where the target was observed
+    y_pred: np.ndarray  # float64 [N, H], original units
+    metrics: dict[str, float]
+    per_step: list[dict]
+    baselines: dict[str, dict[str, float]]
+    baseline_forecasts: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    mase_scale: float = float("nan")
+    season: int = 1
+
+    def best_baseline(self) -> tuple[str, float]:
+        """(name, MASE) of the baseline with the lowest MASE."""
+        name = min(self.baselines, key=lambda k: _nan_last(self.baselines[k]["mase"]))
+        return name, self.baselines[name]["mase"]
+
+
+def _nan_last(value: float) -> float:
+    return value if np.isfinite(value) else float("inf")
+
+
+def target_matrix(values: np.ndarray, observed: np.ndarray, origins: np.ndarray,
+                  horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """(y_true [N, H], scored mask [N, H]) for forecasts from ``origins``."""
+    index = origins[:, None] + np.arange(1, horizon + 1)[None, :]
+    return values[index].astype(np.float64), observed[index]
+
+
+def evaluate_split(data: ProcessedData, y_pred: np.ndarray, split: str = "test",
+                   extra_forecasts: dict[str, np.ndarray] | None = None) -> Evaluation:
+    """Score ``y_pred`` (original units, [N, H]) and the baselines on ``split``."""
+    pre = data.preprocessor
+    origins = data.origins[split]
+    y_true, scored = target_matrix(data.values, data.observed, origins, pre.horizon)
+    train_end = data.bounds.train_end
+    scale = seasonal_naive_scale(data.values[:train_end], data.observed[:train_end], pre.season)
+    forecasts = simple_baselines(data.values, origins, pre.horizon, pre.seasons)
+    forecasts.update(extra_forecasts or {})
+    baselines = {name: forecast_metrics(y_true, f, mase_scale=scale, mask=scored)
+                 for name, f in forecasts.items()}
+    return Evaluation(
+        origins=origins, y_true=y_true, scored=scored, y_pred=np.asarray(y_pred, np.float64),
+        metrics=forecast_metrics(y_true, y_pred, mase_scale=scale, mask=scored),
+        per_step=per_step_metrics(y_true, y_pred, scored, scale),
+        baselines=baselines, baseline_forecasts=forecasts, mase_scale=scale, season=pre.season,
+    )
+
+
+def inference_snapshot(data: ProcessedData, evaluation: Evaluation) -> dict:
+    """The latest test window and its forecast (the metrics ``inference`` field)."""
+    X_last = data.X("test")[-1:]
+    origin = int(evaluation.origins[-1])
+    truth = [float(v) if ok else None
+             for v, ok in zip(evaluation.y_true[-1], evaluation.scored[-1])]
+    return {
+        "x_shape": list(X_last.shape),
+        "origin": str(data.timestamps[origin]),
+        "y_true_last": truth,
+        "y_pred_last": [float(v) for v in evaluation.y_pred[-1]],
+    }

@@ -1,0 +1,92 @@
+"""Grid frequency and season lengths of a series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from contracts.errors import InputSchemaError, InvalidArgumentError
+
+_DAY = pd.Timedelta(days=1)
+# Calendar frequencies whose steps vary in length, tried when the median step says so.
+_CALENDAR_CANDIDATES = (
+    (pd.Timedelta(days=28), pd.Timedelta(days=31), ("MS", "ME")),
+    (pd.Timedelta(days=89), pd.Timedelta(days=92), ("QS", "QE")),
+    (pd.Timedelta(days=365), pd.Timedelta(days=366), ("YS", "YE")),
+)
+
+
+def parse_freq(freq: str) -> pd.DateOffset:
+    """Parse a user-given pandas offset alias or raise INVALID_ARGUMENT."""
+    try:
+        return to_offset(freq)
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgumentError(
+            f"--freq {freq!r} is not a pandas offset alias; use e.g. 30min, h, D, W-SAT, MS"
+        ) from exc
+
+
+def infer_freq(timestamps: pd.Series | pd.DatetimeIndex) -> pd.DateOffset:
+    """Infer the grid step of sorted, unique timestamps, tolerating gaps.
+
+    Exact inference (pandas) first; otherwise the most common step, or the calendar
+    frequency (month, quarter, year) that every timestamp lies on.
+    """
+    index = pd.DatetimeIndex(timestamps)
+    if len(index) < 3:
+        raise InputSchemaError(
+            f"cannot infer the frequency from {len(index)} timestamp(s); give --freq or more data")
+    exact = pd.infer_freq(index)
+    if exact is not None:
+        return to_offset(exact)
+    steps = np.diff(index.asi8)
+    values, counts = np.unique(steps, return_counts=True)
+    common = pd.Timedelta(int(values[np.argmax(counts)]))
+    for low, high, aliases in _CALENDAR_CANDIDATES:
+        if low <= common <= high:
+            for alias in aliases:
+                grid = pd.date_range(index[0], index[-1], freq=alias)
+                if index.isin(grid).all():
+                    return to_offset(alias)
+    return to_offset(common)
+
+
+def step_timedelta(freq: pd.DateOffset) -> pd.Timedelta | None:
+    """The fixed length of one step, or None for calendar frequencies (months, years)."""
+    try:
+        return pd.Timedelta(freq)
+    except ValueError:
+        return None
+
+
+def infer_seasons(freq: pd.DateOffset) -> list[int]:
+    """Season lengths implied by the frequency, primary first.
+
+    hourly 24 (and weekly 168), half-hourly 48 (and 336), daily 7, weekly 52,
+    monthly 12, quarterly 4; a step with no natural cycle gives [1] (no season).
+    """
+    name = freq.name if hasattr(freq, "name") else str(freq)
+    if name.startswith(("MS", "ME", "M", "BM", "BMS", "SM")):
+        return [12]
+    if name.startswith(("QS", "QE", "Q", "BQ")):
+        return [4]
+    if name.startswith(("YS", "YE", "Y", "A", "BY")):
+        return [1]
+    step = step_timedelta(freq)
+    if step is None or step <= pd.Timedelta(0):
+        return [1]
+    if name.startswith("W") or step == pd.Timedelta(days=7):
+        return [52]
+    if step == _DAY:
+        return [7]
+    if step < _DAY and (_DAY % step) == pd.Timedelta(0):
+        per_day = int(_DAY / step)
+        return [per_day, 7 * per_day]
+    return [1]
+
+
+def usable_seasons(seasons: list[int], n_train: int, min_cycles: int = 2) -> list[int]:
+    """Keep the seasons that the train split holds at least ``min_cycles`` times."""
+    kept = [m for m in seasons if m > 1 and n_train >= min_cycles * m]
+    return kept or [1]

@@ -1,0 +1,249 @@
+"""Read a raw series (CSV, Parquet or synthetic) into a validated RawSeries frame.
+
+The only stage module that touches input files. Every problem in the raw data is
+collected (pandera ``lazy=True``) and reported at once as INPUT_SCHEMA_ERROR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from contracts.errors import InputFileNotFoundError, InputSchemaError
+from contracts.schemas import MAX_ABS_VALUE, Col, ParsedRawSeries
+
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+_TZ_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """A validated raw series: ``frame`` has columns timestamp (naive) and target."""
+
+    frame: pd.DataFrame
+    source: str
+    timezone: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    @property
+    def n_missing(self) -> int:
+        return int(self.frame[Col.TARGET.value].isna().sum())
+
+
+def read_series(path: str | Path, timestamp_col: str = "timestamp",
+                target_col: str = "target") -> IngestResult:
+    """Read ``path`` (CSV or Parquet), validate it and return it sorted by time."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileNotFoundError(
+            f"input file not found: {path} (resolved from {Path.cwd()}); check --input")
+    if not path.is_file():
+        raise InputFileNotFoundError(
+            f"input path {path} is a {'directory' if path.is_dir() else 'special file'}, "
+            "expected a CSV or Parquet file; pass the file itself with --input")
+    raw = _read_parquet(path, timestamp_col, target_col) if _is_parquet(path) \
+        else _read_csv(path, timestamp_col, target_col)
+    return parse_raw_frame(raw, timestamp_col, target_col, source=str(path))
+
+
+def parse_raw_frame(raw: pd.DataFrame, timestamp_col: str, target_col: str,
+                    source: str = "frame") -> IngestResult:
+    """Parse and validate a frame holding the two input columns (pure; no I/O)."""
+    raw = raw.rename(columns=lambda c: str(c).lstrip("\ufeff").strip()).reset_index(drop=True)
+    _require_columns(raw, timestamp_col, target_col, source)
+    if raw.empty:
+        raise InputSchemaError(
+            f"{source} has a header but no data rows; expected one row per observation "
+            f"with columns '{timestamp_col}' and '{target_col}'")
+    timestamps, timezone, ts_notes = _parse_timestamps(raw[timestamp_col], timestamp_col)
+    target_text = raw[target_col].astype("string") if raw[target_col].dtype == object else None
+    target = pd.to_numeric(raw[target_col], errors="coerce").astype("float64")
+    frame = pd.DataFrame({
+        Col.TIMESTAMP.value: timestamps.to_numpy(dtype="datetime64[ns]"),
+        Col.TARGET.value: target.to_numpy(),
+        Col.TARGET_TEXT.value: (target_text if target_text is not None
+                                else pd.Series(pd.NA, index=raw.index, dtype="string")).to_numpy(),
+    })
+    _validate(frame, raw, timestamp_col, target_col, source)
+    notes = list(ts_notes)
+    if not frame[Col.TIMESTAMP.value].is_monotonic_increasing:
+        frame = frame.sort_values(Col.TIMESTAMP.value, kind="stable")
+        notes.append("input rows were not in time order; they were sorted by timestamp")
+    frame = frame.drop(columns=[Col.TARGET_TEXT.value]).reset_index(drop=True)
+    return IngestResult(frame=frame, source=source, timezone=timezone, notes=tuple(notes))
+
+
+def synthetic_series(n_points: int, seed: int) -> IngestResult:
+    """Generate a seeded hourly series: trend + daily/weekly seasonality + AR noise + gaps.
+
+    Generated in memory only; nothing is written.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_points, dtype=np.float64)
+    noise = np.zeros(n_points)
+    shocks = rng.normal(0.0, 0.35, n_points)
+    for i in range(1, n_points):  # AR(1) noise: cheap at synthetic sizes
+        noise[i] = 0.6 * noise[i - 1] + shocks[i]
+    values = (50.0 + 0.01 * t + 4.0 * np.sin(2 * np.pi * t / 24) + 1.5 * np.sin(2 * np.pi * t / 168)
+              + noise)
+    timestamps = pd.date_range("2024-01-01", periods=n_points, freq="h")
+    missing = np.zeros(n_points, dtype=bool)
+    n_gaps = max(1, n_points // 100)
+    for start in rng.integers(1, max(2, n_points - 6), size=n_gaps):
+        missing[start:start + int(rng.integers(1, 5))] = True
+    values[missing] = np.nan
+    # Half of the gaps arrive as absent rows, half as empty values: both occur in real files.
+    dropped = missing & (rng.random(n_points) < 0.5)
+    frame = pd.DataFrame({Col.TIMESTAMP.value: timestamps[~dropped],
+                          Col.TARGET.value: values[~dropped]}).reset_index(drop=True)
+    return IngestResult(frame=frame, source=f"synthetic(n_points={n_points}, seed={seed})")
+
+
+def _is_parquet(path: Path) -> bool:
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return True
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PAR1"
+
+
+def _read_csv(path: Path, timestamp_col: str, target_col: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, engine="pyarrow", dtype_backend="numpy_nullable"
+                           ).pipe(_numpy_dtypes)
+    except pd.errors.EmptyDataError:
+        pass
+    except Exception:  # pyarrow rejects some valid-but-odd files: retry with the C engine
+        try:
+            return pd.read_csv(path, engine="c", dtype={timestamp_col: str}, encoding="utf-8-sig")
+        except pd.errors.EmptyDataError:
+            pass
+        except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+            raise InputSchemaError(
+                f"{path} could not be read as CSV ({type(exc).__name__}: {_first_line(exc)}); "
+                f"expected UTF-8 text with a header line '{timestamp_col},{target_col}'") from exc
+    raise InputSchemaError(
+        f"{path} is empty; expected a header line '{timestamp_col},{target_col}' "
+        "followed by one row per observation")
+
+
+def _read_parquet(path: Path, timestamp_col: str, target_col: str) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # noqa: BLE001 - any pyarrow failure means "not a Parquet file"
+        raise InputSchemaError(
+            f"{path} could not be read as Parquet ({_first_line(exc)}); "
+            "pass a valid Parquet file or a CSV") from exc
+    _require_columns(pd.DataFrame(columns=schema.names), timestamp_col, target_col, str(path))
+    # Column-wise read: only the two columns the pipeline uses are loaded.
+    table = pq.read_table(path, columns=[timestamp_col, target_col])
+    return table.to_pandas().pipe(_numpy_dtypes)
+
+
+def _numpy_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn nullable extension dtypes into plain numpy ones (NaN for missing numbers)."""
+    out = {}
+    for name, column in frame.items():
+        if pd.api.types.is_float_dtype(column) or pd.api.types.is_integer_dtype(column):
+            out[name] = column.astype("float64")
+        elif pd.api.types.is_string_dtype(column) and not pd.api.types.is_object_dtype(column):
+            out[name] = column.astype(object).where(column.notna(), None)
+        else:
+            out[name] = column
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _require_columns(frame: pd.DataFrame, timestamp_col: str, target_col: str,
+                     source: str) -> None:
+    missing = [c for c in (timestamp_col, target_col) if c not in frame.columns]
+    if not missing:
+        return
+    available = [str(c) for c in frame.columns]
+    hint = ""
+    if len(available) == 1 and any(sep in available[0] for sep in (";", "\t", "|")):
+        hint = (" The header looks like one column: the file seems to use a delimiter "
+                "other than ','; save it as comma-separated.")
+    raise InputSchemaError(
+        f"{source} lacks column(s) {missing}; available columns: {available}. "
+        f"Name them with --timestamp-col / --target-col.{hint}")
+
+
+def _parse_timestamps(column: pd.Series, name: str) -> tuple[pd.Series, str | None, list[str]]:
+    """Parse to naive datetime64[ns]; aware input is converted to UTC."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return column.dt.tz_convert("UTC").dt.tz_localize(None), "UTC", \
+            [f"timestamps were in time zone {column.dt.tz}; converted to UTC"]
+    if pd.api.types.is_datetime64_dtype(column):
+        return column.astype("datetime64[ns]"), None, []
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        raise InputSchemaError(
+            f"timestamp column '{name}' holds numbers (e.g. {column.iloc[0]!r}); expected date/"
+            "time text such as 2024-01-01 or 2024-01-01T00:30:00+00:00")
+    text = column.astype("string").str.strip()
+    aware = text.str.contains(_TZ_SUFFIX, regex=True, na=False)
+    utc = bool(aware.any())
+    parsed = pd.to_datetime(text, errors="coerce", utc=utc, format="ISO8601")
+    retry = parsed.isna() & text.notna() & (text != "")
+    if retry.any():  # non-ISO layouts (e.g. 03/29/1958): slower, only for those rows
+        parsed[retry] = pd.to_datetime(text[retry], errors="coerce", utc=utc, format="mixed")
+    notes = []
+    if utc:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        mixed = "mixed time zones" if not aware.all() or text[aware].str.extract(
+            "(" + _TZ_SUFFIX + ")")[0].nunique() > 1 else "an explicit time zone"
+        notes.append(f"timestamps carried {mixed}; all converted to UTC")
+    return parsed, ("UTC" if utc else None), notes
+
+
+def _validate(frame: pd.DataFrame, raw: pd.DataFrame, timestamp_col: str, target_col: str,
+              source: str) -> None:
+    try:
+        ParsedRawSeries.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        raise InputSchemaError(_describe_schema_errors(exc.failure_cases, raw,
+                                                       timestamp_col, target_col, source)) from None
+
+
+def _describe_schema_errors(cases: pd.DataFrame, raw: pd.DataFrame, timestamp_col: str,
+                            target_col: str, source: str) -> str:
+    """One sentence per failed check, with row numbers and values as they were read."""
+    names = {Col.TIMESTAMP.value: timestamp_col, Col.TARGET.value: target_col,
+             Col.TARGET_TEXT.value: target_col}
+    fixes = {
+        "not_nullable": "give every row a parsable date/time (ISO 8601 works)",
+        "field_uniqueness": "remove or aggregate duplicate timestamps",
+        "finite (no +/-inf)": "replace inf values by real measurements or leave them empty",
+        "target is numeric": "use plain numbers ('.' decimal point) or leave the cell empty",
+        "at least one observed target value": "the target column is empty: check --target-col",
+        f"magnitude <= {MAX_ABS_VALUE:g}": "rescale the series (e.g. divide by a power of 10)",
+    }
+    # dataframe-level checks report every column; name the one they are about
+    check_columns = {"target is numeric": target_col,
+                     "at least one observed target value": target_col}
+    problems = []
+    for check, group in cases.groupby("check", sort=False):
+        column = check_columns.get(str(check)) or names.get(str(group["column"].iloc[0]),
+                                                            str(group["column"].iloc[0]))
+        rows = [int(i) for i in pd.unique(group["index"].dropna())]
+        examples = [f"{raw[timestamp_col].iloc[i]}|{raw[target_col].iloc[i]}"
+                    for i in rows[:_MAX_EXAMPLES]]
+        where = f"{len(rows)} row(s), e.g. data rows {[r + 1 for r in rows[:_MAX_EXAMPLES]]} " \
+                f"with {examples}" if rows else "the whole column"
+        label = "unparsable timestamp" if check == "not_nullable" else str(check)
+        fix = fixes.get(str(check), "fix the values")
+        problems.append(f"column '{column}' fails '{label}' in {where}: {fix}")
+    return f"{source} fails the raw-series schema: " + "; ".join(problems)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__

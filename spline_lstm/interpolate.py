@@ -1,0 +1,226 @@
+"""Put a raw series on a regular grid and fill its gaps with splines (pure).
+
+Filling is causal at each gap's right end: a filled value uses observations up to the
+end of its gap and none after it, so a forecast issued from an observed point never
+sees the future through the filled inputs of its window. Observed grid points keep
+their values exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from contracts.errors import InputSchemaError
+from contracts.schemas import Col, RegularSeries
+from spline_lstm.frequency import step_timedelta
+
+FILL_METHODS = ("auto", "linear", "pchip", "seasonal")
+_MAX_LISTED_GAPS = 20
+
+
+@dataclass(frozen=True)
+class FilledSeries:
+    """A regular series: ``values`` on ``timestamps`` with ``observed`` marking real points."""
+
+    timestamps: pd.DatetimeIndex
+    values: np.ndarray  # float64 [n]
+    observed: np.ndarray  # bool [n]
+    summary: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame({Col.TIMESTAMP.value: self.timestamps.to_numpy(),
+                              Col.TARGET.value: self.values,
+                              Col.OBSERVED.value: self.observed})
+        return RegularSeries.validate(frame)
+
+
+def regularize(frame: pd.DataFrame, freq: pd.DateOffset) -> tuple[pd.DatetimeIndex, np.ndarray,
+                                                                  np.ndarray, dict]:
+    """Map observations onto a regular grid spanning the first to last observed value.
+
+    Returns (grid, values with NaN in gaps, observed mask, notes). Observations off the
+    grid snap to the nearest grid point; several in one slot are averaged.
+    """
+    data = frame[frame[Col.TARGET.value].notna()]
+    times = pd.DatetimeIndex(data[Col.TIMESTAMP.value])
+    values = data[Col.TARGET.value].to_numpy(dtype=np.float64)
+    step = step_timedelta(freq)
+    if step is not None:
+        grid = pd.date_range(times[0], times[-1], freq=step)
+        slots = np.rint((times.asi8 - times[0].value) / step.value).astype(np.int64)
+        slots = np.clip(slots, 0, len(grid) - 1)
+    else:
+        grid = pd.date_range(times[0] - freq, times[-1] + freq, freq=freq)
+        slots = grid.get_indexer(times, method="nearest")
+        used = slots[[0, -1]]
+        grid, slots = grid[used[0]:used[1] + 1], slots - used[0]
+    sums = np.bincount(slots, weights=values, minlength=len(grid))
+    counts = np.bincount(slots, minlength=len(grid))
+    observed = counts > 0
+    out = np.full(len(grid), np.nan)
+    out[observed] = sums[observed] / counts[observed]
+    # Exact values where one observation sits exactly on its grid point (no averaging error).
+    exact = (counts[slots] == 1) & (grid.asi8[slots] == times.asi8)
+    out[slots[exact]] = values[exact]
+    notes = {
+        "n_rows_with_value": int(len(values)),
+        "n_off_grid": int((grid.asi8[slots] != times.asi8).sum()),
+        "n_merged_into_shared_slot": int((counts[counts > 1]).sum()),
+    }
+    return grid, out, observed, notes
+
+
+def gap_runs(observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and length of every run of unobserved points."""
+    padded = np.concatenate([[False], ~observed, [False]]).astype(np.int8)
+    edges = np.diff(padded)
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return starts, ends - starts
+
+
+def fill_gaps(values: np.ndarray, observed: np.ndarray, *, season: int = 1,
+              method: str = "auto", max_gap: int | None = None,
+              timestamps: pd.DatetimeIndex | None = None) -> tuple[np.ndarray, dict]:
+    """Return (filled copy of ``values``, summary). Inputs are not modified.
+
+    values: float64 [n] with NaN where not observed; observed: bool [n], first and last True.
+    method: linear | pchip (monotone Hermite cubic) | seasonal (bridge + last season's shape)
+    | auto (pchip below an eighth of a season, seasonal from there on).
+    """
+    if method not in FILL_METHODS:
+        raise ValueError(f"unknown fill method {method!r}")
+    starts, lengths = gap_runs(observed)
+    _refuse_long_gaps(starts, lengths, max_gap, timestamps)
+    filled = values.astype(np.float64, copy=True)
+    seasonal_from = max(3, season // 8) if season > 1 else None
+    use_seasonal = np.zeros(len(starts), dtype=bool)
+    if method == "seasonal" or (method == "auto" and seasonal_from is not None):
+        threshold = 1 if method == "seasonal" else seasonal_from
+        use_seasonal = (lengths >= threshold) & (season > 1)
+    cubic = method != "linear"
+    _fill_hermite(filled, observed, starts[~use_seasonal], lengths[~use_seasonal], cubic=cubic)
+    seasonal_done = 0
+    for start, length in zip(starts[use_seasonal], lengths[use_seasonal]):
+        seasonal_done += _fill_seasonal(filled, observed, int(start), int(length), season)
+    summary = {
+        "method": method,
+        "season_used": int(season),
+        "n_filled": int(lengths.sum()),
+        "n_gaps": int(len(starts)),
+        "longest_gap": int(lengths.max()) if len(lengths) else 0,
+        "n_gaps_seasonal": int(seasonal_done),
+        "gaps": _describe_gaps(starts, lengths, timestamps),
+    }
+    return filled, summary
+
+
+def _refuse_long_gaps(starts: np.ndarray, lengths: np.ndarray, max_gap: int | None,
+                      timestamps: pd.DatetimeIndex | None) -> None:
+    if max_gap is None:
+        return
+    too_long = np.flatnonzero(lengths > max_gap)
+    if not len(too_long):
+        return
+    described = [_gap_text(int(starts[i]), int(lengths[i]), timestamps) for i in too_long[:3]]
+    more = f" and {len(too_long) - 3} more" if len(too_long) > 3 else ""
+    raise InputSchemaError(
+        f"{len(too_long)} gap(s) exceed --max-gap {max_gap} steps: {'; '.join(described)}{more}. "
+        f"Raise --max-gap to at least {int(lengths[too_long].max())}, or supply the missing data")
+
+
+def _gap_text(start: int, length: int, timestamps: pd.DatetimeIndex | None) -> str:
+    if timestamps is None:
+        return f"{length} missing steps at positions {start}..{start + length - 1}"
+    return (f"{length} missing steps from {timestamps[start]} to "
+            f"{timestamps[start + length - 1]}")
+
+
+def _describe_gaps(starts: np.ndarray, lengths: np.ndarray,
+                   timestamps: pd.DatetimeIndex | None) -> list[dict]:
+    order = np.argsort(-lengths, kind="stable")[:_MAX_LISTED_GAPS]
+    listed = []
+    for i in sorted(order, key=lambda j: starts[j]):
+        start, length = int(starts[i]), int(lengths[i])
+        entry = {"start_index": start, "length": length}
+        if timestamps is not None:
+            entry["start"] = str(timestamps[start])
+            entry["end"] = str(timestamps[start + length - 1])
+        listed.append(entry)
+    return listed
+
+
+def _fill_hermite(out: np.ndarray, observed: np.ndarray, starts: np.ndarray,
+                  lengths: np.ndarray, *, cubic: bool) -> None:
+    """Fill the given gaps in place, all at once, with a Hermite cubic per gap.
+
+    Each gap (a, b) joins its two observed neighbours. The slope at ``a`` is the PCHIP
+    slope from the secants either side of ``a`` (both end at or before ``b``); the slope
+    at ``b`` is the gap's own secant, so nothing after ``b`` is used.
+    """
+    if not len(starts):
+        return
+    obs_idx = np.flatnonzero(observed)
+    a = starts - 1
+    b = starts + lengths
+    ya, yb = out[a], out[b]
+    h = (b - a).astype(np.float64)
+    secant = (yb - ya) / h
+    if cubic:
+        k = np.searchsorted(obs_idx, a)
+        prev = obs_idx[np.maximum(k - 1, 0)]
+        has_prev = k > 0
+        prev_secant = np.where(has_prev, (ya - out[prev]) / np.maximum(a - prev, 1), secant)
+        da = _pchip_slope(prev_secant, secant)
+        db = secant
+    else:
+        da = db = secant
+    gap_of_point = np.repeat(np.arange(len(starts)), lengths)
+    points = _ranges(starts, lengths)
+    t = (points - a[gap_of_point]) / h[gap_of_point]
+    t2, t3 = t * t, t * t * t
+    hh = h[gap_of_point]
+    out[points] = ((2 * t3 - 3 * t2 + 1) * ya[gap_of_point]
+                   + (t3 - 2 * t2 + t) * hh * da[gap_of_point]
+                   + (-2 * t3 + 3 * t2) * yb[gap_of_point]
+                   + (t3 - t2) * hh * db[gap_of_point])
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenate arange(s, s+n) for every (s, n) without a Python loop."""
+    total = int(lengths.sum())
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + offsets
+
+
+def _pchip_slope(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Fritsch-Carlson slope: harmonic mean of same-signed secants, else 0 (no overshoot)."""
+    same_sign = (left * right) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        harmonic = 2.0 / (1.0 / left + 1.0 / right)
+    return np.where(same_sign, harmonic, 0.0)
+
+
+def _fill_seasonal(out: np.ndarray, observed: np.ndarray, start: int, length: int,
+                   season: int) -> int:
+    """Fill one long gap with a straight bridge plus the shape of an earlier season.
+
+    The shape is how the values one (or more) season(s) earlier deviated from their own
+    straight bridge. Falls back to the Hermite fill when too little history exists.
+    Returns 1 if the seasonal fill was used.
+    """
+    a, b = start - 1, start + length
+    shift = season * int(np.ceil((length + 1) / season))
+    if a - shift < 0:
+        _fill_hermite(out, observed, np.array([start]), np.array([length]), cubic=True)
+        return 0
+    t = np.arange(1, length + 1) / (length + 1)
+    bridge = out[a] + t * (out[b] - out[a])
+    ra, rb = a - shift, b - shift
+    reference = out[ra + 1:rb]
+    reference_bridge = out[ra] + t * (out[rb] - out[ra])
+    out[start:b] = bridge + (reference - reference_bridge)
+    return 1

@@ -1,0 +1,157 @@
+"""Scale/window stage: train-fitted transforms, chronological split, model-space windows.
+
+``Preprocessor`` holds everything fitted on the train split and converts both ways:
+original units -> model space (power, differencing, scaling) and model-space forecasts
+-> original units. ``ProcessedData`` is what training and evaluation consume, whether
+it was just computed or read back from processed.npz.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from contracts.artifacts import PREPROCESSOR_SCHEMA_VERSION
+from spline_lstm.interpolate import FilledSeries
+from spline_lstm.scaling import Scaler
+from spline_lstm.transforms import Differencer, PowerTransform
+from spline_lstm.windows import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
+
+
+@dataclass(frozen=True)
+class Preprocessor:
+    """Everything fitted on the train split, plus the settings needed to reuse it."""
+
+    run_id: str
+    lookback: int
+    horizon: int
+    seasons: list[int]
+    freq: str
+    power: PowerTransform
+    differencer: Differencer
+    scaler: Scaler
+    interpolation: dict = field(default_factory=dict)
+    timezone: str | None = None
+
+    @property
+    def season(self) -> int:
+        return self.seasons[0]
+
+    def to_model_space(self, values: np.ndarray) -> np.ndarray:
+        """Original-unit levels [n] -> scaled model series [n] (NaN over the burn-in)."""
+        return self.scaler.apply(self.differencer.apply(self.power.apply(values)))
+
+    def to_original_units(self, predicted: np.ndarray, values: np.ndarray,
+                          origins: np.ndarray) -> np.ndarray:
+        """Model-space forecasts [N, H] from ``origins`` -> original units [N, H].
+
+        values: the full original-unit series; only points at or before each origin
+        are read (to undo differencing).
+        """
+        unscaled = self.scaler.invert(predicted)
+        levels = self.differencer.invert_forecasts(unscaled, self.power.apply(values), origins)
+        return self.power.invert(levels)
+
+    def to_payload(self) -> dict:
+        """The plain-dict preprocessor.pkl payload (builtins only)."""
+        return {
+            "schema_version": PREPROCESSOR_SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "lookback": int(self.lookback),
+            "horizon": int(self.horizon),
+            "seasons": [int(m) for m in self.seasons],
+            "freq": self.freq,
+            "timezone": self.timezone,
+            "scaler": self.scaler.to_dict(),
+            "power": self.power.to_dict(),
+            "differencing": self.differencer.to_dict(),
+            "interpolation": dict(self.interpolation),
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "Preprocessor":
+        return cls(
+            run_id=payload["run_id"], lookback=int(payload["lookback"]),
+            horizon=int(payload["horizon"]), seasons=[int(m) for m in payload["seasons"]],
+            freq=payload["freq"], power=PowerTransform.from_dict(payload["power"]),
+            differencer=Differencer.from_dict(payload["differencing"]),
+            scaler=Scaler.from_dict(payload["scaler"]),
+            interpolation=dict(payload.get("interpolation", {})),
+            timezone=payload.get("timezone"),
+        )
+
+
+@dataclass(frozen=True)
+class ProcessedData:
+    """Windows of every split plus the series they were cut from."""
+
+    preprocessor: Preprocessor
+    bounds: SplitBounds
+    timestamps: pd.DatetimeIndex
+    values: np.ndarray  # float64 [n], original units, gaps filled
+    observed: np.ndarray  # bool [n]
+    series: np.ndarray  # float32 [n], model space (NaN over the differencing burn-in)
+    origins: dict[str, np.ndarray]  # split -> int64 [N]
+    windows: dict[str, tuple[np.ndarray, np.ndarray]]  # split -> (X [N,L,1], y [N,H])
+    data_summary: dict = field(default_factory=dict)  # where the series came from
+
+    def X(self, split: str) -> np.ndarray:
+        return self.windows[split][0]
+
+    def y(self, split: str) -> np.ndarray:
+        return self.windows[split][1]
+
+    def window_counts(self) -> dict[str, int]:
+        return {s: int(len(self.origins[s])) for s in SPLITS}
+
+
+@dataclass(frozen=True)
+class PreprocessSettings:
+    lookback: int
+    horizon: int
+    seasons: list[int]
+    val_size: float
+    test_size: float
+    scaling: str
+    power: str = "none"
+    difference: int = 0
+    seasonal_difference: int = 0
+
+
+def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: str, freq: str,
+               interpolation: dict, data_summary: dict) -> ProcessedData:
+    """Split chronologically, fit transforms and scaler on train, cut windows."""
+    values = filled.values
+    bounds = SplitBounds.from_fractions(len(values), settings.val_size, settings.test_size)
+    train = values[:bounds.train_end]
+    power = PowerTransform.fit(train, settings.power)
+    differencer = Differencer(settings.difference, settings.seasonal_difference)
+    transformed_train = differencer.apply(power.apply(train))
+    scaler = Scaler.fit(transformed_train, settings.scaling)
+    pre = Preprocessor(run_id=run_id, lookback=settings.lookback, horizon=settings.horizon,
+                       seasons=list(settings.seasons), freq=freq, power=power,
+                       differencer=differencer, scaler=scaler, interpolation=interpolation,
+                       timezone=data_summary.get("timezone"))
+    series = pre.to_model_space(values).astype(np.float32)
+    return assemble(pre, bounds, filled.timestamps, values, filled.observed, series,
+                    data_summary)
+
+
+def assemble(pre: Preprocessor, bounds: SplitBounds, timestamps: pd.DatetimeIndex,
+             values: np.ndarray, observed: np.ndarray, series: np.ndarray,
+             data_summary: dict | None = None) -> ProcessedData:
+    """Cut the windows of every split from a model-space series (raise 26 if too few)."""
+    burn_in = pre.differencer.burn_in
+    origins = {
+        split: window_origins(bounds, split, lookback=pre.lookback, horizon=pre.horizon,
+                              burn_in=burn_in, observed=None if split == "train" else observed)
+        for split in SPLITS
+    }
+    require_windows({s: len(o) for s, o in origins.items()}, bounds, lookback=pre.lookback,
+                    horizon=pre.horizon, burn_in=burn_in)
+    windows = {s: cut_windows(series, origins[s], pre.lookback, pre.horizon) for s in SPLITS}
+    return ProcessedData(preprocessor=pre, bounds=bounds, timestamps=timestamps, values=values,
+                         observed=observed, series=series, origins=origins, windows=windows,
+                         data_summary=dict(data_summary or {}))

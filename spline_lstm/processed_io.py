@@ -1,0 +1,207 @@
+"""Write and read the processed artifacts: processed.npz, meta.json, split_contract.json,
+preprocessor.pkl. Reading checks the whole consume-path contract (22 / 23 / 27)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from contracts.arrays import check_window_pair
+from contracts.artifacts import (
+    PROCESSED_SCHEMA_VERSION,
+    REQUIRED_META_KEYS,
+    REQUIRED_NPZ_KEYS,
+    REQUIRED_PREPROCESSOR_KEYS,
+    SPLIT_CONTRACT_SCHEMA_VERSION,
+    ArtifactLayout,
+)
+from contracts.errors import ArtifactContractError, InputFileNotFoundError, RunIdMismatchError
+from spline_lstm.artifact_io import (
+    read_json,
+    read_npz,
+    read_pickled_dict,
+    write_json,
+    write_npz,
+    write_pickled_dict,
+)
+from spline_lstm.preprocess import Preprocessor, ProcessedData, assemble
+from spline_lstm.windows import SPLITS, SplitBounds
+
+FEATURE_NAMES = ("target",)
+# Beyond SPEC §3's keys: what evaluation in original units needs.
+SERIES_NPZ_KEYS = ("series", "values", "observed", "timestamps", "bounds",
+                   "origins_train", "origins_val", "origins_test")
+
+
+def write_processed(layout: ArtifactLayout, data: ProcessedData) -> None:
+    """Write the four processed artifacts of ``data`` under ``layout``."""
+    pre = data.preprocessor
+    arrays = {}
+    for split in SPLITS:
+        arrays[f"X_{split}"], arrays[f"y_{split}"] = data.windows[split]
+        arrays[f"origins_{split}"] = data.origins[split]
+    arrays.update(
+        feature_names=np.array(FEATURE_NAMES),
+        target_indices=np.array([0], dtype=np.int64),
+        series=data.series,
+        values=data.values,
+        observed=data.observed,
+        timestamps=data.timestamps.asi8,
+        bounds=np.array([data.bounds.n, data.bounds.train_end, data.bounds.val_end], np.int64),
+    )
+    write_npz(layout.processed_npz, arrays)
+    write_json(layout.meta_json, build_meta(data))
+    write_json(layout.split_contract_json, build_split_contract(data))
+    write_pickled_dict(layout.preprocessor_pkl, pre.to_payload())
+
+
+def build_meta(data: ProcessedData) -> dict:
+    pre = data.preprocessor
+    return {
+        "run_id": pre.run_id,
+        "schema_version": PROCESSED_SCHEMA_VERSION,
+        "lookback": pre.lookback,
+        "horizon": pre.horizon,
+        "n_features": 1,
+        "feature_names": list(FEATURE_NAMES),
+        "target_indices": [0],
+        "scaler_type": pre.scaler.kind,
+        "scaler": pre.scaler.to_dict(),
+        "seasons": pre.seasons,
+        "freq": pre.freq,
+        "timezone": pre.timezone,
+        "transforms": {"power": pre.power.to_dict(), "differencing": pre.differencer.to_dict()},
+        "interpolation": pre.interpolation,
+        "window_counts": data.window_counts(),
+        "split_sizes": data.bounds.sizes(),
+        "data_summary": data.data_summary,
+    }
+
+
+def build_split_contract(data: ProcessedData) -> dict:
+    bounds, ts = data.bounds, data.timestamps
+    splits = {}
+    for split in SPLITS:
+        start, end = bounds.target_range(split)
+        splits[split] = {
+            "start_index": start, "end_index": end, "n_points": end - start,
+            "start_time": str(ts[start]) if end > start else None,
+            "end_time": str(ts[end - 1]) if end > start else None,
+            "n_windows": int(len(data.origins[split])),
+        }
+    return {
+        "schema_version": SPLIT_CONTRACT_SCHEMA_VERSION,
+        "run_id": data.preprocessor.run_id,
+        "n_points": bounds.n,
+        "lookback": data.preprocessor.lookback,
+        "horizon": data.preprocessor.horizon,
+        "rule": "chronological; a window belongs to the split holding all of its targets",
+        "splits": splits,
+    }
+
+
+def run_id_from_npz_path(npz_path: Path) -> str:
+    """The run_id encoded in ``.../processed/{run_id}/processed.npz`` (22 if not that layout)."""
+    npz_path = Path(npz_path)
+    if npz_path.name != "processed.npz" or npz_path.parent.parent.name != "processed":
+        raise ArtifactContractError(
+            f"--processed-npz {npz_path} is not at <artifacts>/processed/<run_id>/processed.npz; "
+            "point it at the processed.npz of an earlier run")
+    return npz_path.parent.name
+
+
+def processed_sources(npz_path: Path, run_id: str, preprocessor_path: Path | None = None
+                      ) -> dict[str, Path]:
+    """The four processed artifacts a consume-path run reads, keyed like ArtifactLayout."""
+    npz_path = Path(npz_path)
+    return {
+        "processed_npz": npz_path,
+        "meta_json": npz_path.parent / "meta.json",
+        "split_contract_json": npz_path.parent / "split_contract.json",
+        "preprocessor_pkl": Path(preprocessor_path) if preprocessor_path else
+        npz_path.parent.parent.parent / "models" / run_id / "preprocessor.pkl",
+    }
+
+
+def read_processed(npz_path: Path, run_id: str, preprocessor_path: Path | None = None
+                   ) -> ProcessedData:
+    """Load processed artifacts for the consume path after checking their contract.
+
+    Checks, in order: the npz exists (21); run_id agrees between the CLI, the npz path,
+    meta.json and the preprocessor payload (27); required npz keys and the split
+    contract (22); array shapes (23).
+    """
+    npz_path = Path(npz_path)
+    if not npz_path.is_file():
+        raise InputFileNotFoundError(
+            f"--processed-npz {npz_path} does not exist; check the path or re-run preprocessing")
+    path_run_id = run_id_from_npz_path(npz_path)
+    if path_run_id != run_id:
+        raise RunIdMismatchError(
+            f"--run-id {run_id!r} does not match the run_id {path_run_id!r} in the path of "
+            f"{npz_path}; use --run-id {path_run_id} or point at processed/{run_id}/")
+    sources = processed_sources(npz_path, run_id, preprocessor_path)
+    meta = _read_sibling_json(sources["meta_json"], "meta.json")
+    if meta.get("run_id") != run_id:
+        raise RunIdMismatchError(
+            f"meta.json next to {npz_path} has run_id {meta.get('run_id')!r}, expected "
+            f"{run_id!r}; the processed artifacts were mixed up, re-run preprocessing")
+    preprocessor_path = sources["preprocessor_pkl"]
+    payload = read_pickled_dict(preprocessor_path)
+    if payload.get("run_id") != run_id:
+        raise RunIdMismatchError(
+            f"preprocessor {preprocessor_path} was fitted for run_id "
+            f"{payload.get('run_id')!r}, not {run_id!r}; pass the matching --preprocessor-pkl")
+    _require_keys(meta, REQUIRED_META_KEYS, f"meta.json of {run_id}")
+    if meta["schema_version"] != PROCESSED_SCHEMA_VERSION:
+        raise ArtifactContractError(
+            f"meta.json of {run_id} has schema_version {meta['schema_version']!r}, expected "
+            f"{PROCESSED_SCHEMA_VERSION!r}; re-run preprocessing with this version")
+    _require_keys(payload, REQUIRED_PREPROCESSOR_KEYS, f"preprocessor {preprocessor_path}")
+    split_contract = _read_sibling_json(sources["split_contract_json"], "split_contract.json")
+    if split_contract.get("schema_version") != SPLIT_CONTRACT_SCHEMA_VERSION:
+        raise ArtifactContractError(
+            f"split_contract.json of {run_id} has schema_version "
+            f"{split_contract.get('schema_version')!r}, expected "
+            f"{SPLIT_CONTRACT_SCHEMA_VERSION!r}; re-run preprocessing")
+    arrays = read_npz(npz_path)
+    _require_keys(arrays, REQUIRED_NPZ_KEYS + SERIES_NPZ_KEYS, f"{npz_path}")
+    pre = Preprocessor.from_payload(payload)
+    for split in SPLITS:
+        check_window_pair(arrays[f"X_{split}"], arrays[f"y_{split}"], lookback=pre.lookback,
+                          horizon=pre.horizon, split=split)
+    return _rebuild(pre, arrays, meta.get("data_summary", {}))
+
+
+def _rebuild(pre: Preprocessor, arrays: dict[str, np.ndarray], data_summary: dict) -> ProcessedData:
+    n, train_end, val_end = (int(v) for v in arrays["bounds"])
+    data = assemble(pre, SplitBounds(n=n, train_end=train_end, val_end=val_end),
+                    pd.DatetimeIndex(arrays["timestamps"].astype("datetime64[ns]")),
+                    arrays["values"].astype(np.float64), arrays["observed"].astype(bool),
+                    arrays["series"].astype(np.float32), data_summary)
+    for split in SPLITS:  # the stored windows are the contract: train on exactly those
+        if not np.array_equal(data.origins[split], arrays[f"origins_{split}"]):
+            raise ArtifactContractError(
+                f"processed.npz origins of the {split} split disagree with its series and "
+                "preprocessor; the artifacts were edited or mixed, re-run preprocessing")
+        data.windows[split] = (arrays[f"X_{split}"], arrays[f"y_{split}"])
+    return data
+
+
+def _read_sibling_json(path: Path, name: str) -> dict:
+    if not path.is_file():
+        raise ArtifactContractError(
+            f"{name} is missing next to processed.npz ({path}); the processed artifacts are "
+            "incomplete, re-run preprocessing")
+    return read_json(path, name)
+
+
+def _require_keys(container, keys, where: str) -> None:
+    missing = [k for k in keys if k not in container]
+    if missing:
+        present = sorted(container)
+        raise ArtifactContractError(
+            f"{where} lacks required key(s) {missing} (present: {present}); re-run "
+            "preprocessing for this run_id")

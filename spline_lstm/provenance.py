@@ -1,0 +1,63 @@
+"""Where a run came from: git commit, package versions, command lines."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from contracts.config import RunConfig, flag_name
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TRACKED_PACKAGES = ("prefect", "numpy", "pandas", "scipy", "pyarrow", "pandera",
+                    "tensorflow-cpu", "tensorflow", "keras", "statsforecast", "matplotlib")
+
+
+def git_commit() -> str:
+    """HEAD of the project checkout, with '+dirty' if it has local changes; else 'unavailable'."""
+    try:
+        sha = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain",
+                                "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unavailable"
+    return f"{sha}+dirty" if dirty else sha or "unavailable"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def invoked_command() -> str:
+    """The command line of this process, as typed."""
+    return shlex.join([Path(sys.executable).name] + sys.argv) if sys.argv else ""
+
+
+def reproduce_command(config: RunConfig) -> str:
+    """A ``python flows/e2e.py`` command that reruns ``config`` (defaults omitted)."""
+    defaults = RunConfig(run_id=config.run_id)
+    parts = ["python", "flows/e2e.py", "--run-id", config.run_id]
+    for name in RunConfig.model_fields:
+        if name in ("run_id", "overwrite"):
+            continue
+        value = getattr(config, name)
+        if value == getattr(defaults, name):
+            continue
+        if isinstance(value, bool):
+            parts += [flag_name(name)] if value else []
+        elif isinstance(value, list):
+            parts += [flag_name(name), *map(str, value)]
+        else:
+            parts += [flag_name(name), str(value)]
+    parts.append("--overwrite")
+    return shlex.join(parts)

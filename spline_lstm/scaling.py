@@ -1,0 +1,53 @@
+"""Scalers fitted on the train split only: fit -> apply -> invert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from contracts.errors import InputSchemaError, InvalidArgumentError
+
+SCALER_TYPES = ("standard", "minmax")
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """x_scaled = (x - offset) / scale. standard: mean/std; minmax: min/(max - min)."""
+
+    kind: str
+    offset: float
+    scale: float
+
+    @classmethod
+    def fit(cls, train: np.ndarray, kind: str) -> "Scaler":
+        """Fit on finite train values only (NaN, e.g. a differencing burn-in, are ignored)."""
+        if kind not in SCALER_TYPES:
+            raise InvalidArgumentError(f"--scaling {kind!r} is not one of {SCALER_TYPES}")
+        values = np.asarray(train, dtype=np.float64)
+        values = values[np.isfinite(values)]
+        if values.size < 2:
+            raise InputSchemaError("the train split has fewer than 2 values to fit the scaler")
+        if kind == "standard":
+            offset, scale = float(values.mean()), float(values.std())
+        else:
+            offset, scale = float(values.min()), float(values.max() - values.min())
+        if not np.isfinite(scale) or scale <= 1e-12 * max(1.0, abs(offset)):
+            raise InputSchemaError(
+                f"the target is constant over the train split (value {offset:g}): there is "
+                "nothing to learn; check --target-col or supply a series that varies")
+        return cls(kind=kind, offset=offset, scale=scale)
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        return (np.asarray(values, dtype=np.float64) - self.offset) / self.scale
+
+    def invert(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(values, dtype=np.float64) * self.scale + self.offset
+
+    def to_dict(self) -> dict:
+        return {"type": self.kind, "offset": self.offset, "scale": self.scale}
+
+    @classmethod
+    def from_dict(cls, payload: dict) -> "Scaler":
+        return cls(kind=payload["type"], offset=float(payload["offset"]),
+                   scale=float(payload["scale"]))

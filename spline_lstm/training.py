@@ -1,0 +1,107 @@
+"""Train a forecaster with early stopping and atomic best/last ``.keras`` checkpoints."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from contracts.errors import CheckpointSaveError
+
+MONITOR = "val_loss"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    history: dict[str, list[float]]
+    best_epoch: int  # 1-based
+    last_epoch: int  # 1-based
+    best_val_loss: float
+    epochs_requested: int
+    early_stopped: bool
+
+    @property
+    def epochs_ran(self) -> int:
+        return self.last_epoch
+
+
+def make_deterministic(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and ask TF for deterministic kernels."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def save_model_atomically(model, path: Path) -> None:
+    """Write ``model`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except Exception as exc:  # noqa: BLE001 - any failure to persist is a checkpoint error
+        tmp.unlink(missing_ok=True)
+        raise CheckpointSaveError(
+            f"could not save checkpoint {path}: {type(exc).__name__}: {exc}; check free disk "
+            "space and write permission on --artifacts-dir") from exc
+
+
+def _checkpoint_callback(best_path: Path, log: Callable[[str], None], total_epochs: int):
+    import keras
+
+    class BestCheckpointAndProgress(keras.callbacks.Callback):
+        """Save the lowest-val_loss model atomically; log one line per epoch."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.best = math.inf
+            self.best_epoch = 0
+
+        def on_epoch_end(self, epoch: int, logs=None) -> None:
+            logs = logs or {}
+            val_loss = float(logs.get(MONITOR, math.nan))
+            improved = val_loss < self.best
+            if improved:
+                self.best, self.best_epoch = val_loss, epoch + 1
+                save_model_atomically(self.model, best_path)
+            lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            log(f"epoch {epoch + 1}/{total_epochs} loss={logs.get('loss', math.nan):.5f} "
+                f"val_loss={val_loss:.5f} lr={lr:.2e}{' *best' if improved else ''}")
+
+    return BestCheckpointAndProgress()
+
+
+def train_model(model, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray,
+                y_val: np.ndarray, *, epochs: int, batch_size: int, patience: int,
+                best_path: Path, last_path: Path,
+                log: Callable[[str], None] = lambda _msg: None) -> TrainResult:
+    """Fit ``model``; best.keras holds the lowest-val_loss epoch, last.keras the final one.
+
+    X_*: [N, lookback, 1] float32; y_*: [N, horizon] float32.
+    """
+    import keras
+
+    best = _checkpoint_callback(Path(best_path), log, epochs)
+    stopper = keras.callbacks.EarlyStopping(monitor=MONITOR, patience=patience)
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor=MONITOR, factor=0.5,
+                                                patience=max(2, patience // 3), min_lr=1e-5)
+    history = model.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs,
+                        batch_size=batch_size, shuffle=True, verbose=0,
+                        callbacks=[best, stopper, plateau])
+    losses = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    last_epoch = len(losses.get("loss", []))
+    if best.best_epoch == 0:
+        raise CheckpointSaveError(
+            "no epoch produced a finite val_loss, so no best checkpoint exists; lower "
+            "--learning-rate or check the input data for extreme values")
+    save_model_atomically(model, Path(last_path))
+    return TrainResult(history=losses, best_epoch=best.best_epoch, last_epoch=last_epoch,
+                       best_val_loss=float(best.best), epochs_requested=epochs,
+                       early_stopped=last_epoch < epochs)

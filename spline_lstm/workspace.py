@@ -1,0 +1,126 @@
+"""A run's private workspace: a lock, a staging tree, and the commit into place.
+
+Stages write into ``{artifacts}/.staging/{run_id}/`` (same layout as the final tree).
+Only after the health gate passes on the staged tree are the files moved into their
+final places, completion evidence (metadata, metrics) last. So a failed or killed run
+never leaves artifacts that the gate or a consume-path run would accept, and never
+touches a previous good run of the same run_id.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from contracts.artifacts import ArtifactLayout, lock_path, staging_root
+from contracts.errors import InvalidArgumentError, RunnerExecError
+
+
+@dataclass
+class RunWorkspace:
+    artifacts_dir: Path
+    run_id: str
+    _lock_fd: int | None = None
+
+    def __post_init__(self) -> None:
+        self.artifacts_dir = Path(self.artifacts_dir)
+
+    @property
+    def final(self) -> ArtifactLayout:
+        return ArtifactLayout(self.artifacts_dir, self.run_id)
+
+    @property
+    def staged(self) -> ArtifactLayout:
+        return self.final.rebased(staging_root(self.artifacts_dir, self.run_id))
+
+    # ---------------------------------------------------------------- lifecycle
+    def open(self, *, overwrite: bool, keep: tuple[Path, ...] = ()) -> None:
+        """Lock the run_id, refuse to clobber an existing run, start a clean staging tree.
+
+        keep: final artifacts this run reads and re-commits unchanged (consume path);
+        they do not count as existing artifacts.
+        """
+        self._acquire_lock()
+        try:
+            existing = [p for p in self.final.existing_artifacts() if p not in keep]
+            if existing and not overwrite:
+                shown = ", ".join(str(self.final.relative(p)) for p in existing[:4])
+                raise InvalidArgumentError(
+                    f"run_id {self.run_id!r} already has artifacts under {self.artifacts_dir} "
+                    f"({shown}{', ...' if len(existing) > 4 else ''}); choose a new --run-id "
+                    "or pass --overwrite to replace them")
+            shutil.rmtree(self.staged.root, ignore_errors=True)  # leftovers of a killed run
+            self.staged.root.mkdir(parents=True, exist_ok=True)
+        except BaseException:
+            self.close()
+            raise
+
+    def stage_copy(self, source: Path, destination: Path) -> None:
+        """Put an existing artifact into the staging tree (hard link when possible)."""
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, destination)
+        except OSError:
+            shutil.copy2(source, destination)
+
+    def commit(self) -> list[Path]:
+        """Move every staged file into place; return the final paths."""
+        staged, final = self.staged, self.final
+        files = sorted(p for p in staged.root.rglob("*") if p.is_file())
+        evidence = {staged.metadata_json, staged.metrics_json}
+        ordered = [p for p in files if p not in evidence] + \
+            [p for p in (staged.metadata_json, staged.metrics_json) if p in files]
+        try:
+            # Completion evidence of an older run goes first, so a crash mid-commit
+            # leaves an incomplete run (the gate fails), never a mixed "complete" one.
+            for stale in (final.metrics_json, final.metadata_json):
+                stale.unlink(missing_ok=True)
+            committed = []
+            for src in ordered:
+                dst = final.root / src.relative_to(staged.root)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+                committed.append(dst)
+            for leftover in set(final.existing_artifacts()) - set(committed):
+                leftover.unlink(missing_ok=True)
+        except OSError as exc:
+            raise RunnerExecError(
+                f"could not move the artifacts of {self.run_id!r} into {self.artifacts_dir}: "
+                f"{exc}; the run is incomplete, re-run it with --overwrite") from exc
+        self.discard()
+        return committed
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staged.root, ignore_errors=True)
+
+    def close(self) -> None:
+        """Release the lock (removing the lock file first, while still holding it)."""
+        if self._lock_fd is None:
+            return
+        lock_path(self.artifacts_dir, self.run_id).unlink(missing_ok=True)
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    def _acquire_lock(self) -> None:
+        path = lock_path(self.artifacts_dir, self.run_id)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunnerExecError(
+                f"cannot create files under --artifacts-dir {self.artifacts_dir}: "
+                f"{exc.strerror or exc}; make it writable or choose another directory") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise RunnerExecError(
+                f"run_id {self.run_id!r} is being written right now by pid {holder}; wait "
+                "for it to finish or use another --run-id") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._lock_fd = fd

@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers around spline_lstm stage functions."""

@@ -1,0 +1,19 @@
+"""Stage 7: the health gate. A failed gate fails the flow (30 / 27); never retried."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from spline_lstm.gate import check_run, enforce
+
+
+@task(name="health-gate", tags=["stage:health-gate"], cache_policy=NO_CACHE)
+def health_gate(root: str, run_id: str, require_training: bool = True) -> dict:
+    result = check_run(Path(root), run_id, require_training=require_training)
+    enforce(result)
+    get_run_logger().info("health gate passed for %s: %d artifacts checked", run_id,
+                          len(result.checked))
+    return result.to_dict()
