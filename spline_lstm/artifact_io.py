@@ -52,7 +52,8 @@ def _write_error(path: Path, exc: OSError) -> RunnerExecError:
 
 
 def write_json(path: Path, payload: dict) -> None:
-    text = json.dumps(payload, indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    """Write ``payload`` as JSON; NaN/inf (which JSON cannot hold) are written as null."""
+    text = json.dumps(_json_safe(payload), indent=2, default=_json_default, allow_nan=False)
     with atomic_write(path, "w") as handle:
         handle.write(text + "\n")
 
@@ -84,11 +85,21 @@ def write_pickled_dict(path: Path, payload: dict) -> None:
         pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _json_safe(value):
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def _json_default(value):
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
-        return float(value)
+        return float(value) if np.isfinite(value) else None
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, (pd.Timestamp,)):

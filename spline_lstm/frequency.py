@@ -54,6 +54,8 @@ def infer_freq(timestamps: pd.Series | pd.DatetimeIndex) -> pd.DateOffset:
 
 def step_timedelta(freq: pd.DateOffset) -> pd.Timedelta | None:
     """The fixed length of one step, or None for calendar frequencies (months, years)."""
+    if isinstance(freq, pd.offsets.Week):  # anchored weeks (W-SAT) are still 7 days
+        return pd.Timedelta(weeks=freq.n)
     try:
         return pd.Timedelta(freq)
     except ValueError:

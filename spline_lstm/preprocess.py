@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.artifacts import PREPROCESSOR_SCHEMA_VERSION
+from spline_lstm.frequency import usable_seasons
 from spline_lstm.interpolate import FilledSeries
 from spline_lstm.scaling import Scaler
 from spline_lstm.transforms import Differencer, PowerTransform
@@ -130,8 +131,14 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
     differencer = Differencer(settings.difference, settings.seasonal_difference)
     transformed_train = differencer.apply(power.apply(train))
     scaler = Scaler.fit(transformed_train, settings.scaling)
+    seasons = usable_seasons(list(settings.seasons), bounds.train_end)
+    dropped = [m for m in settings.seasons if m not in seasons and m > 1]
+    if dropped:
+        data_summary = {**data_summary, "notes": [*data_summary.get("notes", []),
+                        f"season(s) {dropped} ignored: the train split ({bounds.train_end} "
+                        "points) holds fewer than two cycles"]}
     pre = Preprocessor(run_id=run_id, lookback=settings.lookback, horizon=settings.horizon,
-                       seasons=list(settings.seasons), freq=freq, power=power,
+                       seasons=seasons, freq=freq, power=power,
                        differencer=differencer, scaler=scaler, interpolation=interpolation,
                        timezone=data_summary.get("timezone"))
     series = pre.to_model_space(values).astype(np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from dataclasses import dataclass
@@ -41,13 +42,14 @@ def make_deterministic(seed: int) -> None:
 def save_model_atomically(model, path: Path) -> None:
     """Write ``model`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         model.save(tmp)
         os.replace(tmp, path)
     except Exception as exc:  # noqa: BLE001 - any failure to persist is a checkpoint error
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise CheckpointSaveError(
             f"could not save checkpoint {path}: {type(exc).__name__}: {exc}; check free disk "
             "space and write permission on --artifacts-dir") from exc

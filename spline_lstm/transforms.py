@@ -38,7 +38,13 @@ class PowerTransform:
                 f"{low:g}; use --power none")
         if kind == "log":
             return cls(kind="log", lam=0.0)
-        lam = float(stats.boxcox_normmax(np.asarray(train, dtype=np.float64), method="mle"))
+        train = np.asarray(train, dtype=np.float64)
+        try:
+            lam = float(stats.boxcox_normmax(train, method="mle"))
+        except (ValueError, RuntimeError):  # e.g. a constant train split: no optimum
+            lam = 1.0
+        if not np.isfinite(lam):
+            lam = 1.0
         return cls(kind="boxcox", lam=float(np.clip(lam, -1.0, 2.0)))
 
     def apply(self, values: np.ndarray) -> np.ndarray:

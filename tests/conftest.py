@@ -1,0 +1,50 @@
+"""Shared fixtures: tiny seeded series, one Prefect test harness, one smoke run."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from tests.helpers import TINY_FLAGS, make_series  # noqa: E402
+
+
+@pytest.fixture
+def series_frame() -> pd.DataFrame:
+    return make_series()
+
+
+@pytest.fixture
+def series_csv(tmp_path: Path, series_frame: pd.DataFrame) -> Path:
+    path = tmp_path / "series.csv"
+    series_frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server + database for every flow-level test."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def smoke_run(prefect_harness, tmp_path_factory) -> tuple[Path, str]:
+    """One complete tiny run, shared read-only; copy its tree before tampering with it."""
+    from flows.e2e import main
+
+    artifacts = tmp_path_factory.mktemp("smoke") / "artifacts"
+    run_id = "smoke-shared"
+    code = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), "--horizon", "3",
+                 *TINY_FLAGS])
+    assert code == 0, "the shared smoke run failed; see the test log"
+    return artifacts, run_id

@@ -1,0 +1,211 @@
+"""The e2e flow end to end: artifacts, gate, consume path, exit codes, state messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from contracts.artifacts import ArtifactLayout
+from flows import health
+from flows.e2e import main
+from spline_lstm.model import load_checkpoint
+from tests.helpers import TINY_FLAGS, make_series, read_error_line
+
+pytestmark = pytest.mark.flow
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _leftovers(artifacts: Path, run_id: str) -> list[str]:
+    """Files and directories of ``run_id`` outside logs/ (a failed run must leave none)."""
+    if not artifacts.exists():
+        return []
+    return [str(p.relative_to(artifacts)) for p in artifacts.rglob(f"*{run_id}*")
+            if p.relative_to(artifacts).parts[0] != "logs"]
+
+
+def test_smoke_run_writes_every_artifact_and_passes_the_gate(smoke_run, capsys):
+    artifacts, run_id = smoke_run
+    layout = ArtifactLayout(artifacts, run_id)
+    for path in layout.required_artifacts() + (layout.forecast_png,):
+        assert path.is_file(), f"missing {path}"
+    assert health.main(["--run-id", run_id, "--artifacts-dir", str(artifacts)]) == 0
+    assert json.loads(capsys.readouterr().out)["passed"] is True
+
+    metrics = json.loads(layout.metrics_json.read_text())
+    assert metrics["dataset"]["horizon"] == 3 and metrics["dataset"]["lookback"] == 12
+    assert {"naive_last", "seasonal_naive", "moving_average"} <= set(metrics["baselines"])
+    assert len(metrics["inference"]["y_pred_last"]) == 3
+    assert metrics["inference"]["x_shape"] == [1, 12, 1]
+
+    checkpoint_meta = json.loads(layout.checkpoint_meta_json.read_text())
+    assert checkpoint_meta["best_val_loss_reloaded"] == pytest.approx(
+        checkpoint_meta["best_val_loss"], rel=1e-5)
+    load_checkpoint(layout.last_checkpoint)
+
+    predictions = pd.read_csv(layout.predictions_csv)
+    assert list(predictions.columns) == ["origin", "timestamp", "step", "y_true", "y_pred", "kind"]
+    forecast = predictions[predictions["kind"] == "forecast"]
+    assert forecast["step"].tolist() == [1, 2, 3] and forecast["y_true"].isna().all()
+    test_rows = predictions[predictions["kind"] == "test"]
+    assert len(test_rows) == 3 * metrics["dataset"]["n_test"]
+
+    metadata = json.loads(layout.metadata_json.read_text())
+    assert metadata["seed"] == 42 and metadata["config"]["run_id"] == run_id
+    report = layout.report_md.read_text()
+    for section in ("## Verdict", "Reproduce:", "## Data", "## Test metrics", "## Latest inference",
+                    "## Forecast", "## Artifacts", "## Warnings"):
+        assert section in report
+    assert not (artifacts / ".staging" / run_id).exists()
+
+
+def test_same_config_and_seed_give_the_same_metrics(smoke_run):
+    artifacts, run_id = smoke_run
+    assert main(["--run-id", "smoke-again", "--artifacts-dir", str(artifacts), "--horizon", "3",
+                 *TINY_FLAGS]) == 0
+    first = json.loads(ArtifactLayout(artifacts, run_id).metrics_json.read_text())["metrics"]
+    second = json.loads(ArtifactLayout(artifacts, "smoke-again").metrics_json.read_text())["metrics"]
+    for key in ("mae", "rmse", "mase"):
+        assert second[key] == pytest.approx(first[key], rel=1e-9)
+
+
+def test_preprocess_only_then_consume_path(prefect_harness, tmp_path):
+    artifacts = tmp_path / "artifacts"
+    assert main(["--run-id", "two-step", "--artifacts-dir", str(artifacts), "--preprocess-only",
+                 *TINY_FLAGS]) == 0
+    layout = ArtifactLayout(artifacts, "two-step")
+    assert layout.processed_npz.is_file() and not layout.metrics_json.exists()
+    assert main(["--run-id", "two-step", "--artifacts-dir", str(artifacts), "--processed-npz",
+                 str(layout.processed_npz), *TINY_FLAGS]) == 0
+    assert health.main(["--run-id", "two-step", "--artifacts-dir", str(artifacts)]) == 0
+
+
+def test_consume_path_refuses_another_runs_artifacts(smoke_run, tmp_path, capsys):
+    artifacts, run_id = smoke_run
+    code = main(["--run-id", "thief", "--artifacts-dir", str(tmp_path / "a"), "--processed-npz",
+                 str(ArtifactLayout(artifacts, run_id).processed_npz), *TINY_FLAGS])
+    payload = read_error_line(capsys.readouterr().err)
+    assert code == 27 and payload["error"]["code"] == "RUN_ID_MISMATCH"
+    assert "'thief'" in payload["error"]["message"] and f"'{run_id}'" in payload["error"]["message"]
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], int, str, str]]:
+    bad = make_series(120).astype({"target": object})
+    bad.loc[5, "target"] = "twelve"
+    bad.loc[9, "timestamp"] = bad.loc[8, "timestamp"]
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    make_series(20).to_csv(tmp_path / "short.csv", index=False)
+    gappy = make_series(300)
+    gappy.loc[100:119, "target"] = None
+    gappy.to_csv(tmp_path / "gappy.csv", index=False)
+    return {
+        "missing file": (["--input", str(tmp_path / "nope.csv")], 21, "FILE_NOT_FOUND", "nope.csv"),
+        "bad raw data": (["--input", str(tmp_path / "bad.csv")], 25, "INPUT_SCHEMA_ERROR",
+                         "twelve"),
+        "too little data": (["--input", str(tmp_path / "short.csv")], 26, "INSUFFICIENT_DATA_ERROR",
+                            "too few windows"),
+        "gap too long": (["--input", str(tmp_path / "gappy.csv"), "--max-gap", "12"], 25,
+                         "INPUT_SCHEMA_ERROR", "20 missing steps from 2024-01-05 04:00:00"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing file", "bad raw data", "too little data", "gap too long"])
+def test_failures_exit_with_their_code_and_leave_no_artifacts(prefect_harness, tmp_path, capsys, case):
+    flags, exit_code, code, fragment = _bad_inputs(tmp_path)[case]
+    artifacts = tmp_path / "artifacts"
+    run_id = "bad-" + case.replace(" ", "-")
+    result = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), *flags, *TINY_FLAGS])
+    payload = read_error_line(capsys.readouterr().err)
+    assert result == exit_code
+    assert payload["ok"] is False and payload["exit_code"] == exit_code
+    assert payload["error"]["code"] == code and fragment in payload["error"]["message"]
+    assert _leftovers(artifacts, run_id) == []
+    card = (artifacts / "logs" / f"{run_id}.failed.md").read_text()
+    assert code in card and "## Re-run" in card and "python flows/e2e.py" in card
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["--run-id", "../escape"], "invalid run_id '../escape'"),
+    (["--run-id", "has space"], "invalid run_id"),
+    (["--run-id", "ok", "--epochs", "-3"], "--epochs"),
+    (["--run-id", "ok", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    (["--run-id", "ok", "--horizon", "two"], "invalid int value"),
+    (["--epochs", "2"], "--run-id"),
+])
+def test_invalid_arguments_exit_20_before_any_file_is_written(tmp_path, capsys, argv, fragment):
+    artifacts = tmp_path / "artifacts"
+    code = main([*argv, "--artifacts-dir", str(artifacts)])
+    payload = read_error_line(capsys.readouterr().err)
+    assert code == 20 and payload["error"]["code"] == "INVALID_ARGUMENT"
+    assert fragment in payload["error"]["message"]
+    assert not artifacts.exists()
+
+
+def test_an_existing_run_is_not_overwritten(smoke_run, capsys):
+    artifacts, run_id = smoke_run
+    before = ArtifactLayout(artifacts, run_id).metrics_json.read_bytes()
+    code = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), *TINY_FLAGS])
+    payload = read_error_line(capsys.readouterr().err)
+    assert code == 20 and "already has artifacts" in payload["error"]["message"]
+    assert ArtifactLayout(artifacts, run_id).metrics_json.read_bytes() == before
+
+
+def test_a_failed_gate_fails_the_flow_and_commits_nothing(prefect_harness, tmp_path, capsys,
+                                                          monkeypatch):
+    import tasks.evaluate as evaluate_module
+
+    real = evaluate_module.build_metrics_record
+
+    def wrong_run_id(*args, **kwargs):
+        return {**real(*args, **kwargs), "run_id": "not-this-run"}
+
+    monkeypatch.setattr(evaluate_module, "build_metrics_record", wrong_run_id)
+    artifacts = tmp_path / "artifacts"
+    code = main(["--run-id", "gated", "--artifacts-dir", str(artifacts), *TINY_FLAGS])
+    payload = read_error_line(capsys.readouterr().err)
+    assert code == 27 and payload["error"]["code"] == "RUN_ID_MISMATCH"
+    assert "metrics.json says run_id 'not-this-run'" in payload["error"]["message"]
+    assert _leftovers(artifacts, "gated") == []
+
+
+def test_the_failed_task_and_flow_state_messages_carry_the_code(prefect_harness, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.e2e import e2e_flow
+
+    state = e2e_flow(run_id="state-msg", input=str(tmp_path / "absent.csv"),
+                     artifacts_dir=str(tmp_path / "a"), return_state=True)
+    assert state.is_failed()
+    assert "FILE_NOT_FOUND (exit 21)" in state.message and "absent.csv" in state.message
+    with get_client(sync_client=True) as client:
+        flow_run_id = state.state_details.flow_run_id
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        failed = [t for t in task_runs if t.state and t.state.is_failed()]
+        assert [t.name.rsplit("-", 1)[0] for t in failed] == ["ingest"]
+        assert "FILE_NOT_FOUND (exit 21)" in failed[0].state.message
+        artifacts = client.read_artifacts()
+        assert any(a.key == "failure-state-msg" for a in artifacts)
+
+
+def test_the_console_shows_no_traceback_for_input_errors(prefect_harness, tmp_path):
+    from prefect.settings import PREFECT_API_URL
+
+    bad = make_series(50).astype({"target": object})
+    bad.loc[3, "target"] = "oops"
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    proc = subprocess.run([sys.executable, "flows/e2e.py", "--run-id", "quiet", "--input",
+                           str(tmp_path / "bad.csv"), "--artifacts-dir", str(tmp_path / "a")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 25
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    payload = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert payload["error"]["code"] == "INPUT_SCHEMA_ERROR" and "oops" in payload["error"]["message"]
+    assert "Traceback" in (tmp_path / "a" / "logs" / "quiet.log").read_text()

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from contracts.errors import CheckpointSaveError
+from spline_lstm.model import ModelSpec, build_model, load_checkpoint
+from spline_lstm.training import make_deterministic, save_model_atomically, train_model
+
+
+def _data(n=96, lookback=8, horizon=2, seed=0):
+    rng = np.random.default_rng(seed)
+    series = np.sin(np.arange(n + lookback + horizon) / 3) + rng.normal(0, 0.05, n + lookback + horizon)
+    X = np.stack([series[i:i + lookback] for i in range(n)])[..., None].astype(np.float32)
+    y = np.stack([series[i + lookback:i + lookback + horizon] for i in range(n)]).astype(np.float32)
+    return X, y
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_best_and_last_are_loadable_keras_files_and_best_reproduces_its_val_loss(tmp_path, cell):
+    X, y = _data()
+    make_deterministic(1)
+    model = build_model(ModelSpec(lookback=8, horizon=2, hidden_units=[6], cell=cell,
+                                  recurrent_lookback=4))
+    logged = []
+    result = train_model(model, X[:64], y[:64], X[64:], y[64:], epochs=2, batch_size=16,
+                         patience=5, best_path=tmp_path / "best.keras",
+                         last_path=tmp_path / "last.keras", log=logged.append)
+    assert len(logged) == 2 and "epoch 1/2" in logged[0]
+    assert result.last_epoch == 2 and 1 <= result.best_epoch <= 2
+    best = load_checkpoint(tmp_path / "best.keras")
+    load_checkpoint(tmp_path / "last.keras")
+    reloaded = float(best.evaluate(X[64:], y[64:], batch_size=16, verbose=0))
+    assert reloaded == pytest.approx(result.best_val_loss, rel=1e-5)
+    assert result.best_val_loss == pytest.approx(min(result.history["val_loss"]))
+
+
+def test_same_seed_gives_identical_weights(tmp_path):
+    X, y = _data()
+    weights = []
+    for attempt in range(2):
+        make_deterministic(7)
+        model = build_model(ModelSpec(lookback=8, horizon=2, hidden_units=[5]))
+        train_model(model, X[:64], y[:64], X[64:], y[64:], epochs=1, batch_size=16, patience=2,
+                    best_path=tmp_path / f"b{attempt}.keras", last_path=tmp_path / f"l{attempt}.keras")
+        weights.append(np.concatenate([w.ravel() for w in model.get_weights()]))
+    assert np.array_equal(weights[0], weights[1])
+
+
+def test_window_relative_model_follows_a_level_shift():
+    make_deterministic(0)
+    model = build_model(ModelSpec(lookback=8, horizon=1, hidden_units=[4]))
+    X = np.zeros((2, 8, 1), np.float32)
+    shifted = X + 100.0
+    delta = model.predict(shifted, verbose=0) - model.predict(X, verbose=0)
+    np.testing.assert_allclose(delta, 100.0, rtol=1e-5)  # levels pass straight through
+
+
+def test_an_unwritable_checkpoint_path_is_a_checkpoint_save_error(tmp_path):
+    make_deterministic(0)
+    model = build_model(ModelSpec(lookback=4, horizon=1, hidden_units=[2]))
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(CheckpointSaveError) as caught:
+        save_model_atomically(model, blocker / "best.keras")
+    assert caught.value.exit_code == 31

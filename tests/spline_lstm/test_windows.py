@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contracts.errors import InsufficientDataError
+from spline_lstm.windows import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(60, 400), lookback=st.integers(2, 12), horizon=st.integers(1, 6),
+       burn_in=st.integers(0, 3))
+def test_windows_round_trip_to_the_series_and_respect_their_split(n, lookback, horizon, burn_in):
+    series = np.arange(n, dtype=np.float32) * 0.5
+    bounds = SplitBounds.from_fractions(n, 0.1, 0.2)
+    for split in SPLITS:
+        origins = window_origins(bounds, split, lookback=lookback, horizon=horizon, burn_in=burn_in)
+        X, y = cut_windows(series, origins, lookback, horizon)
+        assert X.shape == (len(origins), lookback, 1) and y.shape == (len(origins), horizon)
+        assert X.dtype == np.float32 and y.dtype == np.float32
+        start, end = bounds.target_range(split)
+        for i, origin in enumerate(origins):
+            assert np.array_equal(X[i, :, 0], series[origin - lookback + 1:origin + 1])
+            assert np.array_equal(y[i], series[origin + 1:origin + 1 + horizon])
+            assert start <= origin + 1 and origin + horizon < end  # all targets in the split
+            assert origin - lookback + 1 >= burn_in
+
+
+def test_split_fractions_are_chronological():
+    bounds = SplitBounds.from_fractions(1000, 0.1, 0.2)
+    assert (bounds.train_end, bounds.val_end) == (700, 800)
+    assert bounds.sizes() == {"train": 700, "val": 100, "test": 200}
+
+
+def test_val_and_test_origins_can_be_limited_to_observed_points():
+    bounds = SplitBounds.from_fractions(100, 0.1, 0.2)
+    observed = np.ones(100, dtype=bool)
+    observed[85] = False
+    origins = window_origins(bounds, "test", lookback=4, horizon=1, observed=observed)
+    assert 85 not in origins and 84 in origins
+
+
+def test_too_few_windows_say_which_split_and_what_to_do():
+    bounds = SplitBounds.from_fractions(40, 0.1, 0.2)
+    counts = {s: len(window_origins(bounds, s, lookback=10, horizon=5)) for s in SPLITS}
+    with pytest.raises(InsufficientDataError) as caught:
+        require_windows(counts, bounds, lookback=10, horizon=5)
+    message = caught.value.message
+    assert caught.value.exit_code == 26
+    assert "val: 0 window(s) from 4 points" in message and "--lookback" in message

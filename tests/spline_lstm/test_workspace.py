@@ -1,0 +1,69 @@
+import pytest
+
+from contracts.errors import InvalidArgumentError, RunnerExecError
+from spline_lstm.artifact_io import write_json, write_text
+from spline_lstm.workspace import RunWorkspace
+
+
+def test_commit_moves_staged_files_into_place_and_removes_staging(tmp_path):
+    ws = RunWorkspace(tmp_path, "r1")
+    ws.open(overwrite=False)
+    write_json(ws.staged.metrics_json, {"run_id": "r1"})
+    write_text(ws.staged.report_md, "# report")
+    committed = ws.commit()
+    ws.close()
+    assert ws.final.metrics_json in committed and ws.final.metrics_json.exists()
+    assert committed[-1] == ws.final.metrics_json  # completion evidence goes last
+    assert not ws.staged.root.exists()
+
+
+def test_an_existing_run_is_not_overwritten_without_permission(tmp_path):
+    write_json(RunWorkspace(tmp_path, "r1").final.metrics_json, {"run_id": "r1"})
+    ws = RunWorkspace(tmp_path, "r1")
+    with pytest.raises(InvalidArgumentError) as caught:
+        ws.open(overwrite=False)
+    assert "already has artifacts" in caught.value.message and "--overwrite" in caught.value.message
+    ws.open(overwrite=True)  # the lock was released by the failed attempt
+    ws.close()
+
+
+def test_a_second_writer_of_the_same_run_id_fails_fast(tmp_path):
+    first, second = RunWorkspace(tmp_path, "r1"), RunWorkspace(tmp_path, "r1")
+    first.open(overwrite=False)
+    try:
+        with pytest.raises(RunnerExecError, match="being written right now"):
+            second.open(overwrite=False)
+    finally:
+        first.close()
+    second.open(overwrite=False)
+    second.close()
+
+
+def test_overwrite_replaces_old_files_and_drops_stale_ones(tmp_path):
+    old = RunWorkspace(tmp_path, "r1")
+    old.open(overwrite=False)
+    write_text(old.staged.forecast_png, "old plot")
+    write_json(old.staged.metrics_json, {"v": 1})
+    old.commit()
+    old.close()
+    new = RunWorkspace(tmp_path, "r1")
+    new.open(overwrite=True)
+    write_json(new.staged.metrics_json, {"v": 2})
+    new.commit()
+    new.close()
+    assert new.final.metrics_json.read_text().count('"v": 2') == 1
+    assert not new.final.forecast_png.exists()
+
+
+def test_discard_leaves_the_previous_run_untouched(tmp_path):
+    good = RunWorkspace(tmp_path, "r1")
+    good.open(overwrite=False)
+    write_json(good.staged.metrics_json, {"v": "good"})
+    good.commit()
+    good.close()
+    failing = RunWorkspace(tmp_path, "r1")
+    failing.open(overwrite=True)
+    write_json(failing.staged.metrics_json, {"v": "bad"})
+    failing.discard()
+    failing.close()
+    assert '"good"' in good.final.metrics_json.read_text()
