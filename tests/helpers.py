@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Small real series copied from ../shared/data so tests never depend on that folder.
+TEST_DATA = Path(__file__).resolve().parent / "data"
 # The smallest configuration that still exercises every stage (seconds per run).
 TINY_FLAGS = ["--epochs", "2", "--patience", "2", "--hidden-units", "8", "--lookback", "12",
               "--batch-size", "64", "--synthetic-points", "360"]

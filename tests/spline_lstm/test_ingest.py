@@ -4,11 +4,11 @@ import pytest
 
 from contracts.errors import InputFileNotFoundError, InputSchemaError
 from spline_lstm.ingest import parse_raw_frame, read_series, synthetic_series
-from tests.helpers import SHARED_DATA
+from tests.helpers import TEST_DATA
 
 
 def test_reads_a_real_csv_with_empty_targets_as_gaps():
-    result = read_series(SHARED_DATA / "co2_weekly.csv")
+    result = read_series(TEST_DATA / "co2_weekly.csv")
     assert result.n_rows == 2284 and result.n_missing == 59
     assert result.frame["timestamp"].dtype == "datetime64[ns]"
     assert result.frame["timestamp"].is_monotonic_increasing
