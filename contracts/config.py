@@ -43,7 +43,16 @@ class RunConfig(BaseModel):
     test_size: float = Field(0.2, gt=0, lt=0.5, description="Fraction of points for the test split.")
     scaling: Literal["standard", "minmax"] = Field("standard", description="Scaler fitted on "
                                                    "the train split only.")
-    epochs: int = Field(150, ge=1, le=100_000, description="Maximum training epochs (early "
+    power: Literal["auto", "none", "log", "boxcox"] = Field(
+        "auto", description="Power transform fitted on train. auto: log is a candidate when "
+        "the train split looks multiplicative (seasonal amplitude grows with the level).")
+    difference: int = Field(0, ge=0, le=1, description="First difference (0 or 1).")
+    seasonal_difference: int | None = Field(
+        None, ge=0, description="Seasonal difference at this lag (0: none). Omitted: auto, "
+        "none and each usable season are candidates.")
+    absolute_levels: bool = Field(False, description="Feed the network scaled levels instead "
+                                  "of values relative to each window's last value.")
+    epochs: int = Field(200, ge=1, le=100_000, description="Maximum training epochs (early "
                         "stopping on val_loss usually stops sooner).")
     patience: int = Field(15, ge=1, description="Epochs without val_loss improvement before "
                           "early stopping.")
@@ -55,6 +64,12 @@ class RunConfig(BaseModel):
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Random seed (data synthesis, "
                       "weight init, shuffling).")
     model: Literal["lstm", "gru"] = Field("lstm", description="Recurrent cell type.")
+    segment_length: int | None = Field(None, ge=1, description="Steps per segment the "
+                                       "recurrent layers step over (1: every point). Omitted: "
+                                       "about 8 segments per window.")
+    baselines: Literal["all", "simple"] = Field(
+        "all", description="all: naive, seasonal-naive, moving average and statsforecast "
+        "models; simple: skip the statsforecast models (faster).")
     synthetic_points: int = Field(1500, ge=10, le=100_000_000, description="Length of the "
                                   "synthetic series used when --input is omitted.")
     processed_npz: str | None = Field(None, description="Consume existing processed artifacts "

@@ -32,6 +32,7 @@ from tasks.infer import infer_snapshot  # noqa: E402
 from tasks.ingest import ingest  # noqa: E402
 from tasks.interpolate import interpolate_spline  # noqa: E402
 from tasks.preprocess import load_processed, scale_and_window  # noqa: E402
+from tasks.select import choose_transform, transform_options  # noqa: E402
 from tasks.train import train  # noqa: E402
 
 
@@ -55,6 +56,10 @@ def e2e_flow(
     val_size: float = _default("val_size"),
     test_size: float = _default("test_size"),
     scaling: str = _default("scaling"),
+    power: str = _default("power"),
+    difference: int = _default("difference"),
+    seasonal_difference: int | None = _default("seasonal_difference"),
+    absolute_levels: bool = _default("absolute_levels"),
     epochs: int = _default("epochs"),
     patience: int = _default("patience"),
     batch_size: int = _default("batch_size"),
@@ -63,6 +68,8 @@ def e2e_flow(
     dropout: float = _default("dropout"),
     seed: int = _default("seed"),
     model: str = _default("model"),
+    segment_length: int | None = _default("segment_length"),
+    baselines: str = _default("baselines"),
     synthetic_points: int = _default("synthetic_points"),
     processed_npz: str | None = _default("processed_npz"),
     preprocessor_pkl: str | None = _default("preprocessor_pkl"),
@@ -86,7 +93,7 @@ def run_pipeline(config: RunConfig) -> dict:
                    keep=tuple(p for p in workspace.final.preprocessing_artifacts()
                               if p.resolve() in consumed_paths))
     staged, final = workspace.staged, workspace.final
-    stage = "ingest"
+    stage, pretrained = "ingest", None
     try:
         if consumed:
             stage = "load-processed"
@@ -99,11 +106,20 @@ def run_pipeline(config: RunConfig) -> dict:
             stage = "spline-interpolate"
             filled = interpolate_spline(ingested, config.freq, config.season, config.max_gap,
                                         config.fill_method)
-            stage = "scale-window"
-            data = scale_and_window(filled, config, staged, {
+            source_summary = {
                 "source": ingested.source, "n_rows": ingested.n_rows,
                 "n_missing_values": ingested.n_missing, "timezone": ingested.timezone,
-                "notes": list(ingested.notes)})
+                "notes": list(ingested.notes)}
+            stage = "select-transform"
+            options = transform_options(config, filled)
+            if len(options) > 1:
+                selection = choose_transform(filled, config, workspace.scratch, source_summary)
+                choice, pretrained = selection.winner.choice, selection.winner
+                source_summary["transform_selection"] = selection.summary()
+            else:
+                choice = options[0]
+            stage = "scale-window"
+            data = scale_and_window(filled, config, staged, source_summary, choice)
         if config.preprocess_only:
             stage = "health-gate"
             health_gate(str(staged.root), config.run_id, require_training=False)
@@ -112,7 +128,7 @@ def run_pipeline(config: RunConfig) -> dict:
             return {"run_id": config.run_id, "preprocess_only": True,
                     "processed_npz": str(final.processed_npz)}
         stage = "train"
-        training = train(data, config, staged)
+        training = train(data, config, staged, pretrained)
         stage = "evaluate"
         outcome = evaluate(data, training, config, staged, final, start_time)
         stage = "infer-snapshot"

@@ -7,6 +7,7 @@ from spline_lstm.frequency import usable_seasons
 MIN_LOOKBACK = 8
 MAX_AUTO_LOOKBACK = 400
 MIN_MAX_GAP = 12
+SEGMENTS_PER_WINDOW = 8
 
 
 def choose_max_gap(seasons: list[int]) -> int:
@@ -19,14 +20,17 @@ def choose_lookback(seasons: list[int], horizon: int, n_points: int, train_fract
     n_train = int(n_points * train_fraction)
     season = usable_seasons(seasons, n_train)[0]
     wanted = max(2 * season, 2 * horizon, MIN_LOOKBACK)
-    # Leave room for at least a handful of train windows.
-    room = max(MIN_LOOKBACK, (n_train - horizon) // 2)
+    room = max(MIN_LOOKBACK, (n_train - horizon) // 2)  # leave room for train windows
     return int(min(wanted, room, MAX_AUTO_LOOKBACK))
 
 
-RECURRENT_STEPS = 96
+def choose_segment_length(lookback: int, season: int) -> int:
+    """About 8 segments per window, each a whole fraction of the season when possible.
 
-
-def choose_recurrent_lookback(lookback: int) -> int:
-    """The recurrent layers read at most the last 96 steps; the linear highway reads all."""
-    return min(lookback, RECURRENT_STEPS)
+    Two seasons of weekly data (104 steps) -> segments of 13; half-hourly (96) -> 12;
+    monthly (24) -> 3.
+    """
+    target = lookback / SEGMENTS_PER_WINDOW
+    base = season if season > 1 else lookback
+    divisors = [d for d in range(1, base + 1) if base % d == 0 and d <= lookback]
+    return max(min(divisors, key=lambda d: (abs(d - target), -d)), 1)

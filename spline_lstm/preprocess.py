@@ -17,7 +17,7 @@ from contracts.artifacts import PREPROCESSOR_SCHEMA_VERSION
 from spline_lstm.frequency import usable_seasons
 from spline_lstm.interpolate import FilledSeries
 from spline_lstm.scaling import Scaler
-from spline_lstm.transforms import Differencer, PowerTransform
+from spline_lstm.transforms import Differencer, PowerTransform, transform_name
 from spline_lstm.windows import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
 
 
@@ -39,6 +39,11 @@ class Preprocessor:
     @property
     def season(self) -> int:
         return self.seasons[0]
+
+    @property
+    def transform_name(self) -> str:
+        return transform_name(self.power.kind, self.differencer.difference,
+                              self.differencer.seasonal_difference)
 
     def to_model_space(self, values: np.ndarray) -> np.ndarray:
         """Original-unit levels [n] -> scaled model series [n] (NaN over the burn-in)."""

@@ -27,6 +27,7 @@ def build_metrics_record(config: RunConfig, data: ProcessedData, evaluation: Eva
             "points": data.bounds.sizes(),
             "n_scored_targets": int(evaluation.scored.sum()),
             "season": pre.season, "seasons": pre.seasons,
+            "transform": pre.transform_name,
         },
         "metrics": _finite_or_none(evaluation.metrics),
         "metrics_per_step": [_finite_or_none(s) for s in evaluation.per_step],

@@ -75,9 +75,11 @@ def render_report(ctx: ReportContext) -> str:
     out += ["## Run", "",
             f"- run_id: `{ctx.run_id}`",
             f"- git commit: `{ctx.git_commit}`",
-            f"- model: {ctx.config.get('model')} {ctx.config.get('hidden_units')}, lookback "
-            f"{ctx.config.get('lookback')}, horizon {ctx.config.get('horizon')}, seed "
-            f"{ctx.config.get('seed')}",
+            f"- model: {ctx.config.get('model')} {ctx.config.get('hidden_units')} over segments "
+            f"of {ctx.config.get('segment_length')} steps, "
+            f"{'window-relative' if ctx.config.get('window_relative') else 'absolute'} inputs, "
+            f"lookback {ctx.config.get('lookback')}, horizon {ctx.config.get('horizon')}, "
+            f"seed {ctx.config.get('seed')}",
             "", "Reproduce:", "", "```bash", ctx.command, "```", ""]
     out += ["## Data", "",
             f"- source: {data.get('source')}",
@@ -94,6 +96,13 @@ def render_report(ctx: ReportContext) -> str:
             f"- transforms (fitted on train): {data.get('transforms')}", ""]
     for note in data.get("notes", []):
         out.append(f"- note: {note}")
+    selection = data.get("transform_selection")
+    if selection:
+        out += ["", f"Transform chosen on the validation split (never the test split): "
+                f"**{selection['chosen']}**.", "",
+                "| candidate | val MASE | best epoch | seconds | note |", "|---|---|---|---|---|"]
+        out += [f"| {c['name']} | {_fmt(c['val_mase'])} | {_fmt(c['best_epoch'])} | "
+                f"{_fmt(c['seconds'])} | {c['note']} |" for c in selection["candidates"]]
     out += ["", "## Test metrics (original units, observed targets only)", "",
             metrics_table(ev), "",
             f"MASE scale: in-sample seasonal-naive MAE on the train split, season {ev.season} "

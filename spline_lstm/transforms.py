@@ -16,6 +16,14 @@ from contracts.errors import InvalidArgumentError
 POWER_KINDS = ("none", "log", "boxcox")
 
 
+def transform_name(power: str, difference: int, seasonal_difference: int) -> str:
+    """Short label such as 'levels', 'sdiff52' or 'log+sdiff12'."""
+    parts = [power] if power != "none" else []
+    parts += ["diff1"] if difference else []
+    parts += [f"sdiff{seasonal_difference}"] if seasonal_difference else []
+    return "+".join(parts) or "levels"
+
+
 @dataclass(frozen=True)
 class PowerTransform:
     """y = boxcox(x + shift, lam) (lam 0 = log); identity for kind 'none'."""

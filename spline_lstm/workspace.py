@@ -36,6 +36,12 @@ class RunWorkspace:
     def staged(self) -> ArtifactLayout:
         return self.final.rebased(staging_root(self.artifacts_dir, self.run_id))
 
+    @property
+    def scratch(self) -> Path:
+        """Working files that are never committed (e.g. models of rejected candidates)."""
+        root = staging_root(self.artifacts_dir, self.run_id)
+        return root.with_name(root.name + ".scratch")
+
     # ---------------------------------------------------------------- lifecycle
     def open(self, *, overwrite: bool, keep: tuple[Path, ...] = ()) -> None:
         """Lock the run_id, refuse to clobber an existing run, start a clean staging tree.
@@ -52,7 +58,7 @@ class RunWorkspace:
                     f"run_id {self.run_id!r} already has artifacts under {self.artifacts_dir} "
                     f"({shown}{', ...' if len(existing) > 4 else ''}); choose a new --run-id "
                     "or pass --overwrite to replace them")
-            shutil.rmtree(self.staged.root, ignore_errors=True)  # leftovers of a killed run
+            self.discard()  # leftovers of a killed run
             self.staged.root.mkdir(parents=True, exist_ok=True)
         except BaseException:
             self.close()
@@ -95,6 +101,7 @@ class RunWorkspace:
 
     def discard(self) -> None:
         shutil.rmtree(self.staged.root, ignore_errors=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def close(self) -> None:
         """Release the lock (removing the lock file first, while still holding it)."""

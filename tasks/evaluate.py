@@ -6,14 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+from tasks.logs import stage_logger
 
 from contracts.arrays import check_window_pair
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from spline_lstm import provenance
 from spline_lstm.artifact_io import write_json, write_text
+from spline_lstm.classical import classical_forecasts
 from spline_lstm.evaluation import Evaluation, evaluate_split, inference_snapshot
 from spline_lstm.forecast import predict_split
 from spline_lstm.model import load_checkpoint
@@ -54,22 +57,34 @@ def data_summary_for_report(data: ProcessedData) -> dict:
         "transforms": {"power": data.preprocessor.power.kind,
                        **data.preprocessor.differencer.to_dict(),
                        "scaler": data.preprocessor.scaler.kind},
+        "transform_selection": data.data_summary.get("transform_selection"),
     }
 
 
 @task(name="evaluate", tags=["stage:evaluate"], cache_policy=NO_CACHE)
 def evaluate(data: ProcessedData, training: dict, config: RunConfig, staged: ArtifactLayout,
              final: ArtifactLayout, start_time: str) -> EvaluationOutcome:
-    logger = get_run_logger()
+    logger = stage_logger()
     pre = data.preprocessor
     check_window_pair(data.X("test"), data.y("test"), lookback=pre.lookback,
                       horizon=pre.horizon, split="test")
     model = load_checkpoint(staged.best_checkpoint)
-    evaluation = evaluate_split(data, predict_split(model, data, "test"))
+    classical = None
+    if config.baselines == "all":
+        classical = classical_forecasts(data.values, data.bounds.val_end, data.origins["test"],
+                                        pre.horizon, pre.seasons)
+        logger.info("classical baselines %s in %s s%s", sorted(classical.forecasts),
+                    classical.seconds, f"; skipped {classical.skipped}" if classical.skipped else "")
+    evaluation = evaluate_split(data, predict_split(model, data, "test"),
+                                extra_forecasts=classical.forecasts if classical else None)
     inference = inference_snapshot(data, evaluation)
     end_time = datetime.now(timezone.utc).isoformat()
     metrics = build_metrics_record(config, data, evaluation, training, inference, final,
                                    start_time, end_time)
+    if classical is not None:
+        metrics["classical_baselines"] = {"fitted_on": "train+val, rolled forward on actuals",
+                                          "seconds": classical.seconds,
+                                          "skipped": classical.skipped}
     write_json(staged.metrics_json, metrics)
     commit = provenance.git_commit()
     reproduce = provenance.reproduce_command(config)
@@ -79,7 +94,9 @@ def evaluate(data: ProcessedData, training: dict, config: RunConfig, staged: Art
         end_time=end_time, source=str(data.data_summary.get("source"))))
     context = ReportContext(
         run_id=config.run_id, git_commit=commit, command=reproduce,
-        config={**config.model_dump(), "lookback": pre.lookback, "horizon": pre.horizon},
+        config={**config.model_dump(), "lookback": pre.lookback, "horizon": pre.horizon,
+                "segment_length": training["model"]["segment_length"],
+                "window_relative": training["model"]["window_relative"]},
         data_summary=data_summary_for_report(data),
         split_summary={"points": data.bounds.sizes(), "windows": data.window_counts()},
         evaluation=evaluation, training=training, inference=inference,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+from tasks.logs import stage_logger
 
 from spline_lstm.gate import check_run, enforce
 
@@ -14,6 +16,6 @@ from spline_lstm.gate import check_run, enforce
 def health_gate(root: str, run_id: str, require_training: bool = True) -> dict:
     result = check_run(Path(root), run_id, require_training=require_training)
     enforce(result)
-    get_run_logger().info("health gate passed for %s: %d artifacts checked", run_id,
+    stage_logger().info("health gate passed for %s: %d artifacts checked", run_id,
                           len(result.checked))
     return result.to_dict()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+from tasks.logs import stage_logger
 
 from contracts.artifacts import ArtifactLayout
 from spline_lstm.artifact_io import write_bytes, write_csv, write_text
@@ -21,7 +23,7 @@ from tasks.evaluate import EvaluationOutcome
 def infer_snapshot(data: ProcessedData, outcome: EvaluationOutcome,
                    staged: ArtifactLayout) -> dict:
     """Forecast beyond the last observation; write every test and future forecast."""
-    logger = get_run_logger()
+    logger = stage_logger()
     model = load_checkpoint(staged.best_checkpoint)
     forecast = forward_forecast(model, data)
     write_csv(staged.predictions_csv, predictions_frame(data, outcome.evaluation, forecast))

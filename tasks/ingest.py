@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+from tasks.logs import stage_logger
 
 from spline_lstm.ingest import IngestResult, read_series, synthetic_series
 
@@ -28,7 +30,7 @@ def _transient_io_failure(task, task_run, state) -> bool:
 def ingest(input: str | None, timestamp_col: str, target_col: str, synthetic_points: int,
            seed: int) -> IngestResult:
     """Read and validate the raw series; without ``input``, synthesise one in memory."""
-    logger = get_run_logger()
+    logger = stage_logger()
     result = (read_series(input, timestamp_col, target_col) if input
               else synthetic_series(synthetic_points, seed))
     logger.info("ingested %s: %d rows, %d empty target values", result.source, result.n_rows,

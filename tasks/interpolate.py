@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+from tasks.logs import stage_logger
 
 from contracts.schemas import Col, RawSeries, validate_frame
 from spline_lstm.autoconfig import choose_max_gap
@@ -16,7 +18,7 @@ from spline_lstm.interpolate import FilledSeries, fill_gaps, regularize
 def interpolate_spline(ingested: IngestResult, freq: str | None, season: list[int] | None,
                        max_gap: int | None, fill_method: str) -> FilledSeries:
     """Regular grid + gap filling; refuses (25) gaps longer than ``max_gap`` steps."""
-    logger = get_run_logger()
+    logger = stage_logger()
     frame = validate_frame(RawSeries, ingested.frame, "ingested series")
     offset = parse_freq(freq) if freq else infer_freq(frame[Col.TIMESTAMP.value])
     seasons = list(season) if season else infer_seasons(offset)

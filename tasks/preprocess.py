@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+from tasks.logs import stage_logger
 
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
@@ -14,6 +16,7 @@ from spline_lstm.autoconfig import choose_lookback
 from spline_lstm.interpolate import FilledSeries
 from spline_lstm.preprocess import PreprocessSettings, ProcessedData, preprocess
 from spline_lstm.processed_io import read_processed, write_processed
+from spline_lstm.selection import TransformChoice
 
 
 def settings_for(config: RunConfig, filled: FilledSeries) -> PreprocessSettings:
@@ -27,18 +30,18 @@ def settings_for(config: RunConfig, filled: FilledSeries) -> PreprocessSettings:
 
 @task(name="scale-window", tags=["stage:scale-window"], cache_policy=NO_CACHE)
 def scale_and_window(filled: FilledSeries, config: RunConfig, staged: ArtifactLayout,
-                     source_summary: dict) -> ProcessedData:
-    """Fit transforms + scaler on train, cut windows, write the processed artifacts."""
-    logger = get_run_logger()
+                     source_summary: dict, choice: TransformChoice) -> ProcessedData:
+    """Fit the chosen transform + scaler on train, cut windows, write processed artifacts."""
+    logger = stage_logger()
     validate_frame(RegularSeries, filled.to_frame(), "interpolated series")
-    settings = settings_for(config, filled)
+    settings = choice.apply_to(settings_for(config, filled))
     data = preprocess(filled, settings, run_id=config.run_id, freq=filled.summary["freq"],
                       interpolation=filled.summary, data_summary=source_summary)
     write_processed(staged, data)
     counts = data.window_counts()
-    logger.info("split %s points -> windows %s (lookback %d, horizon %d, scaler %s)",
-                data.bounds.sizes(), counts, settings.lookback, settings.horizon,
-                data.preprocessor.scaler.kind)
+    logger.info("split %s points -> windows %s (lookback %d, horizon %d, transform %s, "
+                "scaler %s)", data.bounds.sizes(), counts, settings.lookback, settings.horizon,
+                choice.name, data.preprocessor.scaler.kind)
     return data
 
 
@@ -47,6 +50,6 @@ def load_processed(processed_npz: str, preprocessor_pkl: str | None, run_id: str
     """Consume path: check the four-way run_id agreement and the contract, then load."""
     data = read_processed(Path(processed_npz), run_id,
                           Path(preprocessor_pkl) if preprocessor_pkl else None)
-    get_run_logger().info("loaded processed artifacts of %s: windows %s", run_id,
+    stage_logger().info("loaded processed artifacts of %s: windows %s", run_id,
                           data.window_counts())
     return data

@@ -13,6 +13,9 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 # The smallest configuration that still exercises every stage (seconds per run).
 TINY_FLAGS = ["--epochs", "2", "--patience", "2", "--hidden-units", "8", "--lookback", "12",
               "--batch-size", "64", "--synthetic-points", "360"]
+# ...and with the transform fixed and statsforecast skipped, for tests about other things.
+FAST_FLAGS = [*TINY_FLAGS, "--power", "none", "--seasonal-difference", "0",
+              "--baselines", "simple"]
 
 
 def make_series(n: int = 240, freq: str = "h", seed: int = 0, season: int = 24,

@@ -15,7 +15,7 @@ from contracts.artifacts import ArtifactLayout
 from flows import health
 from flows.e2e import main
 from spline_lstm.model import load_checkpoint
-from tests.helpers import TINY_FLAGS, make_series, read_error_line
+from tests.helpers import FAST_FLAGS, TINY_FLAGS, make_series, read_error_line
 
 pytestmark = pytest.mark.flow
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +39,11 @@ def test_smoke_run_writes_every_artifact_and_passes_the_gate(smoke_run, capsys):
 
     metrics = json.loads(layout.metrics_json.read_text())
     assert metrics["dataset"]["horizon"] == 3 and metrics["dataset"]["lookback"] == 12
-    assert {"naive_last", "seasonal_naive", "moving_average"} <= set(metrics["baselines"])
+    assert {"naive_last", "seasonal_naive", "moving_average", "auto_theta", "mstl_ets",
+            "mstl_arima"} <= set(metrics["baselines"])
+    selection = json.loads(layout.meta_json.read_text())["data_summary"]["transform_selection"]
+    assert [c["name"] for c in selection["candidates"]] == ["levels", "sdiff24"]
+    assert metrics["dataset"]["transform"] == selection["chosen"]
     assert len(metrics["inference"]["y_pred_last"]) == 3
     assert metrics["inference"]["x_shape"] == [1, 12, 1]
 
@@ -67,7 +71,7 @@ def test_smoke_run_writes_every_artifact_and_passes_the_gate(smoke_run, capsys):
 def test_same_config_and_seed_give_the_same_metrics(smoke_run):
     artifacts, run_id = smoke_run
     assert main(["--run-id", "smoke-again", "--artifacts-dir", str(artifacts), "--horizon", "3",
-                 *TINY_FLAGS]) == 0
+                 *TINY_FLAGS]) == 0  # the smoke run's exact flags
     first = json.loads(ArtifactLayout(artifacts, run_id).metrics_json.read_text())["metrics"]
     second = json.loads(ArtifactLayout(artifacts, "smoke-again").metrics_json.read_text())["metrics"]
     for key in ("mae", "rmse", "mase"):
@@ -77,18 +81,18 @@ def test_same_config_and_seed_give_the_same_metrics(smoke_run):
 def test_preprocess_only_then_consume_path(prefect_harness, tmp_path):
     artifacts = tmp_path / "artifacts"
     assert main(["--run-id", "two-step", "--artifacts-dir", str(artifacts), "--preprocess-only",
-                 *TINY_FLAGS]) == 0
+                 *FAST_FLAGS]) == 0
     layout = ArtifactLayout(artifacts, "two-step")
     assert layout.processed_npz.is_file() and not layout.metrics_json.exists()
     assert main(["--run-id", "two-step", "--artifacts-dir", str(artifacts), "--processed-npz",
-                 str(layout.processed_npz), *TINY_FLAGS]) == 0
+                 str(layout.processed_npz), *FAST_FLAGS]) == 0
     assert health.main(["--run-id", "two-step", "--artifacts-dir", str(artifacts)]) == 0
 
 
 def test_consume_path_refuses_another_runs_artifacts(smoke_run, tmp_path, capsys):
     artifacts, run_id = smoke_run
     code = main(["--run-id", "thief", "--artifacts-dir", str(tmp_path / "a"), "--processed-npz",
-                 str(ArtifactLayout(artifacts, run_id).processed_npz), *TINY_FLAGS])
+                 str(ArtifactLayout(artifacts, run_id).processed_npz), *FAST_FLAGS])
     payload = read_error_line(capsys.readouterr().err)
     assert code == 27 and payload["error"]["code"] == "RUN_ID_MISMATCH"
     assert "'thief'" in payload["error"]["message"] and f"'{run_id}'" in payload["error"]["message"]
@@ -119,7 +123,7 @@ def test_failures_exit_with_their_code_and_leave_no_artifacts(prefect_harness, t
     flags, exit_code, code, fragment = _bad_inputs(tmp_path)[case]
     artifacts = tmp_path / "artifacts"
     run_id = "bad-" + case.replace(" ", "-")
-    result = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), *flags, *TINY_FLAGS])
+    result = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), *flags, *FAST_FLAGS])
     payload = read_error_line(capsys.readouterr().err)
     assert result == exit_code
     assert payload["ok"] is False and payload["exit_code"] == exit_code
@@ -149,7 +153,7 @@ def test_invalid_arguments_exit_20_before_any_file_is_written(tmp_path, capsys, 
 def test_an_existing_run_is_not_overwritten(smoke_run, capsys):
     artifacts, run_id = smoke_run
     before = ArtifactLayout(artifacts, run_id).metrics_json.read_bytes()
-    code = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), *TINY_FLAGS])
+    code = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), *FAST_FLAGS])
     payload = read_error_line(capsys.readouterr().err)
     assert code == 20 and "already has artifacts" in payload["error"]["message"]
     assert ArtifactLayout(artifacts, run_id).metrics_json.read_bytes() == before
@@ -166,7 +170,7 @@ def test_a_failed_gate_fails_the_flow_and_commits_nothing(prefect_harness, tmp_p
 
     monkeypatch.setattr(evaluate_module, "build_metrics_record", wrong_run_id)
     artifacts = tmp_path / "artifacts"
-    code = main(["--run-id", "gated", "--artifacts-dir", str(artifacts), *TINY_FLAGS])
+    code = main(["--run-id", "gated", "--artifacts-dir", str(artifacts), *FAST_FLAGS])
     payload = read_error_line(capsys.readouterr().err)
     assert code == 27 and payload["error"]["code"] == "RUN_ID_MISMATCH"
     assert "metrics.json says run_id 'not-this-run'" in payload["error"]["message"]

@@ -19,7 +19,7 @@ def test_best_and_last_are_loadable_keras_files_and_best_reproduces_its_val_loss
     X, y = _data()
     make_deterministic(1)
     model = build_model(ModelSpec(lookback=8, horizon=2, hidden_units=[6], cell=cell,
-                                  recurrent_lookback=4))
+                                  segment_length=3))
     logged = []
     result = train_model(model, X[:64], y[:64], X[64:], y[64:], epochs=2, batch_size=16,
                          patience=5, best_path=tmp_path / "best.keras",

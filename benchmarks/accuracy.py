@@ -1,0 +1,117 @@
+"""Accuracy benchmark: the pipeline's default configuration on every shared series.
+
+    .venv/bin/python benchmarks/accuracy.py [--data-dir ../shared/data] [--out FILE]
+
+For each series and for H=1 and H=one season, runs the real ``e2e`` flow (defaults
+only: auto transform, auto lookback, every baseline) and prints one table: MASE, RMSE
+and sMAPE of the pipeline and of every baseline on the same test windows, plus wall
+time; then the checks of issue "Forecasts that beat the baselines": pipeline MASE below
+naive-last and the best seasonal-naive, and pipeline / best-classical MASE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flows.cli import quiet_environment  # noqa: E402
+
+quiet_environment()
+
+CLASSICAL = ("auto_ets", "auto_arima", "auto_theta", "mstl_ets", "mstl_arima")
+
+
+def _cases(data_dir: Path) -> list[tuple[str, Path, int]]:
+    from spline_lstm.frequency import infer_freq, infer_seasons
+    from spline_lstm.ingest import read_series
+
+    cases = []
+    for path in sorted(data_dir.glob("*.csv")):
+        season = infer_seasons(infer_freq(read_series(path).frame["timestamp"]))[0]
+        cases += [(path.stem, path, 1), (path.stem, path, season)]
+    return cases
+
+
+def run_case(path: Path, horizon: int, artifacts: Path) -> tuple[dict, float]:
+    from flows.e2e import e2e_flow
+
+    run_id = f"{path.stem}-h{horizon}"
+    start = time.perf_counter()
+    state = e2e_flow(run_id=run_id, input=str(path), horizon=horizon,
+                     artifacts_dir=str(artifacts), return_state=True)
+    seconds = time.perf_counter() - start
+    if not state.is_completed():
+        raise SystemExit(f"{run_id} failed: {state.message}")
+    return json.loads((artifacts / "metrics" / f"{run_id}.json").read_text()), seconds
+
+
+def render(results: list[tuple[str, int, dict, float]]) -> str:
+    lines = ["| series | H | forecaster | MASE | RMSE | sMAPE % | wall s |",
+             "|---|---|---|---|---|---|---|"]
+    checks, ratios = [], []
+    for name, horizon, metrics, seconds in results:
+        model = metrics["metrics"]
+        lines.append(f"| {name} | {horizon} | **pipeline** | **{model['mase']:.3f}** | "
+                     f"{model['rmse']:.4g} | {model['smape']:.3f} | {seconds:.0f} |")
+        baselines = metrics["baselines"]
+        for key, values in sorted(baselines.items(), key=lambda kv: kv[1]["mase"]):
+            lines.append(f"| | | {key} | {values['mase']:.3f} | {values['rmse']:.4g} | "
+                         f"{values['smape']:.3f} | |")
+        snaive = min(v["mase"] for k, v in baselines.items() if k.startswith("seasonal_naive"))
+        classical = {k: v["mase"] for k, v in baselines.items() if k in CLASSICAL}
+        best_name = min(classical, key=classical.get)
+        ratio = model["mase"] / classical[best_name]
+        ratios.append(ratio)
+        checks.append(f"| {name} | {horizon} | {model['mase']:.3f} | "
+                      f"{'yes' if model['mase'] < baselines['naive_last']['mase'] else '**no**'} | "
+                      f"{'yes' if model['mase'] < snaive else '**no**'} | {best_name} "
+                      f"{classical[best_name]:.3f} | {ratio:.2f} | "
+                      f"{metrics['dataset'].get('transform', '')} |")
+    total = sum(r[3] for r in results)
+    summary = ["| series | H | pipeline MASE | < naive-last | < best seasonal-naive | "
+               "best classical | pipeline / classical | transform |",
+               "|---|---|---|---|---|---|---|---|", *checks, "",
+               f"Mean over cases of pipeline MASE / best classical MASE: "
+               f"**{sum(ratios) / len(ratios):.3f}**. Total wall time {total / 60:.1f} min."]
+    return "\n".join(lines) + "\n\n" + "\n".join(summary) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")))
+    parser.add_argument("--out", type=Path, help="also write the Markdown result here")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="accuracy-") as tmp:
+        for name, path, horizon in _cases(args.data_dir):
+            metrics, seconds = run_case(path, horizon, Path(tmp))
+            print(f"{name} H={horizon}: MASE {metrics['metrics']['mase']:.3f} ({seconds:.0f}s)",
+                  file=sys.stderr, flush=True)
+            results.append((name, horizon, metrics, seconds))
+    header = (f"# Accuracy benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+              f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
+              f"{platform.python_version()}; command: `python benchmarks/accuracy.py`.\n"
+              "Chronological 70/10/20 split, test metrics in original units on observed "
+              "targets only; classical models fitted on train+val and rolled forward on "
+              "actuals.\n\n")
+    text = header + render(results)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

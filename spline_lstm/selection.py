@@ -1,0 +1,152 @@
+"""Choose the target transform on the validation split, never the test split.
+
+Candidates (when left on auto): no seasonal difference or one per usable season, each
+without and, for series that look multiplicative, with a log transform. Every
+candidate is fitted on train exactly as the final model would be (same settings, same
+seed), scored by MASE on the validation split in original units, and the winner's
+trained model is kept, so the winner is not trained twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from contracts.config import RunConfig
+from contracts.errors import InsufficientDataError, InvalidArgumentError
+from spline_lstm.evaluation import evaluate_split
+from spline_lstm.fitting import fit_forecaster
+from spline_lstm.forecast import predict_split
+from spline_lstm.frequency import usable_seasons
+from spline_lstm.interpolate import FilledSeries
+from spline_lstm.model import ModelSpec, load_checkpoint
+from spline_lstm.preprocess import PreprocessSettings, ProcessedData, preprocess
+from spline_lstm.training import TrainResult
+from spline_lstm.transforms import transform_name
+
+MULTIPLICATIVE_RANK_CORRELATION = 0.6
+MULTIPLICATIVE_LEVEL_RATIO = 1.3
+
+
+@dataclass(frozen=True)
+class TransformChoice:
+    power: str = "none"
+    difference: int = 0
+    seasonal_difference: int = 0
+
+    @property
+    def name(self) -> str:
+        return transform_name(self.power, self.difference, self.seasonal_difference)
+
+    def apply_to(self, settings: PreprocessSettings) -> PreprocessSettings:
+        return replace(settings, power=self.power, difference=self.difference,
+                       seasonal_difference=self.seasonal_difference)
+
+
+@dataclass(frozen=True)
+class CandidateFit:
+    choice: TransformChoice
+    val_mase: float
+    training: TrainResult | None
+    spec: ModelSpec | None
+    best_path: Path | None
+    last_path: Path | None
+    seconds: float
+    note: str = ""
+
+    def summary(self) -> dict:
+        return {"name": self.choice.name, "power": self.choice.power,
+                "difference": self.choice.difference,
+                "seasonal_difference": self.choice.seasonal_difference,
+                "val_mase": self.val_mase if np.isfinite(self.val_mase) else None,
+                "best_epoch": self.training.best_epoch if self.training else None,
+                "epochs_ran": self.training.epochs_ran if self.training else None,
+                "seconds": round(self.seconds, 1), "note": self.note}
+
+
+@dataclass(frozen=True)
+class Selection:
+    winner: CandidateFit
+    candidates: list[CandidateFit] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"criterion": "MASE on the validation split, original units",
+                "chosen": self.winner.choice.name,
+                "candidates": [c.summary() for c in self.candidates]}
+
+
+def looks_multiplicative(train: np.ndarray, season: int) -> bool:
+    """True when, cycle by cycle, the spread grows with the level (and the level moves)."""
+    if season <= 1 or len(train) < 3 * season or np.min(train) <= 0:
+        return False
+    cycles = np.asarray(train[:len(train) // season * season]).reshape(-1, season)
+    level, spread = cycles.mean(axis=1), cycles.std(axis=1)
+    rho = spearmanr(level, spread).statistic
+    moves = level.max() / level.min() >= MULTIPLICATIVE_LEVEL_RATIO
+    return bool(np.isfinite(rho) and rho >= MULTIPLICATIVE_RANK_CORRELATION and moves)
+
+
+def transform_candidates(config: RunConfig, train: np.ndarray, seasons: list[int]) -> list[TransformChoice]:
+    """The transforms to compare; a single one when the config fixes every choice."""
+    usable = [m for m in usable_seasons(seasons, len(train)) if m > 1]
+    if config.seasonal_difference is None:
+        lags = [0] + usable
+    else:
+        lags = [config.seasonal_difference]
+    if config.power == "auto":
+        powers = ["none"] + (["log"] if usable and looks_multiplicative(train, usable[0]) else [])
+    else:
+        powers = [config.power]
+    return [TransformChoice(power=p, difference=config.difference, seasonal_difference=m)
+            for p in powers for m in lags]
+
+
+def select_transform(filled: FilledSeries, settings: PreprocessSettings, config: RunConfig,
+                     candidates: list[TransformChoice], scratch: Path, *, run_id: str,
+                     freq: str, data_summary: dict,
+                     log: Callable[[str], None] = lambda _m: None) -> Selection:
+    """Fit every candidate and keep the one with the lowest validation MASE."""
+    fits: list[CandidateFit] = []
+    reference_origins = None
+    for choice in candidates:
+        start = time.perf_counter()
+        try:
+            data = preprocess(filled, choice.apply_to(settings), run_id=run_id, freq=freq,
+                              interpolation=filled.summary, data_summary=data_summary)
+        except (InsufficientDataError, InvalidArgumentError) as exc:
+            fits.append(CandidateFit(choice, float("nan"), None, None, None, None, 0.0,
+                                     note=f"skipped: {exc.message}"))
+            continue
+        if reference_origins is None:
+            reference_origins = data.origins["val"]
+        elif not np.array_equal(data.origins["val"], reference_origins):
+            fits.append(CandidateFit(choice, float("nan"), None, None, None, None, 0.0,
+                                     note="skipped: its differencing lags leave fewer "
+                                          "validation windows, so scores would not compare"))
+            continue
+        folder = scratch / choice.name
+        best, last = folder / "best.keras", folder / "last.keras"
+        training, spec = fit_forecaster(data, config, best, last)
+        val_mase = _val_mase(data, best)
+        fits.append(CandidateFit(choice, val_mase, training, spec, best, last,
+                                 time.perf_counter() - start))
+        log(f"candidate {choice.name}: val MASE {val_mase:.4f} (best epoch "
+            f"{training.best_epoch}/{training.epochs_ran}, {time.perf_counter() - start:.1f}s)")
+    scored = [f for f in fits if f.training is not None and np.isfinite(f.val_mase)]
+    if not scored:
+        notes = "; ".join(f"{f.choice.name}: {f.note or 'no finite validation score'}"
+                          for f in fits)
+        raise InsufficientDataError(f"no transform candidate could be fitted ({notes})")
+    winner = min(scored, key=lambda f: f.val_mase)
+    return Selection(winner=winner, candidates=fits)
+
+
+def _val_mase(data: ProcessedData, best_path: Path) -> float:
+    model = load_checkpoint(best_path)
+    return float(evaluate_split(data, predict_split(model, data, "val"), split="val")
+                 .metrics["mase"])

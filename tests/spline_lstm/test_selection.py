@@ -1,0 +1,92 @@
+"""Transform selection happens on validation only; nothing is fitted on val/test."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from contracts.config import RunConfig
+from spline_lstm.evaluation import evaluate_split
+from spline_lstm.fitting import fit_forecaster
+from spline_lstm.interpolate import FilledSeries
+from spline_lstm.metrics import seasonal_naive_scale
+from spline_lstm.preprocess import PreprocessSettings, preprocess
+from spline_lstm.selection import (
+    TransformChoice,
+    looks_multiplicative,
+    select_transform,
+    transform_candidates,
+)
+from tests.helpers import TEST_DATA, make_series
+
+SETTINGS = PreprocessSettings(lookback=24, horizon=4, seasons=[12], val_size=0.1, test_size=0.2,
+                              scaling="standard")
+
+
+def _filled(values: np.ndarray) -> FilledSeries:
+    stamps = pd.date_range("2000-01-01", periods=len(values), freq="MS")
+    return FilledSeries(timestamps=stamps, values=np.asarray(values, float),
+                        observed=np.ones(len(values), bool), summary={"freq": "MS", "seasons": [12]})
+
+
+def _air() -> np.ndarray:
+    return pd.read_csv(TEST_DATA / "airpassengers_monthly.csv")["target"].to_numpy(float)
+
+
+def test_air_passengers_looks_multiplicative_an_additive_series_does_not():
+    assert looks_multiplicative(_air()[:100], 12)
+    assert not looks_multiplicative(make_series(240, season=12)["target"].to_numpy()[:160], 12)
+
+
+def test_auto_compares_levels_and_each_usable_season_and_log_when_multiplicative():
+    auto = RunConfig(run_id="x")
+    names = [c.name for c in transform_candidates(auto, _air()[:100], [12])]
+    assert names == ["levels", "sdiff12", "log", "log+sdiff12"]
+    additive = make_series(2000, season=48)["target"].to_numpy()[:1400]
+    names = [c.name for c in transform_candidates(auto, additive, [48, 336])]
+    assert names == ["levels", "sdiff48", "sdiff336"]
+    fixed = RunConfig(run_id="x", power="boxcox", seasonal_difference=0)
+    assert transform_candidates(fixed, _air()[:100], [12]) == [TransformChoice(power="boxcox")]
+
+
+def test_selection_keeps_the_candidate_with_the_lowest_validation_mase(tmp_path):
+    filled = _filled(_air())
+    config = RunConfig(run_id="x", epochs=2, hidden_units=[4], batch_size=32)
+    candidates = [TransformChoice(), TransformChoice(power="log", seasonal_difference=12)]
+    selection = select_transform(filled, SETTINGS, config, candidates, tmp_path, run_id="x",
+                                 freq="MS", data_summary={})
+    scores = {c.choice.name: c.val_mase for c in selection.candidates}
+    assert selection.winner.val_mase == min(scores.values())
+    assert selection.winner.best_path.is_file() and selection.winner.last_path.is_file()
+    assert selection.summary()["chosen"] == selection.winner.choice.name
+    assert {c["name"] for c in selection.summary()["candidates"]} == {"levels", "log+sdiff12"}
+
+
+def test_perturbing_the_test_split_changes_no_fitted_parameter(tmp_path):
+    values = _air()
+    changed = values.copy()
+    changed[-25:] *= 3.0  # the test split (20% of 144 points) only
+    fitted = []
+    for i, series in enumerate((values, changed)):
+        data = preprocess(_filled(series), TransformChoice("boxcox", 0, 12).apply_to(SETTINGS),
+                          run_id="x", freq="MS", interpolation={}, data_summary={})
+        config = RunConfig(run_id="x", epochs=2, hidden_units=[4], batch_size=32)
+        fit_forecaster(data, config, tmp_path / f"b{i}.keras", tmp_path / f"l{i}.keras")
+        import keras
+        weights = keras.models.load_model(tmp_path / f"b{i}.keras").get_weights()
+        fitted.append((data.preprocessor.to_payload(), [w.copy() for w in weights],
+                       data.X("train"), data.X("val")))
+    (payload_a, weights_a, train_a, val_a), (payload_b, weights_b, train_b, val_b) = fitted
+    assert payload_a == payload_b  # power lambda, scaler, seasons: all from train only
+    assert all(np.array_equal(a, b) for a, b in zip(weights_a, weights_b))
+    assert np.array_equal(train_a, train_b) and np.array_equal(val_a, val_b)
+
+
+def test_mase_uses_the_train_split_seasonal_naive_scale():
+    data = preprocess(_filled(_air()), SETTINGS, run_id="x", freq="MS", interpolation={},
+                      data_summary={})
+    truth = data.values[data.origins["test"][:, None] + np.arange(1, 5)]
+    evaluation = evaluate_split(data, truth + 1.0)
+    scale = seasonal_naive_scale(data.values[:data.bounds.train_end],
+                                 data.observed[:data.bounds.train_end], 12)
+    assert evaluation.mase_scale == pytest.approx(scale)
+    assert evaluation.metrics["mase"] == pytest.approx(1.0 / scale)
