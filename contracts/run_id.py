@@ -30,5 +30,24 @@ def scheduled_run_id(prefix: str, scheduled_time: datetime) -> str:
 
     A naive ``scheduled_time`` is taken as UTC.
     """
-    utc = scheduled_time.astimezone(timezone.utc) if scheduled_time.tzinfo else scheduled_time
-    return validate_run_id(f"{prefix}-{utc:%Y%m%dT%H%M%S}Z")
+    return resolve_run_id(f"{prefix}-{{scheduled}}", scheduled_time)
+
+
+RUN_ID_TOKENS = ("{scheduled}", "{flow_run}")
+
+
+def resolve_run_id(template: str, scheduled_time: datetime | None = None,
+                   flow_run_id: str | None = None) -> str:
+    """Fill the tokens a deployment's run_id may carry, then validate.
+
+    ``{scheduled}`` becomes the run's scheduled start (UTC, e.g. 20260101T030000Z), so
+    every scheduled run gets its own run_id; ``{flow_run}`` the first 8 characters of
+    the flow run id. A run_id without tokens is only validated.
+    """
+    if not isinstance(template, str) or not any(t in template for t in RUN_ID_TOKENS):
+        return validate_run_id(template)
+    when = scheduled_time or datetime.now(timezone.utc)
+    when = when.astimezone(timezone.utc) if when.tzinfo else when
+    resolved = template.replace("{scheduled}", f"{when:%Y%m%dT%H%M%S}Z")
+    resolved = resolved.replace("{flow_run}", (flow_run_id or "local")[:8])
+    return validate_run_id(resolved)

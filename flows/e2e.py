@@ -23,6 +23,7 @@ from datetime import datetime, timezone  # noqa: E402
 from prefect import flow, get_run_logger  # noqa: E402
 
 from contracts.config import RunConfig  # noqa: E402
+from contracts.run_id import resolve_run_id  # noqa: E402
 from flows.run_outcome import publish_failure, publish_success  # noqa: E402
 from spline_lstm.processed_io import processed_sources  # noqa: E402
 from spline_lstm.workspace import RunWorkspace  # noqa: E402
@@ -40,7 +41,23 @@ def _default(name: str):
     return RunConfig.model_fields[name].get_default(call_default_factory=True)
 
 
-@flow(name="e2e", flow_run_name="{run_id}", validate_parameters=False)
+def _resolved_run_id(run_id: str) -> str:
+    """A deployment's run_id may carry {scheduled} / {flow_run} tokens: fill them."""
+    from prefect.runtime import flow_run
+
+    return resolve_run_id(run_id, flow_run.scheduled_start_time, flow_run.id)
+
+
+def _flow_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    try:
+        return _resolved_run_id(flow_run.parameters.get("run_id"))
+    except Exception:  # noqa: BLE001 - an invalid run_id fails the run itself, with code 20
+        return str(flow_run.parameters.get("run_id"))
+
+
+@flow(name="e2e", flow_run_name=_flow_run_name, validate_parameters=False)
 def e2e_flow(
     run_id: str,
     input: str | None = _default("input"),
@@ -77,7 +94,9 @@ def e2e_flow(
     overwrite: bool = _default("overwrite"),
 ) -> dict:
     """Run the whole pipeline for one run_id; fail (never partially succeed) on any error."""
-    config = RunConfig.build(**dict(locals()))
+    values = dict(locals())
+    values["run_id"] = _resolved_run_id(run_id)
+    config = RunConfig.build(**values)
     return run_pipeline(config)
 
 

@@ -25,3 +25,14 @@ def test_scheduled_run_ids_are_unique_per_time_and_valid():
     second = scheduled_run_id("retrain", datetime(2026, 1, 2, 3, 0, tzinfo=timezone.utc))
     assert first == "retrain-20260101T030000Z"
     assert first != second
+
+
+def test_deployment_run_id_tokens_are_filled_from_the_scheduled_time():
+    from contracts.run_id import resolve_run_id
+
+    when = datetime(2026, 3, 1, 3, 0, tzinfo=timezone.utc)
+    assert resolve_run_id("retrain-{scheduled}", when) == "retrain-20260301T030000Z"
+    assert resolve_run_id("smoke-{flow_run}", when, "0a1b2c3d-4e5f") == "smoke-0a1b2c3d"
+    assert resolve_run_id("plain", when) == "plain"
+    with pytest.raises(InvalidArgumentError):
+        resolve_run_id("bad id-{scheduled}", when)

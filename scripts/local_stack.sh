@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# A local Prefect stack for Spline-LSTM: server (127.0.0.1, SQLite under $PREFECT_HOME),
+# a process work pool, the deployments of prefect.yaml, and a worker.
+#
+#   scripts/local_stack.sh up      # start everything; returns once all of it is ready
+#   scripts/local_stack.sh down    # stop exactly the processes `up` started
+#   scripts/local_stack.sh status  # what is running
+#
+# Settings (environment): SPLINE_PREFECT_PORT (4200), PREFECT_HOME (.local_stack/prefect),
+# SPLINE_WORK_POOL (spline-process), SPLINE_ARTIFACTS_DIR (./artifacts),
+# SPLINE_RETRAIN_INPUT (tests/data/co2_weekly.csv: point it at your real series).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+
+port="${SPLINE_PREFECT_PORT:-4200}"
+export PREFECT_HOME="${PREFECT_HOME:-$repo/.local_stack/prefect}"
+export PREFECT_API_URL="http://127.0.0.1:${port}/api"
+export PREFECT_SERVER_ANALYTICS_ENABLED=false
+export PREFECT_SERVER_API_HOST=127.0.0.1
+export SPLINE_PROJECT_DIR="$repo"
+export SPLINE_WORK_POOL="${SPLINE_WORK_POOL:-spline-process}"
+export SPLINE_ARTIFACTS_DIR="${SPLINE_ARTIFACTS_DIR:-$repo/artifacts}"
+export SPLINE_RETRAIN_INPUT="${SPLINE_RETRAIN_INPUT:-$repo/tests/data/co2_weekly.csv}"
+state="$PREFECT_HOME/local_stack"
+prefect_bin="$repo/.venv/bin/prefect"
+python_bin="$repo/.venv/bin/python"
+
+log() { echo "local_stack: $*" >&2; }
+
+alive() {  # alive NAME: the process recorded in NAME.pid is running
+  [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null
+}
+
+start() {  # start NAME CMD...: in its own session, so `down` can stop the whole group
+  local name="$1"; shift
+  setsid "$@" >"$state/$name.log" 2>&1 < /dev/null &
+  echo $! >"$state/$name.pid"
+}
+
+wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
+  local deadline=$((SECONDS + $1)); local what="$2"; shift 2
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then log "timed out waiting for $what"; return 1; fi
+    sleep 1
+  done
+}
+
+server_healthy() {
+  "$python_bin" -c "import urllib.request, sys; urllib.request.urlopen('$PREFECT_API_URL/health', timeout=2)"
+}
+
+worker_online() {
+  "$python_bin" - <<'PY'
+import os, sys
+from prefect.client.orchestration import get_client
+with get_client(sync_client=True) as client:
+    workers = client.read_workers_for_work_pool(os.environ["SPLINE_WORK_POOL"])
+sys.exit(0 if any(str(w.status).upper().endswith("ONLINE") for w in workers) else 1)
+PY
+}
+
+up() {
+  scripts/bootstrap.sh
+  mkdir -p "$state" "$SPLINE_ARTIFACTS_DIR"
+  if alive server && alive worker; then
+    log "already running"; echo "PREFECT_API_URL=$PREFECT_API_URL"; return 0
+  fi
+  log "starting the Prefect server on 127.0.0.1:$port (PREFECT_HOME=$PREFECT_HOME)"
+  start server "$prefect_bin" server start --host 127.0.0.1 --port "$port"
+  wait_for 120 "the server" server_healthy || {
+    tail -20 "$state/server.log" >&2; down; return 1; }
+  log "work pool $SPLINE_WORK_POOL"
+  "$prefect_bin" work-pool inspect "$SPLINE_WORK_POOL" >/dev/null 2>&1 || \
+    "$prefect_bin" work-pool create "$SPLINE_WORK_POOL" --type process >/dev/null
+  log "deploying prefect.yaml (e2e/smoke, e2e/retrain)"
+  "$prefect_bin" --no-prompt deploy --all >"$state/deploy.log" 2>&1 || {
+    tail -30 "$state/deploy.log" >&2; down; return 1; }
+  log "starting a worker"
+  start worker "$prefect_bin" worker start --pool "$SPLINE_WORK_POOL" --type process
+  wait_for 90 "the worker" worker_online || { tail -20 "$state/worker.log" >&2; down; return 1; }
+  log "ready"
+  echo "PREFECT_API_URL=$PREFECT_API_URL"
+}
+
+down() {
+  for name in worker server; do
+    if alive "$name"; then
+      pid="$(cat "$state/$name.pid")"
+      log "stopping $name (pid $pid)"
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+    rm -f "$state/$name.pid"
+  done
+}
+
+status() {
+  for name in server worker; do
+    if alive "$name"; then echo "$name: running (pid $(cat "$state/$name.pid"))"; else echo "$name: stopped"; fi
+  done
+  echo "PREFECT_API_URL=$PREFECT_API_URL"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
