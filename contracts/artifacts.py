@@ -31,6 +31,8 @@ REQUIRED_METADATA_KEYS = (
 )
 PREDICTION_COLUMNS = ("origin", "timestamp", "step", "y_true", "y_pred", "kind")
 
+ARTIFACT_DIRNAMES = ("processed", "models", "checkpoints", "metrics", "reports", "metadata",
+                     "predictions")
 STAGING_DIRNAME = ".staging"
 LOCKS_DIRNAME = ".locks"
 LOGS_DIRNAME = "logs"
@@ -144,6 +146,11 @@ class ArtifactLayout:
 def staging_root(artifacts_dir: Path, run_id: str) -> Path:
     """Where a run writes before its artifacts are committed into place."""
     return Path(artifacts_dir) / STAGING_DIRNAME / validate_run_id(run_id)
+
+
+def commit_journal_path(artifacts_dir: Path, run_id: str) -> Path:
+    """Present only while a run's files are being moved into place (or if that was killed)."""
+    return Path(artifacts_dir) / STAGING_DIRNAME / f"{validate_run_id(run_id)}.commit.json"
 
 
 def lock_path(artifacts_dir: Path, run_id: str) -> Path:

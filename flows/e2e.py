@@ -111,6 +111,9 @@ def run_pipeline(config: RunConfig) -> dict:
     workspace.open(overwrite=config.overwrite,
                    keep=tuple(p for p in workspace.final.preprocessing_artifacts()
                               if p.resolve() in consumed_paths))
+    if workspace.recovered:
+        logger.warning("finished moving the files of an earlier, interrupted run of %s",
+                       config.run_id)
     staged, final = workspace.staged, workspace.final
     stage, pretrained = "ingest", None
     try:

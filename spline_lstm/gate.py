@@ -18,6 +18,7 @@ from contracts.artifacts import (
     REQUIRED_NPZ_KEYS,
     SPLIT_CONTRACT_SCHEMA_VERSION,
     ArtifactLayout,
+    commit_journal_path,
 )
 from contracts.errors import HealthCheckFailedError, PipelineError, RunIdMismatchError
 from spline_lstm.artifact_io import read_json, read_pickled_dict
@@ -45,6 +46,10 @@ def check_run(root: Path, run_id: str, *, require_training: bool = True) -> Gate
     """Inspect every artifact of ``run_id`` under ``root``; never raises for bad artifacts."""
     layout = ArtifactLayout(Path(root), run_id)
     result = GateResult(run_id=run_id, root=str(root))
+    if commit_journal_path(Path(root), run_id).exists():
+        result.problems.append(
+            "the run's files were still being moved into place when its process stopped "
+            "(commit journal present); the next run with this run_id completes the move")
     expected = layout.required_artifacts() if require_training else layout.preprocessing_artifacts()
     for path in expected:
         if not path.is_file():

@@ -239,7 +239,8 @@ def _describe_schema_errors(cases: pd.DataFrame, raw: pd.DataFrame, timestamp_co
                     for i in rows[:_MAX_EXAMPLES]]
         where = f"{len(rows)} row(s), e.g. data rows {[r + 1 for r in rows[:_MAX_EXAMPLES]]} " \
                 f"with {examples}" if rows else "the whole column"
-        label = "unparsable timestamp" if check == "not_nullable" else str(check)
+        label = {"not_nullable": "unparsable timestamp",
+                 "field_uniqueness": "duplicate timestamp"}.get(str(check), str(check))
         fix = fixes.get(str(check), "fix the values")
         problems.append(f"column '{column}' fails '{label}' in {where}: {fix}")
     return f"{source} fails the raw-series schema: " + "; ".join(problems)

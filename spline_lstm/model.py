@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from contracts.errors import ArtifactContractError, InputFileNotFoundError
 
 CELLS = ("lstm", "gru")
 
@@ -82,8 +85,21 @@ def build_model(spec: ModelSpec):
 
 
 def load_checkpoint(path):
-    """Load a ``.keras`` checkpoint in safe mode (no arbitrary code)."""
+    """Load a ``.keras`` checkpoint in safe mode (no arbitrary code).
+
+    A missing file is 21; a truncated, tampered or code-carrying one (e.g. a Lambda
+    layer, which safe mode refuses to deserialise) is 22.
+    """
     _quiet_tensorflow()
     import keras
 
-    return keras.models.load_model(path, safe_mode=True, compile=True)
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileNotFoundError(f"checkpoint not found: {path}; re-run training")
+    try:
+        return keras.models.load_model(path, safe_mode=True, compile=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to load means "do not trust it"
+        raise ArtifactContractError(
+            f"checkpoint {path} could not be loaded safely ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); it is truncated, "
+            "altered or carries code. Re-run training for this run_id") from None

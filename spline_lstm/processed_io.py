@@ -16,6 +16,7 @@ from contracts.artifacts import (
     REQUIRED_PREPROCESSOR_KEYS,
     SPLIT_CONTRACT_SCHEMA_VERSION,
     ArtifactLayout,
+    commit_journal_path,
 )
 from contracts.errors import ArtifactContractError, InputFileNotFoundError, RunIdMismatchError
 from spline_lstm.artifact_io import (
@@ -138,6 +139,12 @@ def read_processed(npz_path: Path, run_id: str, preprocessor_path: Path | None =
         raise InputFileNotFoundError(
             f"--processed-npz {npz_path} does not exist; check the path or re-run preprocessing")
     path_run_id = run_id_from_npz_path(npz_path)
+    artifacts_root = npz_path.parent.parent.parent
+    if commit_journal_path(artifacts_root, path_run_id).exists():
+        raise ArtifactContractError(
+            f"the artifacts of run {path_run_id!r} under {artifacts_root} are incomplete: their "
+            "commit was interrupted. Re-run that run_id once (it completes the commit), then "
+            "consume them")
     if path_run_id != run_id:
         raise RunIdMismatchError(
             f"--run-id {run_id!r} does not match the run_id {path_run_id!r} in the path of "

@@ -10,19 +10,84 @@ touches a previous good run of the same run_id.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.artifacts import ArtifactLayout, lock_path, staging_root
-from contracts.errors import InvalidArgumentError, RunnerExecError
+from contracts.artifacts import (
+    ARTIFACT_DIRNAMES,
+    LOCKS_DIRNAME,
+    LOGS_DIRNAME,
+    STAGING_DIRNAME,
+    ArtifactLayout,
+    commit_journal_path,
+    lock_path,
+    staging_root,
+)
+from contracts.errors import ArtifactContractError, InvalidArgumentError, RunnerExecError
+from spline_lstm.artifact_io import write_json
+
+
+def _move_all(source_root: Path, target_root: Path, relative: list[str]) -> list[Path]:
+    moved = []
+    for rel in relative:
+        src, dst = source_root / rel, target_root / rel
+        if src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+        moved.append(dst)
+    return moved
+
+
+def finish_interrupted_commit(artifacts_dir: Path, run_id: str) -> bool:
+    """Complete a commit that a killed process left half done; True if there was one.
+
+    Call with the run_id's lock held.
+    """
+    journal = commit_journal_path(artifacts_dir, run_id)
+    if not journal.is_file():
+        return False
+    try:
+        listed = json.loads(journal.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunnerExecError(
+            f"the commit journal {journal} of an interrupted run is unreadable ({exc}); "
+            "remove it and re-run with --overwrite") from None
+    layout = ArtifactLayout(Path(artifacts_dir), run_id)
+    _move_all(staging_root(artifacts_dir, run_id), layout.root, listed)
+    journal.unlink()
+    shutil.rmtree(staging_root(artifacts_dir, run_id), ignore_errors=True)
+    return True
+
+
+def ensure_contained(artifacts_dir: Path, run_id: str) -> None:
+    """Refuse (22) an artifacts tree whose directories or run files lead outside it.
+
+    A symlink such as ``artifacts/metrics -> /etc`` would make every write of a run land
+    elsewhere; the run stops before writing anything.
+    """
+    root = Path(artifacts_dir).resolve()
+    layout = ArtifactLayout(Path(artifacts_dir), run_id)
+    candidates = [Path(artifacts_dir) / name for name in
+                  (*ARTIFACT_DIRNAMES, STAGING_DIRNAME, LOCKS_DIRNAME, LOGS_DIRNAME)]
+    candidates += [layout.processed_dir, layout.models_dir, layout.checkpoints_dir,
+                   *layout.required_artifacts(), *layout.optional_artifacts()]
+    for path in candidates:
+        if path.is_symlink() or path.exists():
+            target = path.resolve()
+            if target != root and root not in target.parents:
+                raise ArtifactContractError(
+                    f"{path} leads to {target}, outside --artifacts-dir {root}; artifacts "
+                    "must stay inside it. Remove the link or choose another --artifacts-dir")
 
 
 @dataclass
 class RunWorkspace:
     artifacts_dir: Path
     run_id: str
+    recovered: bool = False  # open() finished an interrupted commit of this run_id
     _lock_fd: int | None = None
 
     def __post_init__(self) -> None:
@@ -49,8 +114,10 @@ class RunWorkspace:
         keep: final artifacts this run reads and re-commits unchanged (consume path);
         they do not count as existing artifacts.
         """
+        ensure_contained(self.artifacts_dir, self.run_id)
         self._acquire_lock()
         try:
+            self.recovered = finish_interrupted_commit(self.artifacts_dir, self.run_id)
             existing = [p for p in self.final.existing_artifacts() if p not in keep]
             if existing and not overwrite:
                 shown = ", ".join(str(self.final.relative(p)) for p in existing[:4])
@@ -73,25 +140,29 @@ class RunWorkspace:
             shutil.copy2(source, destination)
 
     def commit(self) -> list[Path]:
-        """Move every staged file into place; return the final paths."""
+        """Move every staged file into place; return the final paths.
+
+        A journal naming every file is written first and removed last: if the process
+        dies in between, readers see the journal and refuse the run, and the next run of
+        this run_id finishes the moves (every staged file already passed the gate).
+        """
         staged, final = self.staged, self.final
         files = sorted(p for p in staged.root.rglob("*") if p.is_file())
         evidence = {staged.metadata_json, staged.metrics_json}
         ordered = [p for p in files if p not in evidence] + \
             [p for p in (staged.metadata_json, staged.metrics_json) if p in files]
+        relative = [str(p.relative_to(staged.root)) for p in ordered]
+        journal = commit_journal_path(self.artifacts_dir, self.run_id)
         try:
-            # Completion evidence of an older run goes first, so a crash mid-commit
-            # leaves an incomplete run (the gate fails), never a mixed "complete" one.
+            write_json(journal, {"run_id": self.run_id, "files": relative})
+            # Completion evidence of an older run goes first: mid-commit, the run is
+            # incomplete, never a mixed "complete" one.
             for stale in (final.metrics_json, final.metadata_json):
                 stale.unlink(missing_ok=True)
-            committed = []
-            for src in ordered:
-                dst = final.root / src.relative_to(staged.root)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(src, dst)
-                committed.append(dst)
+            committed = _move_all(staged.root, final.root, relative)
             for leftover in set(final.existing_artifacts()) - set(committed):
                 leftover.unlink(missing_ok=True)
+            journal.unlink()
         except OSError as exc:
             raise RunnerExecError(
                 f"could not move the artifacts of {self.run_id!r} into {self.artifacts_dir}: "

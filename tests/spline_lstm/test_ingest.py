@@ -29,7 +29,7 @@ def test_every_schema_problem_is_reported_at_once():
     message = caught.value.message
     assert caught.value.exit_code == 25
     for expected in ("target is numeric", "abc", "unparsable timestamp", "yesterday",
-                     "field_uniqueness", "finite", "inf"):
+                     "duplicate timestamp", "finite", "inf"):
         assert expected in message
 
 
