@@ -58,3 +58,30 @@ def check_series(values: np.ndarray, *, name: str = "series") -> None:
         raise InputShapeError(f"{name} must be floating point, got {values.dtype}")
     if not np.isfinite(values).all():
         raise InputShapeError(f"{name} holds non-finite values; fill gaps before scaling")
+
+
+def check_window_source(series: np.ndarray, origins: dict[str, np.ndarray], *, lookback: int,
+                        horizon: int) -> None:
+    """Raise INPUT_SHAPE_ERROR unless every window can be cut from ``series``.
+
+    series: float32 [n]; origins: split -> int [N], each in [lookback-1, n-horizon-1],
+    and the values every window reads are finite.
+    """
+    if not isinstance(series, np.ndarray) or series.ndim != 1 or series.dtype != np.float32:
+        raise InputShapeError(f"the model series must be a 1-D float32 array, got "
+                              f"{getattr(series, 'dtype', type(series).__name__)} with shape "
+                              f"{list(getattr(series, 'shape', []))}; re-run preprocessing")
+    n = len(series)
+    for split, split_origins in origins.items():
+        if len(split_origins) == 0:
+            continue
+        low, high = int(split_origins.min()), int(split_origins.max())
+        if low < lookback - 1 or high > n - horizon - 1:
+            raise InputShapeError(
+                f"{split} windows reach outside the series: origins {low}..{high} with lookback "
+                f"{lookback} and horizon {horizon} need 0..{n - 1}, the series has {n} points; "
+                "re-run preprocessing")
+        used = series[low - lookback + 1:high + horizon + 1]
+        if not np.isfinite(used).all():
+            raise InputShapeError(f"the {split} windows read non-finite values of the series; "
+                                  "re-run preprocessing")

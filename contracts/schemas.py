@@ -27,20 +27,24 @@ class Col(str, Enum):
 
 
 class RawSeries(pa.DataFrameModel):
-    """A parsed raw series: one row per observation, target may be missing (a gap)."""
+    """A parsed raw series: one row per observation, target may be missing (a gap).
+
+    Checks are labelled with ``error=``, not ``name=``: pandera 0.35 consumes ``name`` when
+    the first subclass builds its schema, so later subclasses would report method names.
+    """
 
     timestamp: Series[pa.DateTime] = pa.Field(nullable=False, unique=True)
     target: Series[float] = pa.Field(nullable=True)
 
-    @pa.check("target", name="finite (no +/-inf)")
+    @pa.check("target", error="finite (no +/-inf)")
     def _finite(cls, target: Series[float]) -> Series[bool]:
         return ~np.isinf(target)
 
-    @pa.check("target", name=f"magnitude <= {MAX_ABS_VALUE:g}")
+    @pa.check("target", error=f"magnitude <= {MAX_ABS_VALUE:g}")
     def _bounded(cls, target: Series[float]) -> Series[bool]:
         return target.isna() | np.isinf(target) | (target.abs() <= MAX_ABS_VALUE)
 
-    @pa.dataframe_check(name="at least one observed target value")
+    @pa.dataframe_check(error="at least one observed target value")
     def _not_all_missing(cls, frame: pd.DataFrame) -> bool:
         return bool(frame[Col.TARGET.value].notna().any())
 
@@ -54,7 +58,7 @@ class ParsedRawSeries(RawSeries):
 
     target_text: Series[str] = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="target is numeric")
+    @pa.dataframe_check(error="target is numeric")
     def _numeric(cls, frame: pd.DataFrame) -> Series[bool]:
         text = frame[Col.TARGET_TEXT.value]
         unparsed = frame[Col.TARGET.value].isna() & text.notna() & (text.str.strip() != "")
@@ -67,7 +71,7 @@ class RegularSeries(RawSeries):
     target: Series[float] = pa.Field(nullable=False)
     observed: Series[bool] = pa.Field(nullable=False)
 
-    @pa.check("timestamp", name="strictly increasing")
+    @pa.check("timestamp", error="strictly increasing")
     def _increasing(cls, timestamp: Series[pd.Timestamp]) -> bool:
         return bool(timestamp.is_monotonic_increasing)
 

@@ -67,7 +67,7 @@ def evaluate_split(data: ProcessedData, y_pred: np.ndarray, split: str = "test",
 
 def inference_snapshot(data: ProcessedData, evaluation: Evaluation) -> dict:
     """The latest test window and its forecast (the metrics ``inference`` field)."""
-    X_last = data.X("test")[-1:]
+    X_last = data.last_window("test")
     origin = int(evaluation.origins[-1])
     truth = [float(v) if ok else None
              for v, ok in zip(evaluation.y_true[-1], evaluation.scored[-1])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -10,6 +11,11 @@ from spline_lstm.autoconfig import choose_segment_length
 from spline_lstm.model import ModelSpec, build_model
 from spline_lstm.preprocess import ProcessedData
 from spline_lstm.training import TrainResult, make_deterministic, train_model
+
+
+# Seeding is process-wide (Python, NumPy and TF global seeds): series trained in parallel
+# threads take turns to seed, build and set up their input, then train concurrently.
+_SEEDED_SETUP = threading.Lock()
 
 
 def model_spec_for(config: RunConfig, data: ProcessedData) -> ModelSpec:
@@ -25,11 +31,12 @@ def model_spec_for(config: RunConfig, data: ProcessedData) -> ModelSpec:
 def fit_forecaster(data: ProcessedData, config: RunConfig, best_path: Path, last_path: Path,
                    log: Callable[[str], None] = lambda _m: None) -> tuple[TrainResult, ModelSpec]:
     """Seed, build and train; best/last checkpoints land at the given paths."""
-    make_deterministic(config.seed)
     spec = model_spec_for(config, data)
-    model = build_model(spec)
-    result = train_model(model, data.X("train"), data.y("train"), data.X("val"), data.y("val"),
-                         epochs=config.epochs, batch_size=config.batch_size,
-                         patience=config.patience, best_path=best_path, last_path=last_path,
-                         log=log)
+    with _SEEDED_SETUP:
+        make_deterministic(config.seed)
+        model = build_model(spec)
+        train = data.dataset("train", config.batch_size, shuffle=True, seed=config.seed)
+        val = data.dataset("val", config.batch_size)
+    result = train_model(model, train, val, epochs=config.epochs, patience=config.patience,
+                         best_path=best_path, last_path=last_path, log=log)
     return result, spec

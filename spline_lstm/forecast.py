@@ -11,16 +11,20 @@ from spline_lstm.evaluation import Evaluation
 from spline_lstm.preprocess import ProcessedData
 
 
-def predict_model_space(model, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Model-space forecasts [N, H] for windows X [N, L, 1]."""
-    if len(X) == 0:
-        return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
-    return np.asarray(model.predict(X, batch_size=batch_size, verbose=0), dtype=np.float64)
+PREDICT_BATCH = 1024
+
+
+def predict_model_space(model, X: np.ndarray) -> np.ndarray:
+    """Model-space forecasts [N, H] for a few windows X [N, L, 1]."""
+    return np.asarray(model.predict(X, batch_size=PREDICT_BATCH, verbose=0), dtype=np.float64)
 
 
 def predict_split(model, data: ProcessedData, split: str = "test") -> np.ndarray:
-    """Forecasts [N, H] in original units for every window of ``split``."""
-    predicted = predict_model_space(model, data.X(split))
+    """Forecasts [N, H] in original units for every window of ``split`` (streamed)."""
+    if len(data.origins[split]) == 0:
+        return np.zeros((0, data.preprocessor.horizon))
+    batches = data.dataset(split, PREDICT_BATCH, with_targets=False)
+    predicted = np.asarray(model.predict(batches, verbose=0), dtype=np.float64)
     return data.preprocessor.to_original_units(predicted, data.values, data.origins[split])
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from scipy.signal import lfilter
 
 from contracts.errors import InputFileNotFoundError, InputSchemaError
 from contracts.schemas import MAX_ABS_VALUE, Col, ParsedRawSeries
@@ -82,29 +83,32 @@ def parse_raw_frame(raw: pd.DataFrame, timestamp_col: str, target_col: str,
     return IngestResult(frame=frame, source=source, timezone=timezone, notes=tuple(notes))
 
 
-def synthetic_series(n_points: int, seed: int) -> IngestResult:
+def synthetic_series(n_points: int, seed: int, *, gap_fraction: float = 0.025) -> IngestResult:
     """Generate a seeded hourly series: trend + daily/weekly seasonality + AR noise + gaps.
 
-    Generated in memory only; nothing is written.
+    Generated in memory only; nothing is written. Vectorised, so 10M points take seconds.
+    ``gap_fraction`` is the expected share of missing points (gaps of 1-4 steps).
     """
     rng = np.random.default_rng(seed)
     t = np.arange(n_points, dtype=np.float64)
-    noise = np.zeros(n_points)
     shocks = rng.normal(0.0, 0.35, n_points)
-    for i in range(1, n_points):  # AR(1) noise: cheap at synthetic sizes
-        noise[i] = 0.6 * noise[i - 1] + shocks[i]
+    shocks[0] = 0.0
+    noise = lfilter([1.0], [1.0, -0.6], shocks)  # AR(1): noise[i] = 0.6 noise[i-1] + shock
     values = (50.0 + 0.01 * t + 4.0 * np.sin(2 * np.pi * t / 24) + 1.5 * np.sin(2 * np.pi * t / 168)
               + noise)
     timestamps = pd.date_range("2024-01-01", periods=n_points, freq="h")
-    missing = np.zeros(n_points, dtype=bool)
-    n_gaps = max(1, n_points // 100)
-    for start in rng.integers(1, max(2, n_points - 6), size=n_gaps):
-        missing[start:start + int(rng.integers(1, 5))] = True
+    n_gaps = max(1, int(n_points * gap_fraction / 2.5))  # mean gap length is 2.5 steps
+    starts = rng.integers(1, max(2, n_points - 6), size=n_gaps)
+    ends = np.minimum(starts + rng.integers(1, 5, size=n_gaps), n_points - 1)
+    depth = np.zeros(n_points + 1, dtype=np.int32)  # how many gaps cover each point
+    np.add.at(depth, starts, 1)
+    np.add.at(depth, ends, -1)
+    missing = np.cumsum(depth[:-1]) > 0
     values[missing] = np.nan
     # Half of the gaps arrive as absent rows, half as empty values: both occur in real files.
     dropped = missing & (rng.random(n_points) < 0.5)
     frame = pd.DataFrame({Col.TIMESTAMP.value: timestamps[~dropped],
-                          Col.TARGET.value: values[~dropped]}).reset_index(drop=True)
+                          Col.TARGET.value: values[~dropped]})
     return IngestResult(frame=frame, source=f"synthetic(n_points={n_points}, seed={seed})")
 
 

@@ -19,6 +19,7 @@ from spline_lstm.frequency import step_timedelta
 
 FILL_METHODS = ("auto", "linear", "pchip", "seasonal")
 _MAX_LISTED_GAPS = 20
+_SEASONAL_ROUNDS = 8  # vectorised passes before chained seasonal gaps fall back to a loop
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,8 @@ def fill_gaps(values: np.ndarray, observed: np.ndarray, *, season: int = 1,
         use_seasonal = (lengths >= threshold) & (season > 1)
     cubic = method != "linear"
     _fill_hermite(filled, observed, starts[~use_seasonal], lengths[~use_seasonal], cubic=cubic)
-    seasonal_done = 0
-    for start, length in zip(starts[use_seasonal], lengths[use_seasonal]):
-        seasonal_done += _fill_seasonal(filled, observed, int(start), int(length), season)
+    seasonal_done = _fill_seasonal(filled, observed, starts[use_seasonal], lengths[use_seasonal],
+                                   season)
     summary = {
         "method": method,
         "season_used": int(season),
@@ -204,23 +204,57 @@ def _pchip_slope(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.where(same_sign, harmonic, 0.0)
 
 
-def _fill_seasonal(out: np.ndarray, observed: np.ndarray, start: int, length: int,
-                   season: int) -> int:
-    """Fill one long gap with a straight bridge plus the shape of an earlier season.
+def _fill_seasonal(out: np.ndarray, observed: np.ndarray, starts: np.ndarray,
+                   lengths: np.ndarray, season: int) -> int:
+    """Fill long gaps, all at once, with a straight bridge plus an earlier season's shape.
 
     The shape is how the values one (or more) season(s) earlier deviated from their own
-    straight bridge. Falls back to the Hermite fill when too little history exists.
-    Returns 1 if the seasonal fill was used.
+    straight bridge. Gaps without enough history fall back to the Hermite fill. Gaps are
+    filled left to right in one pass, so a reference span may hold earlier filled values
+    only when it lies in an earlier gap, exactly as a per-gap loop would see it.
+    Returns how many gaps got the seasonal fill.
     """
-    a, b = start - 1, start + length
-    shift = season * int(np.ceil((length + 1) / season))
-    if a - shift < 0:
-        _fill_hermite(out, observed, np.array([start]), np.array([length]), cubic=True)
+    if not len(starts):
         return 0
-    t = np.arange(1, length + 1) / (length + 1)
+    shifts = season * np.ceil((lengths + 1) / season).astype(np.int64)
+    has_history = starts - 1 - shifts >= 0
+    _fill_hermite(out, observed, starts[~has_history], lengths[~has_history], cubic=True)
+    starts, lengths, shifts = starts[has_history], lengths[has_history], shifts[has_history]
+    # A reference span may overlap another seasonal gap, which must be filled first. Fill
+    # in vectorised rounds, each taking the gaps whose references are already final; the
+    # rare long chains (gap after gap one season apart) finish in a plain left-to-right loop.
+    final = np.ones(len(out), dtype=bool)
+    final[_ranges(starts, lengths)] = False
+    pending = np.ones(len(starts), dtype=bool)
+    for _ in range(_SEASONAL_ROUNDS):
+        ready = pending & _references_final(final, starts, lengths, shifts)
+        if not ready.any():
+            break
+        _seasonal_bridge(out, starts[ready], lengths[ready], shifts[ready])
+        final[_ranges(starts[ready], lengths[ready])] = True
+        pending &= ~ready
+    for i in np.flatnonzero(pending):  # in start order, so each reference is filled already
+        _seasonal_bridge(out, starts[i:i + 1], lengths[i:i + 1], shifts[i:i + 1])
+    return int(has_history.sum())
+
+
+def _references_final(final: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                       shifts: np.ndarray) -> np.ndarray:
+    """Per gap: is every point of its reference span (both ends included) final?"""
+    not_final = np.concatenate([[0], np.cumsum(~final)])
+    left = starts - 1 - shifts
+    right = starts + lengths - shifts
+    return (not_final[right + 1] - not_final[left]) == 0
+
+
+def _seasonal_bridge(out: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                     shifts: np.ndarray) -> None:
+    gap_of_point = np.repeat(np.arange(len(starts)), lengths)
+    points = _ranges(starts, lengths)
+    a = (starts - 1)[gap_of_point]
+    b = (starts + lengths)[gap_of_point]
+    shift = shifts[gap_of_point]
+    t = (points - a) / (b - a)
     bridge = out[a] + t * (out[b] - out[a])
-    ra, rb = a - shift, b - shift
-    reference = out[ra + 1:rb]
-    reference_bridge = out[ra] + t * (out[rb] - out[ra])
-    out[start:b] = bridge + (reference - reference_bridge)
-    return 1
+    reference_bridge = out[a - shift] + t * (out[b - shift] - out[a - shift])
+    out[points] = bridge + (out[points - shift] - reference_bridge)

@@ -91,7 +91,11 @@ class Preprocessor:
 
 @dataclass(frozen=True)
 class ProcessedData:
-    """Windows of every split plus the series they were cut from."""
+    """The model-space series, the window origins of every split, and how to undo it all.
+
+    Windows are not stored here: ``X``/``y`` cut (and cache) copies for small data and
+    tests, ``dataset`` streams them for training and prediction at any size.
+    """
 
     preprocessor: Preprocessor
     bounds: SplitBounds
@@ -100,14 +104,41 @@ class ProcessedData:
     observed: np.ndarray  # bool [n]
     series: np.ndarray  # float32 [n], model space (NaN over the differencing burn-in)
     origins: dict[str, np.ndarray]  # split -> int64 [N]
-    windows: dict[str, tuple[np.ndarray, np.ndarray]]  # split -> (X [N,L,1], y [N,H])
     data_summary: dict = field(default_factory=dict)  # where the series came from
+    # windows read from processed.npz, or cut on first use (small data only)
+    _windows: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def windows(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """(X [N, L, 1], y [N, H]) float32 copies; use ``dataset`` for large data."""
+        if split not in self._windows:
+            pre = self.preprocessor
+            self._windows[split] = cut_windows(self.series, self.origins[split], pre.lookback,
+                                               pre.horizon)
+        return self._windows[split]
 
     def X(self, split: str) -> np.ndarray:
-        return self.windows[split][0]
+        return self.windows(split)[0]
 
     def y(self, split: str) -> np.ndarray:
-        return self.windows[split][1]
+        return self.windows(split)[1]
+
+    def last_window(self, split: str) -> np.ndarray:
+        """X [1, L, 1] of the split's latest window, without cutting the others."""
+        pre = self.preprocessor
+        return cut_windows(self.series, self.origins[split][-1:], pre.lookback, pre.horizon)[0]
+
+    def dataset(self, split: str, batch_size: int, *, shuffle: bool = False, seed: int = 0,
+                with_targets: bool = True):
+        """Stream the split's windows in batches (tf.data), cut from ``series`` on the fly."""
+        from spline_lstm.streaming import window_dataset
+
+        pre = self.preprocessor
+        return window_dataset(self.series, self.origins[split], pre.lookback, pre.horizon,
+                              batch_size, shuffle=shuffle, seed=seed, with_targets=with_targets)
+
+    def window_values(self, split: str) -> int:
+        """How many floats the split's X would take if materialised."""
+        return int(len(self.origins[split]) * self.preprocessor.lookback)
 
     def window_counts(self) -> dict[str, int]:
         return {s: int(len(self.origins[s])) for s in SPLITS}
@@ -163,7 +194,6 @@ def assemble(pre: Preprocessor, bounds: SplitBounds, timestamps: pd.DatetimeInde
     }
     require_windows({s: len(o) for s, o in origins.items()}, bounds, lookback=pre.lookback,
                     horizon=pre.horizon, burn_in=burn_in)
-    windows = {s: cut_windows(series, origins[s], pre.lookback, pre.horizon) for s in SPLITS}
     return ProcessedData(preprocessor=pre, bounds=bounds, timestamps=timestamps, values=values,
-                         observed=observed, series=series, origins=origins, windows=windows,
+                         observed=observed, series=series, origins=origins,
                          data_summary=dict(data_summary or {}))

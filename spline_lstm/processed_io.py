@@ -18,7 +18,12 @@ from contracts.artifacts import (
     ArtifactLayout,
     commit_journal_path,
 )
-from contracts.errors import ArtifactContractError, InputFileNotFoundError, RunIdMismatchError
+from contracts.errors import (
+    ArtifactContractError,
+    InputFileNotFoundError,
+    InputShapeError,
+    RunIdMismatchError,
+)
 from spline_lstm.artifact_io import (
     read_json,
     read_npz,
@@ -31,6 +36,9 @@ from spline_lstm.preprocess import Preprocessor, ProcessedData, assemble
 from spline_lstm.windows import SPLITS, SplitBounds
 
 FEATURE_NAMES = ("target",)
+# Windows of a split are stored in the npz only up to this many values (64 MB float32);
+# beyond it they are cut from `series` at `origins_{split}` (meta.json says which).
+MAX_STORED_WINDOW_VALUES = 16_000_000
 # Beyond SPEC §3's keys: what evaluation in original units needs.
 SERIES_NPZ_KEYS = ("series", "values", "observed", "timestamps", "bounds",
                    "origins_train", "origins_val", "origins_test")
@@ -41,7 +49,11 @@ def write_processed(layout: ArtifactLayout, data: ProcessedData) -> None:
     pre = data.preprocessor
     arrays = {}
     for split in SPLITS:
-        arrays[f"X_{split}"], arrays[f"y_{split}"] = data.windows[split]
+        if data.window_values(split) <= MAX_STORED_WINDOW_VALUES:
+            arrays[f"X_{split}"], arrays[f"y_{split}"] = data.windows(split)
+        else:  # keep the keys and shapes, not the copies
+            arrays[f"X_{split}"] = np.zeros((0, pre.lookback, 1), np.float32)
+            arrays[f"y_{split}"] = np.zeros((0, pre.horizon), np.float32)
         arrays[f"origins_{split}"] = data.origins[split]
     arrays.update(
         feature_names=np.array(FEATURE_NAMES),
@@ -76,6 +88,9 @@ def build_meta(data: ProcessedData) -> dict:
         "transforms": {"power": pre.power.to_dict(), "differencing": pre.differencer.to_dict()},
         "interpolation": pre.interpolation,
         "window_counts": data.window_counts(),
+        "windows_stored": {s: data.window_values(s) <= MAX_STORED_WINDOW_VALUES for s in SPLITS},
+        "windows_rule": "window i of a split: X = series[o-lookback+1 : o+1], "
+                        "y = series[o+1 : o+horizon+1] with o = origins_{split}[i]",
         "split_sizes": data.bounds.sizes(),
         "data_summary": data.data_summary,
     }
@@ -188,12 +203,22 @@ def _rebuild(pre: Preprocessor, arrays: dict[str, np.ndarray], data_summary: dic
                     pd.DatetimeIndex(arrays["timestamps"].astype("datetime64[ns]")),
                     arrays["values"].astype(np.float64), arrays["observed"].astype(bool),
                     arrays["series"].astype(np.float32), data_summary)
-    for split in SPLITS:  # the stored windows are the contract: train on exactly those
+    for split in SPLITS:
         if not np.array_equal(data.origins[split], arrays[f"origins_{split}"]):
             raise ArtifactContractError(
                 f"processed.npz origins of the {split} split disagree with its series and "
                 "preprocessor; the artifacts were edited or mixed, re-run preprocessing")
-        data.windows[split] = (arrays[f"X_{split}"], arrays[f"y_{split}"])
+        stored = (arrays[f"X_{split}"], arrays[f"y_{split}"])
+        if len(stored[0]) == len(data.origins[split]):
+            if not (np.array_equal(stored[0], data.X(split)) and
+                    np.array_equal(stored[1], data.y(split))):
+                raise ArtifactContractError(
+                    f"processed.npz X/y of the {split} split are not the windows of its "
+                    "series; the artifacts were edited, re-run preprocessing")
+        elif len(stored[0]):
+            raise InputShapeError(
+                f"processed.npz holds {len(stored[0])} {split} windows but "
+                f"{len(data.origins[split])} origins; re-run preprocessing")
     return data
 
 

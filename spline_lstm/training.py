@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from contracts.errors import CheckpointSaveError
 
 MONITOR = "val_loss"
@@ -80,13 +78,12 @@ def _checkpoint_callback(best_path: Path, log: Callable[[str], None], total_epoc
     return BestCheckpointAndProgress()
 
 
-def train_model(model, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray,
-                y_val: np.ndarray, *, epochs: int, batch_size: int, patience: int,
-                best_path: Path, last_path: Path,
-                log: Callable[[str], None] = lambda _msg: None) -> TrainResult:
+def train_model(model, train, val, *, epochs: int, patience: int, best_path: Path,
+                last_path: Path, log: Callable[[str], None] = lambda _msg: None) -> TrainResult:
     """Fit ``model``; best.keras holds the lowest-val_loss epoch, last.keras the final one.
 
-    X_*: [N, lookback, 1] float32; y_*: [N, horizon] float32.
+    train, val: tf.data datasets of (X [B, lookback, 1], y [B, horizon]) batches (train
+    already shuffled per epoch), e.g. ``ProcessedData.dataset``.
     """
     import keras
 
@@ -94,8 +91,7 @@ def train_model(model, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarr
     stopper = keras.callbacks.EarlyStopping(monitor=MONITOR, patience=patience)
     plateau = keras.callbacks.ReduceLROnPlateau(monitor=MONITOR, factor=0.5,
                                                 patience=max(2, patience // 3), min_lr=1e-5)
-    history = model.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs,
-                        batch_size=batch_size, shuffle=True, verbose=0,
+    history = model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
                         callbacks=[best, stopper, plateau])
     losses = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     last_epoch = len(losses.get("loss", []))

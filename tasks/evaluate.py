@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.logs import stage_logger
 
-from contracts.arrays import check_window_pair
+from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from spline_lstm import provenance
@@ -66,8 +66,7 @@ def evaluate(data: ProcessedData, training: dict, config: RunConfig, staged: Art
              final: ArtifactLayout, start_time: str) -> EvaluationOutcome:
     logger = stage_logger()
     pre = data.preprocessor
-    check_window_pair(data.X("test"), data.y("test"), lookback=pre.lookback,
-                      horizon=pre.horizon, split="test")
+    check_window_source(data.series, data.origins, lookback=pre.lookback, horizon=pre.horizon)
     model = load_checkpoint(staged.best_checkpoint)
     classical = None
     if config.baselines == "all":

@@ -7,7 +7,7 @@ import os
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from contracts.arrays import check_window_pair
+from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from spline_lstm.artifact_io import write_json
@@ -16,7 +16,6 @@ from spline_lstm.model import load_checkpoint
 from spline_lstm.preprocess import ProcessedData
 from spline_lstm.selection import CandidateFit
 from spline_lstm.training import MONITOR
-from spline_lstm.windows import SPLITS
 from tasks.logs import stage_logger
 
 
@@ -31,9 +30,7 @@ def train(data: ProcessedData, config: RunConfig, staged: ArtifactLayout,
     """
     logger = stage_logger()
     pre = data.preprocessor
-    for split in SPLITS:
-        check_window_pair(data.X(split), data.y(split), lookback=pre.lookback,
-                          horizon=pre.horizon, split=split)
+    check_window_source(data.series, data.origins, lookback=pre.lookback, horizon=pre.horizon)
     if pretrained is not None:
         staged.checkpoints_dir.mkdir(parents=True, exist_ok=True)
         os.replace(pretrained.best_path, staged.best_checkpoint)
@@ -42,13 +39,14 @@ def train(data: ProcessedData, config: RunConfig, staged: ArtifactLayout,
         logger.info("adopted the model trained for transform %s during selection",
                     pretrained.choice.name)
     else:
+        counts = data.window_counts()
         logger.info("training %s %s on %d windows (val %d), up to %d epochs", config.model,
-                    config.hidden_units, len(data.X("train")), len(data.X("val")), config.epochs)
+                    config.hidden_units, counts["train"], counts["val"], config.epochs)
         result, spec = fit_forecaster(data, config, staged.best_checkpoint,
                                       staged.last_checkpoint, log=logger.info)
     # The best checkpoint must reproduce the val_loss it was selected for.
     reloaded = float(load_checkpoint(staged.best_checkpoint).evaluate(
-        data.X("val"), data.y("val"), batch_size=config.batch_size, verbose=0))
+        data.dataset("val", config.batch_size), verbose=0))
     summary = {
         "run_id": config.run_id,
         "best_epoch": result.best_epoch,

@@ -85,3 +85,38 @@ def test_regularize_handles_calendar_months():
     grid, values, observed, _ = regularize(frame, pd.tseries.frequencies.to_offset("MS"))
     assert len(grid) == 12 and (~observed).sum() == 2
     assert grid[4] == pd.Timestamp("2020-05-01")
+
+
+def _seasonal_fill_gap_by_gap(values, observed, season):
+    """Reference: the plain definition, one gap at a time from left to right."""
+    out = fill_gaps(values, observed, season=season, method="pchip")[0]  # fallback fills
+    starts, lengths = gap_runs(observed)
+    for start, length in zip(starts, lengths):
+        a, b = start - 1, start + length
+        shift = season * int(np.ceil((length + 1) / season))
+        if a - shift < 0:
+            continue
+        t = np.arange(1, length + 1) / (length + 1)
+        reference_bridge = out[a - shift] + t * (out[b - shift] - out[a - shift])
+        out[start:b] = out[a] + t * (out[b] - out[a]) + out[a + 1 - shift:b - shift] \
+            - reference_bridge
+    return out
+
+
+@pytest.mark.parametrize("layout", ["random", "chained"])
+def test_vectorised_seasonal_fill_equals_the_gap_by_gap_definition(layout):
+    n, season = 24 * 60, 24
+    rng = np.random.default_rng(3)
+    observed = np.ones(n, dtype=bool)
+    if layout == "random":
+        for start in rng.integers(1, n - 30, size=80):
+            observed[start:start + rng.integers(1, 30)] = False
+    else:  # the same hours missing every day: each gap's reference is the previous gap
+        for day in range(1, 59):
+            observed[day * season + 5:day * season + 9] = False
+    observed[[0, -1]] = True
+    values = np.where(observed, rng.normal(size=n).cumsum(), np.nan)
+    filled, summary = fill_gaps(values, observed, season=season, method="seasonal")
+    assert summary["n_gaps_seasonal"] > 10
+    np.testing.assert_allclose(filled, _seasonal_fill_gap_by_gap(values, observed, season),
+                               rtol=0, atol=1e-9)

@@ -6,6 +6,12 @@ from spline_lstm.model import ModelSpec, build_model, load_checkpoint
 from spline_lstm.training import make_deterministic, save_model_atomically, train_model
 
 
+def _batches(X, y, batch_size=16):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((X, y)).batch(batch_size)
+
+
 def _data(n=96, lookback=8, horizon=2, seed=0):
     rng = np.random.default_rng(seed)
     series = np.sin(np.arange(n + lookback + horizon) / 3) + rng.normal(0, 0.05, n + lookback + horizon)
@@ -21,7 +27,7 @@ def test_best_and_last_are_loadable_keras_files_and_best_reproduces_its_val_loss
     model = build_model(ModelSpec(lookback=8, horizon=2, hidden_units=[6], cell=cell,
                                   segment_length=3))
     logged = []
-    result = train_model(model, X[:64], y[:64], X[64:], y[64:], epochs=2, batch_size=16,
+    result = train_model(model, _batches(X[:64], y[:64]), _batches(X[64:], y[64:]), epochs=2,
                          patience=5, best_path=tmp_path / "best.keras",
                          last_path=tmp_path / "last.keras", log=logged.append)
     assert len(logged) == 2 and "epoch 1/2" in logged[0]
@@ -39,8 +45,9 @@ def test_same_seed_gives_identical_weights(tmp_path):
     for attempt in range(2):
         make_deterministic(7)
         model = build_model(ModelSpec(lookback=8, horizon=2, hidden_units=[5]))
-        train_model(model, X[:64], y[:64], X[64:], y[64:], epochs=1, batch_size=16, patience=2,
-                    best_path=tmp_path / f"b{attempt}.keras", last_path=tmp_path / f"l{attempt}.keras")
+        train_model(model, _batches(X[:64], y[:64]), _batches(X[64:], y[64:]), epochs=1,
+                    patience=2, best_path=tmp_path / f"b{attempt}.keras",
+                    last_path=tmp_path / f"l{attempt}.keras")
         weights.append(np.concatenate([w.ravel() for w in model.get_weights()]))
     assert np.array_equal(weights[0], weights[1])
 
