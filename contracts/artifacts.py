@@ -163,3 +163,35 @@ def debug_log_path(artifacts_dir: Path, run_id: str) -> Path:
 
 def failure_report_path(artifacts_dir: Path, run_id: str) -> Path:
     return Path(artifacts_dir) / LOGS_DIRNAME / f"{validate_run_id(run_id)}.failed.md"
+
+
+MANY_DIRNAME = "many"
+
+
+@dataclass(frozen=True)
+class ManySeriesLayout:
+    """Files of a many-series parent run; each series' own artifacts use ArtifactLayout."""
+
+    root: Path
+    run_id: str
+
+    def __post_init__(self) -> None:
+        validate_run_id(self.run_id)
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / MANY_DIRNAME / self.run_id
+
+    @property
+    def inputs_dir(self) -> Path:
+        """One Parquet file per series, split from a long-format input."""
+        return self.run_dir / "inputs"
+
+    @property
+    def summary_json(self) -> Path:
+        return self.run_dir / "summary.json"
+
+    @property
+    def summary_md(self) -> Path:
+        return self.run_dir / "summary.md"

@@ -122,3 +122,13 @@ def error_payload(exc: BaseException) -> dict:
 def error_line(exc: BaseException) -> str:
     """Return the one JSON line printed on stderr for a failure."""
     return json.dumps(error_payload(exc), ensure_ascii=False)
+
+
+def error_class_for(exit_code: int) -> type[PipelineError]:
+    """The error class of a SPEC §4 exit code (RUNNER_EXEC_ERROR for unknown codes)."""
+    for cls in (InvalidArgumentError, InputFileNotFoundError, ArtifactContractError,
+                InputShapeError, RunnerExecError, InputSchemaError, InsufficientDataError,
+                RunIdMismatchError, HealthCheckFailedError, CheckpointSaveError):
+        if cls.exit_code == exit_code:
+            return cls
+    return RunnerExecError

@@ -49,7 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
                     "scale/window -> train -> evaluate -> infer-snapshot -> health-gate) "
                     "as the Prefect flow 'e2e'.",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_flags(parser)
+    return parser
+
+
+def add_config_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+                     skip: tuple[str, ...] = ()) -> None:
+    """Add one flag per RunConfig field (except ``skip``) to ``parser``."""
     for name, field in RunConfig.model_fields.items():
+        if name in skip:
+            continue
         default = field.get_default(call_default_factory=True)
         kwargs: dict[str, Any] = {"dest": name, "help": field.description}
         annotation = _strip_optional(field.annotation)
@@ -68,7 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
             elif default is not None:
                 kwargs["help"] += f" (default: {' '.join(map(str, default)) if isinstance(default, list) else default})"
         parser.add_argument(flag_name(name), **kwargs)
-    return parser
 
 
 def _strip_optional(annotation):

@@ -1,0 +1,350 @@
+"""The ``many-series`` flow: the e2e pipeline over many series, one child run per series.
+
+    python flows/many.py --run-id fleet-01 --input long.csv --series-col series_id [e2e flags]
+    python flows/many.py --run-id fleet-01 --input-dir sensors/ --runner dask
+    python flows/many.py --run-id fleet-01 --input-dir sensors/ --dask-address tcp://host:8786
+
+Each series becomes an ``e2e`` child flow run with run_id ``{parent}--{series id}`` and its
+own SPEC §3 artifacts. The parent writes ``many/{run_id}/summary.{json,md}`` and a table
+artifact; it fails only when every series failed, or at the first failure with
+``--fail-fast``. Series run on Prefect's thread pool, or on a Dask cluster (prefect-dask).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flows.cli import quiet_environment  # noqa: E402
+
+quiet_environment()
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+from typing import Literal  # noqa: E402
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.futures import as_completed  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+
+from contracts.artifacts import ManySeriesLayout  # noqa: E402
+from contracts.config import RunConfig  # noqa: E402
+from contracts.errors import InvalidArgumentError, RunnerExecError, as_pipeline_error  # noqa: E402
+from contracts.run_id import validate_run_id  # noqa: E402
+from flows.run_outcome import artifact_key  # noqa: E402
+from spline_lstm.artifact_io import write_json, write_text  # noqa: E402
+from spline_lstm.many_series import (  # noqa: E402
+    SUMMARY_COLUMNS,
+    SeriesInput,
+    SeriesRunFailed,
+    folder_series,
+    parent_failure,
+    split_long_file,
+    summary_markdown,
+)
+
+# e2e options that name a series' data or a consumed run: the parent sets them per series.
+PER_SERIES_FIELDS = ("run_id", "input", "timestamp_col", "target_col", "artifacts_dir",
+                     "overwrite", "processed_npz", "preprocessor_pkl", "preprocess_only")
+
+
+@task(name="split-series", tags=["stage:split-series"], cache_policy=NO_CACHE)
+def prepare_inputs(run_id: str, input: str | None, input_dir: str | None, series_col: str,
+                   timestamp_col: str, target_col: str, layout: ManySeriesLayout
+                   ) -> list[SeriesInput]:
+    """One input per series: split a long-format file, or list a folder."""
+    if input_dir:
+        return folder_series(Path(input_dir), run_id)
+    return split_long_file(Path(input), series_col, timestamp_col, target_col,
+                           layout.inputs_dir, run_id)
+
+
+@task(name="series-run", task_run_name="{run_id}", cache_policy=NO_CACHE)
+def run_series(series_id: str, run_id: str, input: str, artifacts_dir: str, timestamp_col: str,
+               target_col: str, overwrite: bool, options: dict) -> dict:
+    """Run the e2e flow for one series as a child flow run; raise SeriesRunFailed on failure."""
+    from flows.e2e import e2e_flow
+
+    start = time.perf_counter()
+    state = e2e_flow(run_id=run_id, input=input, artifacts_dir=artifacts_dir,
+                     timestamp_col=timestamp_col, target_col=target_col, overwrite=overwrite,
+                     **options, return_state=True)
+    row = {"series_id": series_id, "run_id": run_id, "seconds": time.perf_counter() - start,
+           "flow_run_id": str(state.state_details.flow_run_id),
+           "worker": f"{socket.gethostname()}:{os.getpid()}"}  # where it ran (threads, Dask)
+    if state.is_completed():
+        result = state.result()
+        return {**row, "status": "completed", "exit_code": 0,
+                "mase": result["metrics"]["mase"],
+                "best_baseline": result["best_baseline"]["name"],
+                "best_baseline_mase": result["best_baseline"]["mase"], "message": ""}
+    coded = as_pipeline_error(state.result(raise_on_failure=False))
+    raise SeriesRunFailed({**row, "status": "failed", "exit_code": coded.exit_code,
+                           "message": f"{coded.code.value}: {coded.message}"})
+
+
+@flow(name="many-series", flow_run_name="{run_id}", validate_parameters=False)
+def many_series_flow(
+    run_id: str,
+    input: str | None = None,
+    input_dir: str | None = None,
+    series_col: str = "series_id",
+    timestamp_col: str = "timestamp",
+    target_col: str = "target",
+    artifacts_dir: str = "artifacts",
+    options: dict | None = None,
+    runner: Literal["threads", "dask"] = "threads",
+    max_workers: int | None = None,
+    dask_address: str | None = None,
+    dask_workers: int = 2,
+    fail_fast: bool = False,
+    overwrite: bool = False,
+) -> dict:
+    """Run the pipeline for every series; summarise; fail only as documented above."""
+    logger = get_run_logger()
+    validate_run_id(run_id)
+    options = _validated_options(run_id, options or {})
+    if bool(input) == bool(input_dir):
+        raise InvalidArgumentError("pass exactly one of --input (a long-format file with a "
+                                   "series id column) or --input-dir (one file per series)")
+    if dask_workers < 1 or (max_workers is not None and max_workers < 1):
+        raise InvalidArgumentError("--dask-workers and --max-workers must be at least 1")
+    layout = ManySeriesLayout(Path(artifacts_dir), run_id)
+    _claim(layout, overwrite)
+    start = time.perf_counter()
+    inputs = prepare_inputs(run_id, input, input_dir, series_col, timestamp_col, target_col,
+                            layout)
+    logger.info("%d series: %s", len(inputs), ", ".join(s.series_id for s in inputs[:10])
+                + (" ..." if len(inputs) > 10 else ""))
+    task_runner, described, window = _task_runner(runner, max_workers, dask_address,
+                                                  dask_workers, len(inputs), fail_fast)
+    shared = {"artifacts_dir": artifacts_dir, "timestamp_col": timestamp_col,
+              "target_col": target_col, "overwrite": overwrite, "options": options}
+    with _workers_reach_this_api(local_dask=described.startswith("local Dask")):
+        try:
+            with task_runner:
+                rows = _run_all(task_runner, inputs, shared, window, fail_fast, logger)
+        except (OSError, TimeoutError) as exc:
+            raise RunnerExecError(
+                f"could not start or reach the {described}: {type(exc).__name__}: {exc}; "
+                "check --dask-address and that the scheduler is running") from exc
+    seconds = time.perf_counter() - start
+    summary = {"run_id": run_id, "runner": described, "seconds": seconds,
+               "n_series": len(rows), "series": rows}
+    write_json(layout.summary_json, summary)
+    markdown = summary_markdown(run_id, rows, described, seconds)
+    write_text(layout.summary_md, markdown)
+    _publish(run_id, rows, markdown, logger)
+    failure = parent_failure(rows, fail_fast)
+    if failure is not None:
+        raise failure
+    return {"run_id": run_id, "summary": str(layout.summary_md), "runner": described,
+            "seconds": round(seconds, 2),
+            "completed": sum(r["status"] == "completed" for r in rows),
+            "failed": sum(r["status"] == "failed" for r in rows)}
+
+
+def _validated_options(run_id: str, options: dict) -> dict:
+    """Check the per-series e2e options now (20), before any series starts."""
+    reserved = sorted(set(options) & set(PER_SERIES_FIELDS))
+    if reserved:
+        raise InvalidArgumentError(f"options {reserved} are set per series by the many-series "
+                                   "flow; pass them as its own flags instead")
+    RunConfig.build(run_id=f"{run_id}--check", **options)
+    return dict(options)
+
+
+def _claim(layout: ManySeriesLayout, overwrite: bool) -> None:
+    if layout.run_dir.exists():
+        if not overwrite:
+            raise InvalidArgumentError(
+                f"run_id {layout.run_id!r} already has a many-series run under "
+                f"{layout.run_dir}; pick a new --run-id or pass --overwrite")
+        shutil.rmtree(layout.run_dir)
+    layout.run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _task_runner(runner: str, max_workers: int | None, dask_address: str | None,
+                 dask_workers: int, n_series: int, fail_fast: bool):
+    """(task runner, description, how many series may be in flight at once)."""
+    if runner == "dask" or dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return (DaskTaskRunner(address=dask_address, client_kwargs={"timeout": "20s"}),
+                    f"Dask cluster at {dask_address}", 2 * dask_workers if fail_fast else n_series)
+        logging.getLogger("distributed").setLevel(logging.WARNING)  # cluster chatter
+        cluster = {"n_workers": dask_workers, "threads_per_worker": 1, "processes": True,
+                   "dashboard_address": None, "host": "127.0.0.1"}
+        return (DaskTaskRunner(cluster_kwargs=cluster),
+                f"local Dask cluster ({dask_workers} workers)",
+                dask_workers if fail_fast else n_series)
+    threads = max_workers or os.cpu_count() or 2
+    return (ThreadPoolTaskRunner(max_workers=threads), f"thread pool ({threads} threads)",
+            threads if fail_fast else n_series)
+
+
+@contextlib.contextmanager
+def _workers_reach_this_api(local_dask: bool):
+    """Local Dask workers are new processes: hand them this run's Prefect API address."""
+    if not local_dask:
+        yield
+        return
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        api_url = str(client.api_url).rstrip("/")
+    previous = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = api_url
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = previous
+
+
+def _run_all(task_runner, inputs: list[SeriesInput], shared: dict, window: int,
+             fail_fast: bool, logger) -> list[dict]:
+    """Submit series (at most ``window`` in flight); collect one row per series."""
+    queue, running, rows, stop = list(inputs), {}, [], False
+    while queue or running:
+        while queue and len(running) < window and not stop:
+            item = queue.pop(0)
+            future = task_runner.submit(run_series, parameters={
+                "series_id": item.series_id, "run_id": item.run_id, "input": str(item.path),
+                **shared})
+            running[future] = item
+        if not running:
+            break
+        done = next(as_completed(list(running)))
+        item = running.pop(done)
+        row = _row_of(done, item)
+        rows.append(row)
+        logger.info("series %d/%d %s: %s%s (%.1f s)", len(rows), len(inputs), item.series_id,
+                    row["status"], f", MASE {row['mase']:.3f}" if row.get("mase") is not None
+                    else f" - {row['message'][:200]}", row["seconds"])
+        stop = stop or (fail_fast and row["status"] == "failed")
+    rows += [_empty_row(item, "skipped", "not started: --fail-fast stopped the run")
+             for item in queue]
+    order = {item.run_id: i for i, item in enumerate(inputs)}
+    return sorted(rows, key=lambda r: order[r["run_id"]])
+
+
+def _row_of(future, item: SeriesInput) -> dict:
+    outcome = future.result(raise_on_failure=False)
+    if isinstance(outcome, dict):
+        return outcome
+    if isinstance(outcome, SeriesRunFailed):
+        return outcome.row
+    coded = as_pipeline_error(outcome if isinstance(outcome, BaseException)
+                              else RuntimeError(repr(outcome)))
+    return _empty_row(item, "failed", f"{coded.code.value}: {coded.message}", coded.exit_code)
+
+
+def _empty_row(item: SeriesInput, status: str, message: str, exit_code: int | None = None
+               ) -> dict:
+    return {"series_id": item.series_id, "run_id": item.run_id, "status": status,
+            "exit_code": exit_code, "mase": None, "best_baseline": None,
+            "best_baseline_mase": None, "seconds": 0.0, "message": message}
+
+
+def _publish(run_id: str, rows: list[dict], markdown: str, logger) -> None:
+    try:
+        create_table_artifact(
+            key=artifact_key("many", run_id),
+            table=[{c: (round(r[c], 4) if isinstance(r.get(c), float) else r.get(c))
+                    for c in SUMMARY_COLUMNS} for r in rows],
+            description=f"Per-series outcome of {run_id}")
+        create_markdown_artifact(key=artifact_key("many-report", run_id), markdown=markdown,
+                                 description=f"Many-series summary of {run_id}")
+    except Exception as exc:  # noqa: BLE001 - the UI is a convenience, the files are the truth
+        logger.warning("could not attach Prefect artifacts: %s", exc)
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from flows.cli import EXIT_CODES_HELP, ArgumentParser, add_config_flags
+
+    parser = ArgumentParser(
+        prog="python flows/many.py",
+        description="Run the e2e pipeline over many series as the Prefect flow 'many-series': "
+                    "one child run per series (run_id {run-id}--{series id}), a summary table, "
+                    "on a thread pool or a Dask cluster.",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    own = parser.add_argument_group("many-series options")
+    own.add_argument("--run-id", required=True, help="Run identifier of the parent run.")
+    own.add_argument("--input", help="Long-format CSV/Parquet file: one row per (series, "
+                     "timestamp) with a series id column.")
+    own.add_argument("--input-dir", help="Folder with one CSV/Parquet file per series; the "
+                     "file name (without suffix) is the series id.")
+    own.add_argument("--series-col", default="series_id",
+                     help="Series id column of --input (default: series_id).")
+    own.add_argument("--runner", choices=["threads", "dask"], default="threads",
+                     help="threads: Prefect's thread pool (default); dask: a Dask cluster via "
+                          "prefect-dask (local unless --dask-address).")
+    own.add_argument("--max-workers", type=int, help="Threads of the thread pool (default: "
+                     "one per CPU core).")
+    own.add_argument("--dask-address", help="Join an existing Dask scheduler, e.g. "
+                     "tcp://10.0.0.5:8786 (implies --runner dask). Its workers need this "
+                     "project installed, the same --artifacts-dir path and PREFECT_API_URL.")
+    own.add_argument("--dask-workers", type=int, default=2, help="Worker processes of the "
+                     "local Dask cluster (default: 2).")
+    own.add_argument("--fail-fast", action="store_true", help="Stop starting series at the "
+                     "first failure and fail the parent run.")
+    per_series = parser.add_argument_group(
+        "pipeline options (applied to every series; see python flows/e2e.py --help)")
+    add_config_flags(per_series, skip=("run_id", "input", "processed_npz", "preprocessor_pkl",
+                                       "preprocess_only"))
+    return parser
+
+
+PARENT_FLAGS = ("run_id", "input", "input_dir", "series_col", "runner", "max_workers",
+                "dask_address", "dask_workers", "fail_fast", "timestamp_col", "target_col",
+                "artifacts_dir", "overwrite")
+
+
+def parse_parameters(argv: list[str] | None) -> dict:
+    """Flow parameters from the command line; e2e options only where they differ."""
+    namespace = vars(build_parser().parse_args(argv))
+    defaults = {name: field.get_default(call_default_factory=True)
+                for name, field in RunConfig.model_fields.items()}
+    options = {k: v for k, v in namespace.items()
+               if k not in PARENT_FLAGS and v != defaults.get(k)}
+    parameters = {k: namespace[k] for k in PARENT_FLAGS}
+    validate_run_id(parameters["run_id"])
+    _validated_options(parameters["run_id"], options)
+    return {**parameters, "options": options}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from flows.cli import fail, quiet_console_tracebacks
+    from flows.run_outcome import print_success
+
+    try:
+        parameters = parse_parameters(argv)
+    except Exception as exc:  # noqa: BLE001 - every failure gets its coded JSON line
+        return fail(exc)
+    quiet_console_tracebacks()
+    state = many_series_flow(**parameters, return_state=True)
+    if state.is_completed():
+        print_success(state.result())
+        return 0
+    return fail(state.result(raise_on_failure=False))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

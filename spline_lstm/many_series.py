@@ -1,0 +1,219 @@
+"""Many series: one input file per series, child run_ids, and the run summary (pure + file I/O).
+
+A long-format file (one ``series_id`` column) is split into one Parquet file per series,
+values kept as they were read, so each child run validates its own series and a bad
+series fails alone. A folder is taken as one series per CSV/Parquet file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from contracts.errors import (
+    InputFileNotFoundError,
+    InputSchemaError,
+    InvalidArgumentError,
+    PipelineError,
+    RunnerExecError,
+    error_class_for,
+)
+from contracts.run_id import validate_run_id
+from spline_lstm.artifact_io import atomic_write
+
+SERIES_SUFFIXES = (".csv", ".parquet", ".pq")
+CHILD_SEPARATOR = "--"
+_MAX_RUN_ID = 128
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class SeriesRunFailed(Exception):
+    """One series' child run failed; carries its summary row (picklable, for Dask)."""
+
+    def __init__(self, row: dict) -> None:
+        super().__init__(row)
+        self.row = row
+
+    def __str__(self) -> str:
+        return f"series {self.row['series_id']!r} ({self.row['run_id']}) failed: " \
+               f"{self.row['message']}"
+
+
+@dataclass(frozen=True)
+class SeriesInput:
+    """One series of a many-series run."""
+
+    series_id: str  # as written in the data (or the file name's stem)
+    run_id: str  # {parent}--{series id made safe for paths}
+    path: Path  # the file the child run ingests
+    rows: int | None = None
+
+
+def child_run_ids(parent: str, series_ids: list[str]) -> list[str]:
+    """``{parent}--{id}`` per series: ids made path-safe, shortened and de-duplicated.
+
+    Case-insensitive unique, so the runs do not collide on case-insensitive disks.
+    """
+    validate_run_id(parent)
+    room = _MAX_RUN_ID - len(parent) - len(CHILD_SEPARATOR)
+    if room < 12:
+        raise InvalidArgumentError(
+            f"run_id {parent!r} is too long for a many-series run: each series adds "
+            f"'{CHILD_SEPARATOR}<series id>' and the whole must stay within {_MAX_RUN_ID} "
+            "characters; use a parent run_id of at most 114 characters")
+    taken: set[str] = set()
+    out = []
+    for series_id in series_ids:
+        safe = re.sub(r"\.{2,}", ".", _UNSAFE.sub("_", series_id)).strip("._-") or "series"
+        if len(safe) > room:  # shortened: a digest of the full id keeps it recognisable
+            safe = f"{safe[:room - 9]}-{hashlib.sha1(series_id.encode()).hexdigest()[:8]}"
+        candidate, n = safe, 2
+        while candidate.lower() in taken:
+            suffix = f"-{n}"
+            candidate, n = safe[:room - len(suffix)] + suffix, n + 1
+        taken.add(candidate.lower())
+        out.append(validate_run_id(f"{parent}{CHILD_SEPARATOR}{candidate}"))
+    return out
+
+
+def split_long_file(path: Path, series_col: str, timestamp_col: str, target_col: str,
+                    out_dir: Path, parent: str) -> list[SeriesInput]:
+    """Write one Parquet file per series of a long-format CSV/Parquet file under ``out_dir``."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = _read_long_table(Path(path), series_col, timestamp_col, target_col)
+    ids = table.column(series_col)
+    if ids.null_count:
+        rows = np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))[:5] + 1
+        raise InputSchemaError(
+            f"{path}: {ids.null_count} row(s) have no value in '{series_col}' (data rows "
+            f"{rows.tolist()}); give every row its series id or remove those rows")
+    if table.num_rows == 0:
+        raise InputSchemaError(f"{path} has a header but no data rows; expected columns "
+                               f"'{series_col}', '{timestamp_col}', '{target_col}'")
+    series_ids = [str(s) for s in pc.unique(ids).to_pylist()]  # in order of appearance
+    run_ids = child_run_ids(parent, series_ids)
+    values = table.select([timestamp_col, target_col])
+    inputs = []
+    for series_id, run_id in zip(series_ids, run_ids):
+        rows = values.filter(pc.equal(ids, series_id))
+        target = Path(out_dir) / f"{run_id.removeprefix(parent + CHILD_SEPARATOR)}.parquet"
+        with atomic_write(target) as handle:
+            pq.write_table(rows, handle)
+        inputs.append(SeriesInput(series_id, run_id, target, rows.num_rows))
+    return inputs
+
+
+def folder_series(folder: Path, parent: str) -> list[SeriesInput]:
+    """One series per CSV/Parquet file of ``folder`` (not recursive), named by file stem."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileNotFoundError(
+            f"series folder not found: {folder} (resolved from {Path.cwd()}); check --input-dir")
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in SERIES_SUFFIXES)
+    if not files:
+        raise InputFileNotFoundError(
+            f"{folder} holds no {'/'.join(SERIES_SUFFIXES)} files; put one file per series "
+            "there, or pass a long-format file with --input and --series-col")
+    run_ids = child_run_ids(parent, [p.stem for p in files])
+    return [SeriesInput(p.stem, run_id, p) for p, run_id in zip(files, run_ids)]
+
+
+def _read_long_table(path: Path, series_col: str, timestamp_col: str, target_col: str):
+    """The three columns as a pyarrow Table; ids and (for CSV) values kept as text."""
+    import pyarrow as pa
+    import pyarrow.csv as pv
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise InputFileNotFoundError(
+            f"input file not found: {path} (resolved from {Path.cwd()}); check --input")
+    wanted = [series_col, timestamp_col, target_col]
+    is_parquet = path.suffix.lower() in (".parquet", ".pq") or path.open("rb").read(4) == b"PAR1"
+    try:
+        if is_parquet:
+            names = pq.read_schema(path).names
+            _require(names, wanted, path)
+            table = pq.read_table(path, columns=wanted)
+            return table.set_column(0, series_col, table.column(series_col).cast(pa.string()))
+        with path.open("rb") as handle:
+            header = handle.readline().decode("utf-8-sig", errors="replace").strip()
+        _require([c.strip() for c in header.split(",")], wanted, path)
+        convert = pv.ConvertOptions(include_columns=wanted,
+                                    column_types={c: pa.string() for c in wanted},
+                                    strings_can_be_null=True)
+        return pv.read_csv(path, convert_options=convert)
+    except PipelineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure means "not a readable file"
+        raise InputSchemaError(
+            f"{path} could not be read as {'Parquet' if is_parquet else 'CSV'} "
+            f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}); expected a "
+            f"long-format table with columns {wanted}") from exc
+
+
+def _require(names: list[str], wanted: list[str], path: Path) -> None:
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        raise InputSchemaError(
+            f"{path} lacks column(s) {missing}; available columns: {names}. Name them with "
+            "--series-col / --timestamp-col / --target-col")
+
+
+# ----------------------------------------------------------------------------- outcome
+
+SUMMARY_COLUMNS = ("series_id", "run_id", "status", "exit_code", "mase", "best_baseline",
+                   "best_baseline_mase", "seconds", "message")
+
+
+def parent_failure(rows: list[dict], fail_fast: bool) -> PipelineError | None:
+    """The error that fails the parent run, or None: all series failed, or fail-fast hit."""
+    failed = [r for r in rows if r["status"] == "failed"]
+    if not failed:
+        return None
+    completed = sum(r["status"] == "completed" for r in rows)
+    if completed and not fail_fast:
+        return None
+    codes = {r["exit_code"] for r in failed}
+    cls = error_class_for(codes.pop()) if len(codes) == 1 else RunnerExecError
+    first = failed[0]
+    what = (f"--fail-fast: series {first['series_id']!r} failed, "
+            f"{sum(r['status'] == 'skipped' for r in rows)} not started" if fail_fast
+            else f"every one of the {len(rows)} series failed")
+    return cls(f"{what}; first failure {first['run_id']}: {first['message']} "
+               "(per-series table: the run's summary.md)")
+
+
+def summary_markdown(parent: str, rows: list[dict], runner: str, seconds: float) -> str:
+    """The people-readable summary: counts first, then one line per series."""
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("completed", "failed", "skipped")}
+    mases = [r["mase"] for r in rows if r.get("mase") is not None]
+    lines = [
+        f"# Many-series run `{parent}`", "",
+        f"{len(rows)} series on {runner}: {counts['completed']} completed, {counts['failed']} "
+        f"failed, {counts['skipped']} not started; {seconds:.1f} s wall time.",
+    ]
+    if mases:
+        lines.append(f"Median MASE {float(np.median(mases)):.3f}; the model beat the best "
+                     f"baseline on {sum(_beats(r) for r in rows)} of {len(mases)} series.")
+    lines += ["", "| series | run_id | status | MASE | best baseline (MASE) | seconds | message |",
+              "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        baseline = (f"{r['best_baseline']} ({r['best_baseline_mase']:.3f})"
+                    if r.get("best_baseline_mase") is not None else "")
+        mase = f"{r['mase']:.3f}" if r.get("mase") is not None else ""
+        message = (r.get("message") or "").replace("|", "\\|").replace("\n", " ")[:300]
+        lines.append(f"| {r['series_id']} | {r['run_id']} | {r['status']} | {mase} | "
+                     f"{baseline} | {r['seconds']:.1f} | {message} |")
+    return "\n".join(lines) + "\n"
+
+
+def _beats(row: dict) -> bool:
+    return (row.get("mase") is not None and row.get("best_baseline_mase") is not None
+            and row["mase"] < row["best_baseline_mase"])

@@ -1,0 +1,134 @@
+import pandas as pd
+import pytest
+
+from contracts.errors import (
+    InputFileNotFoundError,
+    InputSchemaError,
+    InsufficientDataError,
+    RunnerExecError,
+)
+from contracts.run_id import validate_run_id
+from spline_lstm.many_series import (
+    SeriesRunFailed,
+    child_run_ids,
+    folder_series,
+    parent_failure,
+    split_long_file,
+    summary_markdown,
+)
+
+
+def test_child_run_ids_are_safe_unique_and_recognisable():
+    ids = child_run_ids("fleet", ["pump 1/a", "pump_1_a", "A", "a", "..x..", "x" * 300, "ok-1"])
+    assert ids[0] == "fleet--pump_1_a"
+    assert ids[1] == "fleet--pump_1_a-2"  # same safe form: de-duplicated, not overwritten
+    assert ids[2] == "fleet--A" and ids[3] == "fleet--a-2"  # case-insensitive disks
+    assert ids[4] == "fleet--x"
+    assert len(ids[5]) == 128 and ids[5].startswith("fleet--xxx")
+    assert ids[6] == "fleet--ok-1"
+    assert len({i.lower() for i in ids}) == len(ids)
+    for run_id in ids:
+        validate_run_id(run_id)
+
+
+def test_a_parent_run_id_leaving_no_room_for_series_ids_is_refused():
+    with pytest.raises(Exception) as caught:
+        child_run_ids("p" * 120, ["a"])
+    assert caught.value.exit_code == 20 and "at most 114" in caught.value.message
+
+
+def _long_csv(tmp_path, text):
+    path = tmp_path / "long.csv"
+    path.write_text(text)
+    return path
+
+
+def test_a_long_file_is_split_with_ids_and_values_kept_as_written(tmp_path):
+    path = _long_csv(tmp_path, "series_id,timestamp,target,other\n"
+                               "001,2024-01-01,1.5,x\n002,2024-01-01,7,y\n"
+                               "001,2024-01-02,,x\n002,2024-01-02,oops,y\n")
+    inputs = split_long_file(path, "series_id", "timestamp", "target", tmp_path / "in", "run")
+    assert [(s.series_id, s.run_id, s.rows) for s in inputs] == [
+        ("001", "run--001", 2), ("002", "run--002", 2)]
+    first = pd.read_parquet(inputs[0].path)
+    assert list(first.columns) == ["timestamp", "target"]
+    assert first["target"].tolist()[0] == "1.5" and pd.isna(first["target"].tolist()[1])
+    # the bad cell travels as text, so that series' own run reports it (and only it fails)
+    assert pd.read_parquet(inputs[1].path)["target"].tolist() == ["7", "oops"]
+
+
+def test_a_long_parquet_file_is_split_column_wise(tmp_path):
+    frame = pd.DataFrame({"sensor": [3, 3, 4], "timestamp": pd.date_range("2024", periods=3,
+                          freq="h"), "target": [1.0, 2.0, 3.0], "unused": ["a", "b", "c"]})
+    frame.to_parquet(tmp_path / "long.parquet")
+    inputs = split_long_file(tmp_path / "long.parquet", "sensor", "timestamp", "target",
+                             tmp_path / "in", "p")
+    assert [s.series_id for s in inputs] == ["3", "4"]
+    assert pd.read_parquet(inputs[0].path)["target"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("text, code, fragment", [
+    ("id,timestamp,target\n1,2024-01-01,1\n", 25, "lacks column(s) ['series_id']"),
+    ("series_id,timestamp,target\n,2024-01-01,1\n1,2024-01-02,2\n", 25, "no value in"),
+    ("series_id,timestamp,target\n", 25, "no data rows"),
+])
+def test_bad_long_files_get_their_code_and_write_nothing(tmp_path, text, code, fragment):
+    path = _long_csv(tmp_path, text)
+    with pytest.raises(InputSchemaError) as caught:
+        split_long_file(path, "series_id", "timestamp", "target", tmp_path / "in", "p")
+    assert caught.value.exit_code == code and fragment in caught.value.message
+    assert not (tmp_path / "in").exists()
+
+
+def test_missing_inputs_are_file_not_found(tmp_path):
+    with pytest.raises(InputFileNotFoundError):
+        split_long_file(tmp_path / "nope.csv", "series_id", "timestamp", "target",
+                        tmp_path / "in", "p")
+    with pytest.raises(InputFileNotFoundError):
+        folder_series(tmp_path / "nope", "p")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("not a series")
+    with pytest.raises(InputFileNotFoundError) as caught:
+        folder_series(tmp_path / "empty", "p")
+    assert "one file per series" in caught.value.message
+
+
+def test_a_folder_is_one_series_per_file(tmp_path):
+    for name in ("b.csv", "a.parquet", "skip.txt"):
+        (tmp_path / name).write_text("x")
+    assert [(s.series_id, s.run_id) for s in folder_series(tmp_path, "p")] == [
+        ("a", "p--a"), ("b", "p--b")]
+
+
+def _row(status, code=None, series="s"):
+    return {"series_id": series, "run_id": f"p--{series}", "status": status, "exit_code": code,
+            "mase": 0.5 if status == "completed" else None, "best_baseline": "naive_last",
+            "best_baseline_mase": 0.9 if status == "completed" else None, "seconds": 1.0,
+            "message": "" if status == "completed" else "INSUFFICIENT_DATA_ERROR: too short"}
+
+
+def test_the_parent_fails_only_when_every_series_failed_or_on_fail_fast():
+    mixed = [_row("completed", 0, "a"), _row("failed", 26, "b")]
+    assert parent_failure(mixed, fail_fast=False) is None
+    fast = parent_failure(mixed + [_row("skipped", None, "c")], fail_fast=True)
+    assert isinstance(fast, InsufficientDataError) and "'b' failed, 1 not started" in fast.message
+    same = parent_failure([_row("failed", 26, "a"), _row("failed", 26, "b")], fail_fast=False)
+    assert isinstance(same, InsufficientDataError) and "every one of the 2" in same.message
+    different = parent_failure([_row("failed", 26, "a"), _row("failed", 25, "b")], False)
+    assert isinstance(different, RunnerExecError)
+    assert parent_failure([_row("completed", 0)], fail_fast=True) is None
+
+
+def test_the_summary_counts_and_lists_every_series():
+    text = summary_markdown("p", [_row("completed", 0, "a"), _row("failed", 26, "b")],
+                            "thread pool (2 threads)", 12.3)
+    assert "2 series on thread pool (2 threads): 1 completed, 1 failed, 0 not started" in text
+    assert "beat the best baseline on 1 of 1" in text
+    assert "| b | p--b | failed |" in text and "too short" in text
+
+
+def test_a_series_failure_survives_pickling_with_its_row():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(SeriesRunFailed(_row("failed", 26, "b"))))
+    assert error.row["exit_code"] == 26 and "'b'" in str(error)
