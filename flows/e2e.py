@@ -123,25 +123,11 @@ def run_pipeline(config: RunConfig) -> dict:
             for name, source in consumed.items():
                 workspace.stage_copy(source, getattr(staged, name))
         else:
-            ingested = ingest(config.input, config.timestamp_col, config.target_col,
-                              config.synthetic_points, config.seed)
-            stage = "spline-interpolate"
-            filled = interpolate_spline(ingested, config.freq, config.season, config.max_gap,
-                                        config.fill_method)
-            source_summary = {
-                "source": ingested.source, "n_rows": ingested.n_rows,
-                "n_missing_values": ingested.n_missing, "timezone": ingested.timezone,
-                "notes": list(ingested.notes)}
-            stage = "select-transform"
-            options = transform_options(config, filled)
-            if len(options) > 1:
-                selection = choose_transform(filled, config, workspace.scratch, source_summary)
-                choice, pretrained = selection.winner.choice, selection.winner
-                source_summary["transform_selection"] = selection.summary()
-            else:
-                choice = options[0]
-            stage = "scale-window"
-            data = scale_and_window(filled, config, staged, source_summary, choice)
+            def entering(name: str) -> None:  # failure reports name the stage that failed
+                nonlocal stage
+                stage = name
+
+            data, pretrained = _prepare(config, workspace, entering)
         if config.preprocess_only:
             stage = "health-gate"
             health_gate(str(staged.root), config.run_id, require_training=False)
@@ -166,6 +152,35 @@ def run_pipeline(config: RunConfig) -> dict:
     finally:
         workspace.close()
     return publish_success(config, final, outcome, forecast)
+
+
+def _prepare(config: RunConfig, workspace: RunWorkspace, entering) -> tuple:
+    """Ingest -> interpolate -> (select transform) -> scale/window; returns (data, pretrained).
+
+    A function of its own so the raw and filled series are freed before training: at
+    10M points they are hundreds of MB. ``entering(stage)`` is called as each stage starts.
+    """
+    pretrained = None
+    ingested = ingest(config.input, config.timestamp_col, config.target_col,
+                      config.synthetic_points, config.seed)
+    entering("spline-interpolate")
+    filled = interpolate_spline(ingested, config.freq, config.season, config.max_gap,
+                                config.fill_method)
+    source_summary = {
+        "source": ingested.source, "n_rows": ingested.n_rows,
+        "n_missing_values": ingested.n_missing, "timezone": ingested.timezone,
+        "notes": list(ingested.notes)}
+    del ingested
+    entering("select-transform")
+    options = transform_options(config, filled)
+    if len(options) > 1:
+        selection = choose_transform(filled, config, workspace.scratch, source_summary)
+        choice, pretrained = selection.winner.choice, selection.winner
+        source_summary["transform_selection"] = selection.summary()
+    else:
+        choice = options[0]
+    entering("scale-window")
+    return scale_and_window(filled, config, workspace.staged, source_summary, choice), pretrained
 
 
 def main(argv: list[str] | None = None) -> int:

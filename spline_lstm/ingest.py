@@ -15,7 +15,7 @@ import pandera.pandas as pa
 from scipy.signal import lfilter
 
 from contracts.errors import InputFileNotFoundError, InputSchemaError
-from contracts.schemas import MAX_ABS_VALUE, Col, ParsedRawSeries
+from contracts.schemas import MAX_ABS_VALUE, Col, ParsedRawSeries, RawSeries
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 _TZ_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
@@ -66,20 +66,19 @@ def parse_raw_frame(raw: pd.DataFrame, timestamp_col: str, target_col: str,
             f"{source} has a header but no data rows; expected one row per observation "
             f"with columns '{timestamp_col}' and '{target_col}'")
     timestamps, timezone, ts_notes = _parse_timestamps(raw[timestamp_col], timestamp_col)
-    target_text = raw[target_col].astype("string") if raw[target_col].dtype == object else None
     target = pd.to_numeric(raw[target_col], errors="coerce").astype("float64")
     frame = pd.DataFrame({
         Col.TIMESTAMP.value: timestamps.to_numpy(dtype="datetime64[ns]"),
         Col.TARGET.value: target.to_numpy(),
-        Col.TARGET_TEXT.value: (target_text if target_text is not None
-                                else pd.Series(pd.NA, index=raw.index, dtype="string")).to_numpy(),
-    })
+    }, copy=False)
+    if raw[target_col].dtype == object:  # text cells: keep them to name unparsable ones
+        frame[Col.TARGET_TEXT.value] = raw[target_col].astype("string").array
     _validate(frame, raw, timestamp_col, target_col, source)
     notes = list(ts_notes)
     if not frame[Col.TIMESTAMP.value].is_monotonic_increasing:
         frame = frame.sort_values(Col.TIMESTAMP.value, kind="stable")
         notes.append("input rows were not in time order; they were sorted by timestamp")
-    frame = frame.drop(columns=[Col.TARGET_TEXT.value]).reset_index(drop=True)
+    frame = frame.drop(columns=[Col.TARGET_TEXT.value], errors="ignore").reset_index(drop=True)
     return IngestResult(frame=frame, source=source, timezone=timezone, notes=tuple(notes))
 
 
@@ -146,6 +145,7 @@ def _read_csv(path: Path, timestamp_col: str, target_col: str) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path, timestamp_col: str, target_col: str) -> pd.DataFrame:
+    import pyarrow
     import pyarrow.parquet as pq
 
     try:
@@ -157,7 +157,11 @@ def _read_parquet(path: Path, timestamp_col: str, target_col: str) -> pd.DataFra
     _require_columns(pd.DataFrame(columns=schema.names), timestamp_col, target_col, str(path))
     # Column-wise read: only the two columns the pipeline uses are loaded.
     table = pq.read_table(path, columns=[timestamp_col, target_col])
-    return table.to_pandas().pipe(_numpy_dtypes)
+    # self_destruct frees each Arrow column once converted: one copy in memory, not two.
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
+    pyarrow.default_memory_pool().release_unused()
+    return _numpy_dtypes(frame)
 
 
 def _numpy_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -165,12 +169,12 @@ def _numpy_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for name, column in frame.items():
         if pd.api.types.is_float_dtype(column) or pd.api.types.is_integer_dtype(column):
-            out[name] = column.astype("float64")
+            out[name] = column.astype("float64", copy=False)
         elif pd.api.types.is_string_dtype(column) and not pd.api.types.is_object_dtype(column):
             out[name] = column.astype(object).where(column.notna(), None)
         else:
             out[name] = column
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 def _require_columns(frame: pd.DataFrame, timestamp_col: str, target_col: str,
@@ -217,8 +221,9 @@ def _parse_timestamps(column: pd.Series, name: str) -> tuple[pd.Series, str | No
 
 def _validate(frame: pd.DataFrame, raw: pd.DataFrame, timestamp_col: str, target_col: str,
               source: str) -> None:
+    schema = ParsedRawSeries if Col.TARGET_TEXT.value in frame else RawSeries
     try:
-        ParsedRawSeries.validate(frame, lazy=True)
+        schema.validate(frame, lazy=True, inplace=True)  # no copy: checks only read
     except pa.errors.SchemaErrors as exc:
         raise InputSchemaError(_describe_schema_errors(exc.failure_cases, raw,
                                                        timestamp_col, target_col, source)) from None
@@ -231,7 +236,7 @@ def _describe_schema_errors(cases: pd.DataFrame, raw: pd.DataFrame, timestamp_co
              Col.TARGET_TEXT.value: target_col}
     fixes = {
         "not_nullable": "give every row a parsable date/time (ISO 8601 works)",
-        "field_uniqueness": "remove or aggregate duplicate timestamps",
+        "duplicate timestamp": "remove or aggregate duplicate timestamps",
         "finite (no +/-inf)": "replace inf values by real measurements or leave them empty",
         "target is numeric": "use plain numbers ('.' decimal point) or leave the cell empty",
         "at least one observed target value": "the target column is empty: check --target-col",
@@ -249,8 +254,7 @@ def _describe_schema_errors(cases: pd.DataFrame, raw: pd.DataFrame, timestamp_co
                     for i in rows[:_MAX_EXAMPLES]]
         where = f"{len(rows)} row(s), e.g. data rows {[r + 1 for r in rows[:_MAX_EXAMPLES]]} " \
                 f"with {examples}" if rows else "the whole column"
-        label = {"not_nullable": "unparsable timestamp",
-                 "field_uniqueness": "duplicate timestamp"}.get(str(check), str(check))
+        label = {"not_nullable": "unparsable timestamp"}.get(str(check), str(check))
         fix = fixes.get(str(check), "fix the values")
         problems.append(f"column '{column}' fails '{label}' in {where}: {fix}")
     return f"{source} fails the raw-series schema: " + "; ".join(problems)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.errors import InputSchemaError
-from contracts.schemas import Col, RegularSeries
+from contracts.schemas import Col
 from spline_lstm.frequency import step_timedelta
 
 FILL_METHODS = ("auto", "linear", "pchip", "seasonal")
@@ -32,10 +32,10 @@ class FilledSeries:
     summary: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame({Col.TIMESTAMP.value: self.timestamps.to_numpy(),
-                              Col.TARGET.value: self.values,
-                              Col.OBSERVED.value: self.observed})
-        return RegularSeries.validate(frame)
+        """The series as a frame in the RegularSeries layout (validate it with the schema)."""
+        return pd.DataFrame({Col.TIMESTAMP.value: self.timestamps.to_numpy(),
+                             Col.TARGET.value: self.values,
+                             Col.OBSERVED.value: self.observed}, copy=False)
 
 
 def regularize(frame: pd.DataFrame, freq: pd.DateOffset) -> tuple[pd.DatetimeIndex, np.ndarray,
@@ -45,30 +45,36 @@ def regularize(frame: pd.DataFrame, freq: pd.DateOffset) -> tuple[pd.DatetimeInd
     Returns (grid, values with NaN in gaps, observed mask, notes). Observations off the
     grid snap to the nearest grid point; several in one slot are averaged.
     """
-    data = frame[frame[Col.TARGET.value].notna()]
-    times = pd.DatetimeIndex(data[Col.TIMESTAMP.value])
-    values = data[Col.TARGET.value].to_numpy(dtype=np.float64)
+    has_value = frame[Col.TARGET.value].notna().to_numpy()
+    times = pd.DatetimeIndex(frame[Col.TIMESTAMP.value].to_numpy()[has_value])
+    values = frame[Col.TARGET.value].to_numpy(dtype=np.float64)[has_value]
+    stamps = times.asi8
     step = step_timedelta(freq)
-    if step is not None:
+    if step is not None:  # fixed step: integer arithmetic, no float temporaries (10M+ rows)
         grid = pd.date_range(times[0], times[-1], freq=step)
-        slots = np.rint((times.asi8 - times[0].value) / step.value).astype(np.int64)
-        slots = np.clip(slots, 0, len(grid) - 1)
+        offsets = stamps - stamps[0]
+        on_grid = offsets % step.value == 0
+        slots = offsets
+        slots += step.value // 2
+        slots //= step.value  # nearest grid point (ties round up)
+        np.clip(slots, 0, len(grid) - 1, out=slots)
     else:
         grid = pd.date_range(times[0] - freq, times[-1] + freq, freq=freq)
         slots = grid.get_indexer(times, method="nearest")
         used = slots[[0, -1]]
         grid, slots = grid[used[0]:used[1] + 1], slots - used[0]
-    sums = np.bincount(slots, weights=values, minlength=len(grid))
+        on_grid = grid.asi8[slots] == stamps
     counts = np.bincount(slots, minlength=len(grid))
     observed = counts > 0
-    out = np.full(len(grid), np.nan)
-    out[observed] = sums[observed] / counts[observed]
+    out = np.bincount(slots, weights=values, minlength=len(grid))
+    with np.errstate(invalid="ignore"):
+        np.divide(out, counts, out=out)  # slot means; 0/0 = NaN marks the gaps
     # Exact values where one observation sits exactly on its grid point (no averaging error).
-    exact = (counts[slots] == 1) & (grid.asi8[slots] == times.asi8)
+    exact = on_grid & (counts == 1)[slots]
     out[slots[exact]] = values[exact]
     notes = {
         "n_rows_with_value": int(len(values)),
-        "n_off_grid": int((grid.asi8[slots] != times.asi8).sum()),
+        "n_off_grid": int(len(on_grid) - np.count_nonzero(on_grid)),
         "n_merged_into_shared_slot": int((counts[counts > 1]).sum()),
     }
     return grid, out, observed, notes

@@ -22,16 +22,33 @@ def window_dataset(series: np.ndarray, origins: np.ndarray, lookback: int, horiz
     import tensorflow as tf
 
     values = tf.constant(np.asarray(series, dtype=np.float32))
+    origins_t = tf.constant(np.asarray(origins, dtype=np.int64))
     offsets = tf.range(-lookback + 1, horizon + 1, dtype=tf.int64)
-    dataset = tf.data.Dataset.from_tensor_slices(np.asarray(origins, dtype=np.int64))
-    if shuffle and len(origins) > 1:
-        dataset = dataset.shuffle(len(origins), seed=seed, reshuffle_each_iteration=True)
+    n = len(origins)
+    n_batches = -(-n // batch_size)
+
+    def batches_of(order):
+        # Whole batches of origins at once: no per-window elements in the pipeline.
+        def take(b):
+            return order[b * batch_size:tf.minimum((b + 1) * batch_size, n)]
+        return tf.data.Dataset.range(n_batches).map(take)
+
+    if shuffle and n > 1:
+        # One permutation of the origins per epoch (N int64s), not a shuffle buffer of N
+        # elements: that buffer costs ~150 bytes per window, 1 GB at 7M windows.
+        epoch_keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+        dataset = epoch_keys.flat_map(lambda key: batches_of(
+            tf.random.experimental.stateless_shuffle(
+                origins_t, seed=tf.stack([tf.constant(seed, tf.int64), key]))))
+        # flat_map hides the length; Keras needs it to run every epoch, not just the first.
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
+    else:
+        dataset = batches_of(origins_t)
 
     def gather(batch_origins):
         windows = tf.gather(values, batch_origins[:, None] + offsets[None, :])
         X = tf.expand_dims(windows[:, :lookback], -1)
         return (X, windows[:, lookback:]) if with_targets else X
 
-    return (dataset.batch(batch_size)
-            .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    return (dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(tf.data.AUTOTUNE))

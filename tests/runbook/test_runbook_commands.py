@@ -32,6 +32,8 @@ EXERCISED = {
     "prefect deployment run e2e/smoke --watch -p": "tests/flows/test_local_stack.py::test_a_failing_deployment_run_is_failed_with_its_code_in_the_state_message",
     "prefect deployment run e2e/smoke --watch": "tests/flows/test_local_stack.py::test_smoke_deployment_runs_through_the_worker_and_passes_the_gate",
     "python deployments/schedule_status.py": "tests/flows/test_local_stack.py::test_schedule_status_reports_a_stopped_schedule",
+    "python flows/many.py --run-id fleet-01 --input long.csv": "tests/flows/test_many_series.py::test_each_series_is_a_child_run_and_a_bad_one_fails_alone",
+    "python flows/many.py --run-id fleet-01 --input-dir sensors/ --runner dask": "tests/flows/test_many_series.py::test_series_run_on_a_real_two_worker_dask_cluster",
     "prefect deployment schedule ls e2e/retrain": "tests/flows/test_local_stack.py::test_schedule_status_reports_a_stopped_schedule",
 }
 

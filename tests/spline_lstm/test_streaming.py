@@ -32,6 +32,12 @@ def test_shuffled_stream_is_seeded_and_covers_every_window_once_per_epoch():
     assert np.array_equal(first, again)  # same seed, same order
     assert sorted(first.tolist()) == sorted((origins + 1).astype(float).tolist())
     assert not np.array_equal(first, np.sort(first))
+    assert not np.array_equal(first, epoch(4))
+    ds = window_dataset(series, origins, 8, 1, batch_size=50, shuffle=True, seed=3)
+    one, two = ([b[1][:, 0] for b in ds.as_numpy_iterator()] for _ in range(2))
+    one, two = np.concatenate(one), np.concatenate(two)
+    assert np.array_equal(one, first)  # a fresh dataset starts from the same order
+    assert not np.array_equal(one, two) and sorted(one) == sorted(two)  # new order per epoch
 
 
 def test_large_splits_are_stored_as_series_and_origins_only(tmp_path, monkeypatch):
@@ -49,3 +55,31 @@ def test_large_splits_are_stored_as_series_and_origins_only(tmp_path, monkeypatc
         assert stored["X_test"].shape[0] == len(data.origins["test"])  # 397 x 24 < 10,000
     loaded = read_processed(layout.processed_npz, "big")
     assert np.array_equal(loaded.X("train"), data.X("train"))
+
+
+def test_training_and_prediction_never_materialise_the_windows(tmp_path, monkeypatch):
+    from contracts.config import RunConfig
+    from spline_lstm.evaluation import evaluate_split
+    from spline_lstm.fitting import fit_forecaster
+    from spline_lstm.forecast import forward_forecast, predict_split
+    from spline_lstm.model import load_checkpoint
+    from spline_lstm.preprocess import ProcessedData
+
+    values = 10 + np.sin(np.arange(600) * 2 * np.pi / 24) + np.arange(600) / 300
+    filled = FilledSeries(pd.date_range("2020-01-01", periods=600, freq="h"), values,
+                          np.ones(600, bool), {"freq": "h"})
+    settings = PreprocessSettings(lookback=24, horizon=2, seasons=[24], val_size=0.1,
+                                  test_size=0.2, scaling="standard")
+    data = preprocess(filled, settings, run_id="s", freq="h", interpolation={}, data_summary={})
+
+    def refuse(self, split):
+        raise AssertionError(f"the {split} windows were materialised")
+
+    monkeypatch.setattr(ProcessedData, "windows", refuse)
+    config = RunConfig(run_id="s", epochs=1, hidden_units=[4], lookback=24, horizon=2)
+    fit_forecaster(data, config, tmp_path / "best.keras", tmp_path / "last.keras")
+    model = load_checkpoint(tmp_path / "best.keras")
+    predicted = predict_split(model, data, "test")
+    assert predicted.shape == (len(data.origins["test"]), 2) and np.isfinite(predicted).all()
+    assert np.isfinite(evaluate_split(data, predicted, "test").metrics["mase"])
+    assert len(forward_forecast(model, data)["values"]) == 2

@@ -1,0 +1,295 @@
+"""Scale benchmark: long-series preprocessing, streaming training input, many series.
+
+    .venv/bin/python benchmarks/scale.py [--sizes 1000000 10000000] [--sections all]
+                                         [--series 40] [--pandas-timeout 300]
+                                         [--out benchmarks/results/scale.md]
+
+Sections (``--sections`` takes a comma list of them, or ``all``):
+
+- preprocess: a seeded series with 5% of its points missing is written to Parquet, then
+  the pipeline's own stages run on it (ingest Parquet → grid + spline fill → split, scale,
+  window index and processed artifacts), followed by one full epoch of the training input
+  pipeline at lookback 168. Each size runs in a fresh process, so its peak RSS is its own.
+  The same file then goes through pandas ``interpolate(method="spline")`` for comparison.
+- throughput: windows per second of one training epoch, for the same model and data, fed
+  by the streaming input vs by ``model.fit`` on pre-materialised X/y arrays.
+- many: the many-series flow over ``--series`` small series on the thread pool and on a
+  local 2-worker Dask cluster, with each series' own compute time, so the orchestration
+  overhead per series shows.
+
+Prints one Markdown table per section and writes them all to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flows.cli import quiet_environment  # noqa: E402
+
+quiet_environment()
+
+LOOKBACK = 168
+BATCH = 64
+GAP_FRACTION = 0.05
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+# --------------------------------------------------------------------------- children
+
+
+def child_make_parquet(points: int, path: str) -> dict:
+    from spline_lstm.ingest import synthetic_series
+
+    frame = synthetic_series(points, seed=0, gap_fraction=GAP_FRACTION).frame
+    frame.to_parquet(path, index=False)
+    return {"rows": len(frame), "missing_values": int(frame["target"].isna().sum())}
+
+
+def child_preprocess(points: int, path: str, workdir: str) -> dict:
+    """The pipeline's stages on a Parquet file, timed one by one, then one input epoch."""
+    from contracts.artifacts import ArtifactLayout
+    from contracts.config import RunConfig
+    from spline_lstm.selection import TransformChoice
+    from tasks.ingest import ingest
+    from tasks.interpolate import interpolate_spline
+    from tasks.preprocess import scale_and_window
+
+    config = RunConfig(run_id="scale", lookback=LOOKBACK, horizon=1, batch_size=BATCH,
+                       artifacts_dir=workdir)
+    times = {}
+    start = time.perf_counter()
+    ingested = ingest.fn(path, "timestamp", "target", 10, 0)
+    times["ingest_s"] = time.perf_counter() - start
+    mark = time.perf_counter()
+    filled = interpolate_spline.fn(ingested, None, None, None, "auto")
+    times["fill_s"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    layout = ArtifactLayout(Path(workdir), "scale")
+    data = scale_and_window.fn(filled, config, layout, {"source": path}, TransformChoice())
+    times["scale_window_s"] = time.perf_counter() - mark
+    times["preprocess_s"] = time.perf_counter() - start
+    rss_preprocess = peak_rss_mb()
+    del ingested, filled
+
+    import tensorflow as tf  # noqa: F401 - imported here so its start-up is not timed above
+
+    mark = time.perf_counter()
+    windows = 0
+    for X, _y in data.dataset("train", BATCH, shuffle=True, seed=0):
+        windows += int(X.shape[0])
+    times["input_epoch_s"] = time.perf_counter() - mark
+    return {"points": points, "grid_points": len(data.values),
+            "filled": int((~data.observed).sum()), "train_windows": windows,
+            "materialised_gb": round(sum(len(o) for o in data.origins.values())
+                                     * (LOOKBACK + 1) * 4 / 1e9, 2),
+            **{k: round(v, 2) for k, v in times.items()},
+            "rss_preprocess_mb": round(rss_preprocess), "rss_peak_mb": round(peak_rss_mb())}
+
+
+def child_pandas(points: int, path: str) -> dict:
+    """The same fill with pandas' spline interpolation (scipy UnivariateSpline, order 3)."""
+    import pandas as pd
+
+    from spline_lstm.ingest import HOURLY_SYNTHETIC_LIMIT
+
+    freq = "h" if points <= HOURLY_SYNTHETIC_LIMIT else "min"  # as synthetic_series makes it
+    start = time.perf_counter()
+    frame = pd.read_parquet(path)
+    series = frame.set_index("timestamp")["target"].asfreq(freq)
+    filled = series.interpolate(method="spline", order=3)
+    seconds = time.perf_counter() - start
+    return {"points": points, "filled": int(series.isna().sum() - filled.isna().sum()),
+            "seconds": round(seconds, 2), "rss_peak_mb": round(peak_rss_mb())}
+
+
+def child_throughput(points: int, workdir: str, epochs: int) -> dict:
+    """Seconds per epoch (after a warm-up epoch) for streaming vs materialised input."""
+    import keras
+
+    from contracts.config import RunConfig
+    from spline_lstm.fitting import model_spec_for
+    from spline_lstm.ingest import synthetic_series
+    from spline_lstm.interpolate import fill_gaps, regularize
+    from spline_lstm.frequency import parse_freq
+    from spline_lstm.model import build_model
+    from spline_lstm.preprocess import PreprocessSettings, preprocess
+    from spline_lstm.interpolate import FilledSeries
+    from spline_lstm.training import make_deterministic
+
+    raw = synthetic_series(points, seed=0).frame
+    grid, values, observed, _ = regularize(raw, parse_freq("h"))
+    filled_values, summary = fill_gaps(values, observed, season=24)
+    filled = FilledSeries(grid, filled_values, observed, summary)
+    settings = PreprocessSettings(lookback=LOOKBACK, horizon=1, seasons=[24, 168],
+                                  val_size=0.1, test_size=0.2, scaling="standard")
+    data = preprocess(filled, settings, run_id="throughput", freq="h", interpolation={},
+                      data_summary={})
+    config = RunConfig(run_id="throughput", lookback=LOOKBACK, batch_size=BATCH)
+    n_windows = len(data.origins["train"])
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    results = {}
+    for mode in ("materialised", "streaming"):
+        make_deterministic(0)
+        model = build_model(model_spec_for(config, data))
+        timer = EpochTimer()
+        if mode == "streaming":
+            train = data.dataset("train", BATCH, shuffle=True, seed=0)
+            model.fit(train, epochs=epochs, verbose=0, callbacks=[timer])
+        else:
+            X, y = data.windows("train")
+            model.fit(X, y, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0,
+                      callbacks=[timer])
+        steady = timer.seconds[1:] or timer.seconds
+        results[mode] = n_windows / (sum(steady) / len(steady))
+    return {"points": points, "train_windows": n_windows,
+            "materialised_wps": round(results["materialised"]),
+            "streaming_wps": round(results["streaming"]),
+            "ratio": round(results["streaming"] / results["materialised"], 3)}
+
+
+CHILDREN = {"make-parquet": child_make_parquet, "preprocess": child_preprocess,
+            "pandas": child_pandas, "throughput": child_throughput}
+
+
+def run_child(name: str, *args, timeout: float | None = None) -> dict:
+    """Run one measurement in a fresh interpreter; returns its JSON or the failure."""
+    command = [sys.executable, __file__, "--child", name, *[str(a) for a in args]]
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"stopped after {timeout:.0f} s"}
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"error": f"exit {done.returncode}: {tail[:200]}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def section_preprocess(sizes: list[int], pandas_timeout: float) -> str:
+    rows = ["| points | grid points | filled | ingest s | fill s | scale+window s | "
+            "preprocess s | input epoch s (train windows) | would-be window copies GB | "
+            "peak RSS after preprocess MB | peak RSS incl. epoch MB | pandas spline s | "
+            "pandas peak RSS MB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
+        for points in sizes:
+            parquet = Path(tmp) / f"series-{points}.parquet"
+            made = run_child("make-parquet", points, parquet)
+            if "error" in made:
+                rows.append(f"| {points:,} | making the input failed: {made['error']} |")
+                continue
+            ours = run_child("preprocess", points, parquet, Path(tmp) / f"artifacts-{points}")
+            theirs = run_child("pandas", points, parquet, timeout=pandas_timeout)
+            print(f"  {points:,} points: pipeline {ours}\n  pandas {theirs}", flush=True)
+            if "error" in ours:
+                rows.append(f"| {points:,} | pipeline failed: {ours['error']} |")
+                continue
+            pandas_s = theirs.get("seconds", theirs.get("error"))
+            rows.append(
+                f"| {points:,} | {ours['grid_points']:,} | {ours['filled']:,} | "
+                f"{ours['ingest_s']} | {ours['fill_s']} | {ours['scale_window_s']} | "
+                f"**{ours['preprocess_s']}** | {ours['input_epoch_s']} "
+                f"({ours['train_windows']:,}) | {ours['materialised_gb']} | "
+                f"{ours['rss_preprocess_mb']:,} | **{ours['rss_peak_mb']:,}** | {pandas_s} | "
+                f"{theirs.get('rss_peak_mb', '-')} |")
+    return "\n".join(rows)
+
+
+def section_throughput(points: int, epochs: int) -> str:
+    with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
+        result = run_child("throughput", points, tmp, epochs)
+    print(f"  throughput: {result}", flush=True)
+    if "error" in result:
+        return f"throughput measurement failed: {result['error']}"
+    return "\n".join([
+        "| points | train windows | materialised X/y windows/s | streaming windows/s | "
+        "streaming / materialised |",
+        "|---|---|---|---|---|",
+        f"| {result['points']:,} | {result['train_windows']:,} | "
+        f"{result['materialised_wps']:,} | {result['streaming_wps']:,} | "
+        f"**{result['ratio']}** |"])
+
+
+def section_many(n_series: int) -> str:
+    from benchmarks.many_series import measure_many
+
+    return measure_many(n_series)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("child_args", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        default=[100_000, 1_000_000, 10_000_000],
+                        help="Series lengths for the preprocess section.")
+    parser.add_argument("--sections", default="all",
+                        help="Comma list of preprocess, throughput, many (default: all).")
+    parser.add_argument("--throughput-points", type=int, default=200_000,
+                        help="Series length for the throughput section.")
+    parser.add_argument("--epochs", type=int, default=3,
+                        help="Epochs per throughput measurement (the first is warm-up).")
+    parser.add_argument("--series", type=int, default=40,
+                        help="Number of small series for the many section.")
+    parser.add_argument("--pandas-timeout", type=float, default=300,
+                        help="Seconds pandas' spline interpolation may take per size.")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/scale.md"),
+                        help="Markdown file the tables are written to.")
+    args = parser.parse_args(argv)
+    if args.child:
+        converted = [int(a) if a.isdigit() else a for a in args.child_args]
+        print(json.dumps(CHILDREN[args.child](*converted)))
+        return 0
+    sections = {"preprocess", "throughput", "many"} if args.sections == "all" \
+        else set(args.sections.split(","))
+    parts = [f"# Scale benchmark\n\nMachine: {os.cpu_count()} CPU cores. Command: "
+             f"`python benchmarks/scale.py {' '.join(argv or sys.argv[1:])}`\n"]
+    if "preprocess" in sections:
+        print("preprocess ...", flush=True)
+        parts.append("## Long series: preprocessing and one epoch of training input\n\n"
+                     f"Lookback {LOOKBACK}, batch {BATCH}, {GAP_FRACTION:.0%} of points "
+                     "missing.\n\n" + section_preprocess(args.sizes, args.pandas_timeout))
+    if "throughput" in sections:
+        print("throughput ...", flush=True)
+        parts.append("## Training throughput: streaming input vs materialised arrays\n\n"
+                     + section_throughput(args.throughput_points, args.epochs))
+    if "many" in sections:
+        print("many series ...", flush=True)
+        parts.append("## Many series: thread pool vs 2-worker Dask\n\n"
+                     + section_many(args.series))
+    report = "\n\n".join(parts) + "\n"
+    print(report)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
