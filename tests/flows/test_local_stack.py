@@ -37,7 +37,10 @@ def stack(tmp_path_factory):
     env = {**os.environ, "SPLINE_PREFECT_PORT": str(port), "PREFECT_HOME": str(home),
            "SPLINE_ARTIFACTS_DIR": str(artifacts), "SPLINE_WORK_POOL": "test-pool",
            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           # Poll faster than production (60 s / 10 s) so tests wait on runs, not on loops.
+           "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+           "PREFECT_WORKER_QUERY_SECONDS": "2"}
     up = subprocess.run(["scripts/local_stack.sh", "up"], cwd=REPO, env=env,
                         capture_output=True, text=True, timeout=600)
     try:
@@ -124,8 +127,12 @@ def test_a_scheduled_run_really_runs_with_a_run_id_from_its_scheduled_time(stack
     env, artifacts = stack
     deployment, before = _runs_of(env, "e2e/smoke")
     with _client(env) as client:
+        # What is under test is the scheduler and the run_id, not the model: a small run.
         client.create_deployment_schedules(
-            deployment.id, [(IntervalSchedule(interval=timedelta(seconds=15)), True)])
+            deployment.id, [(IntervalSchedule(interval=timedelta(seconds=15)), True)],
+            parameters={"hidden_units": [8], "lookback": 24, "power": "none",
+                        "seasonal_difference": 0, "baselines": "simple",
+                        "synthetic_points": 600})
     deadline = time.time() + 240
     scheduled = []
     while time.time() < deadline and not scheduled:
