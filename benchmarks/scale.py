@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,8 +118,8 @@ def child_pandas(points: int, path: str) -> dict:
 
 
 def child_throughput(points: int, workdir: str, epochs: int) -> dict:
-    """Seconds per epoch (after a warm-up epoch) for streaming vs materialised input."""
-    import keras
+    """Windows per second of one epoch (median) for streaming vs materialised input."""
+    import numpy as np
 
     from contracts.config import RunConfig
     from spline_lstm.fitting import model_spec_for
@@ -141,49 +142,48 @@ def child_throughput(points: int, workdir: str, epochs: int) -> dict:
     config = RunConfig(run_id="throughput", lookback=LOOKBACK, batch_size=BATCH)
     n_windows = len(data.origins["train"])
 
-    class EpochTimer(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._start)
-
-    results = {}
+    # Both models are built first, then trained one epoch at a time in turns (after a
+    # warm-up epoch each), so drift in machine load hits both inputs alike.
+    models, inputs = {}, {}
     for mode in ("materialised", "streaming"):
         make_deterministic(0)
-        model = build_model(model_spec_for(config, data))
-        timer = EpochTimer()
-        if mode == "streaming":
-            train = data.dataset("train", BATCH, shuffle=True, seed=0)
-            model.fit(train, epochs=epochs, verbose=0, callbacks=[timer])
-        else:
-            X, y = data.windows("train")
-            model.fit(X, y, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0,
-                      callbacks=[timer])
-        steady = timer.seconds[1:] or timer.seconds
-        results[mode] = n_windows / (sum(steady) / len(steady))
-    return {"points": points, "train_windows": n_windows,
-            "materialised_wps": round(results["materialised"]),
-            "streaming_wps": round(results["streaming"]),
-            "ratio": round(results["streaming"] / results["materialised"], 3)}
+        models[mode] = build_model(model_spec_for(config, data))
+    X, y = data.windows("train")
+    inputs["materialised"] = {"x": X, "y": y, "batch_size": BATCH, "shuffle": True}
+    inputs["streaming"] = {"x": data.dataset("train", BATCH, shuffle=True, seed=0)}
+    seconds = {mode: [] for mode in models}
+    for round_ in range(epochs + 1):
+        for mode, model in models.items():
+            start = time.perf_counter()
+            model.fit(**inputs[mode], epochs=1, verbose=0)
+            if round_:  # round 0 traces the graphs
+                seconds[mode].append(time.perf_counter() - start)
+    rates = {mode: n_windows / float(np.median(s)) for mode, s in seconds.items()}
+    return {"points": points, "train_windows": n_windows, "epochs_timed": epochs,
+            "materialised_wps": round(rates["materialised"]),
+            "streaming_wps": round(rates["streaming"]),
+            "ratio": round(rates["streaming"] / rates["materialised"], 3)}
+
+
+def child_many(*args) -> dict:
+    from benchmarks.many_series import child_many as run_pass
+
+    return run_pass(*args)
 
 
 CHILDREN = {"make-parquet": child_make_parquet, "preprocess": child_preprocess,
-            "pandas": child_pandas, "throughput": child_throughput}
+            "pandas": child_pandas, "throughput": child_throughput, "many": child_many}
 
 
 def run_child(name: str, *args, timeout: float | None = None) -> dict:
     """Run one measurement in a fresh interpreter; returns its JSON or the failure."""
-    command = [sys.executable, __file__, "--child", name, *[str(a) for a in args]]
+    command = [sys.executable, __file__, "--child", name, "--", *[str(a) for a in args]]
     try:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"stopped after {timeout:.0f} s"}
-    if done.returncode != 0:
+    if done.returncode != 0 or not done.stdout.strip():
         tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         return {"error": f"exit {done.returncode}: {tail[:200]}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -240,7 +240,7 @@ def section_throughput(points: int, epochs: int) -> str:
 def section_many(n_series: int) -> str:
     from benchmarks.many_series import measure_many
 
-    return measure_many(n_series)
+    return measure_many(n_series, run_child)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,8 +254,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="Comma list of preprocess, throughput, many (default: all).")
     parser.add_argument("--throughput-points", type=int, default=200_000,
                         help="Series length for the throughput section.")
-    parser.add_argument("--epochs", type=int, default=3,
-                        help="Epochs per throughput measurement (the first is warm-up).")
+    parser.add_argument("--epochs", type=int, default=4,
+                        help="Timed epochs per input in the throughput section (after one "
+                             "warm-up epoch each; the median counts).")
     parser.add_argument("--series", type=int, default=40,
                         help="Number of small series for the many section.")
     parser.add_argument("--pandas-timeout", type=float, default=300,
@@ -267,29 +268,52 @@ def main(argv: list[str] | None = None) -> int:
         converted = [int(a) if a.isdigit() else a for a in args.child_args]
         print(json.dumps(CHILDREN[args.child](*converted)))
         return 0
-    sections = {"preprocess", "throughput", "many"} if args.sections == "all" \
+    chosen = {"preprocess", "throughput", "many"} if args.sections == "all" \
         else set(args.sections.split(","))
-    parts = [f"# Scale benchmark\n\nMachine: {os.cpu_count()} CPU cores. Command: "
-             f"`python benchmarks/scale.py {' '.join(argv or sys.argv[1:])}`\n"]
-    if "preprocess" in sections:
+    stamp = (f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} "
+             f"CPU cores: `python benchmarks/scale.py {' '.join(argv or sys.argv[1:])}`.")
+    produced = {}
+    if "preprocess" in chosen:
         print("preprocess ...", flush=True)
-        parts.append("## Long series: preprocessing and one epoch of training input\n\n"
-                     f"Lookback {LOOKBACK}, batch {BATCH}, {GAP_FRACTION:.0%} of points "
-                     "missing.\n\n" + section_preprocess(args.sizes, args.pandas_timeout))
-    if "throughput" in sections:
+        produced[PREPROCESS_TITLE] = (
+            f"{stamp}\n\nLookback {LOOKBACK}, batch {BATCH}, {GAP_FRACTION:.0%} of points "
+            "missing.\n\n" + section_preprocess(args.sizes, args.pandas_timeout))
+    if "throughput" in chosen:
         print("throughput ...", flush=True)
-        parts.append("## Training throughput: streaming input vs materialised arrays\n\n"
-                     + section_throughput(args.throughput_points, args.epochs))
-    if "many" in sections:
+        produced[THROUGHPUT_TITLE] = f"{stamp}\n\n" + section_throughput(
+            args.throughput_points, args.epochs)
+    if "many" in chosen:
         print("many series ...", flush=True)
-        parts.append("## Many series: thread pool vs 2-worker Dask\n\n"
-                     + section_many(args.series))
-    report = "\n\n".join(parts) + "\n"
+        produced[MANY_TITLE] = f"{stamp}\n\n" + section_many(args.series)
+    out = Path(args.out)
+    # Sections not measured this time keep their earlier results (each names its command).
+    sections = read_sections(out) if out.exists() else {}
+    sections.update(produced)
+    report = "# Scale benchmark\n\n" + "\n\n".join(
+        f"## {title}\n\n{sections[title].strip()}" for title in SECTION_ORDER
+        if title in sections) + "\n"
     print(report)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
     return 0
 
+
+PREPROCESS_TITLE = "Long series: preprocessing and one epoch of training input"
+THROUGHPUT_TITLE = "Training throughput: streaming input vs materialised arrays"
+MANY_TITLE = "Many series: thread pool vs 2-worker Dask"
+SECTION_ORDER = (PREPROCESS_TITLE, THROUGHPUT_TITLE, MANY_TITLE)
+
+
+def read_sections(path: Path) -> dict[str, str]:
+    """The '## title' sections of an earlier report, title -> body."""
+    sections, title = {}, None
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            title = line[3:].strip()
+            sections[title] = ""
+        elif title is not None:
+            sections[title] += line + "\n"
+    return sections
 
 if __name__ == "__main__":
     sys.exit(main())

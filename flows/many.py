@@ -42,6 +42,7 @@ from contracts.config import RunConfig  # noqa: E402
 from contracts.errors import InvalidArgumentError, RunnerExecError, as_pipeline_error  # noqa: E402
 from contracts.run_id import validate_run_id  # noqa: E402
 from flows.run_outcome import artifact_key  # noqa: E402
+from tasks.logs import stage_tags  # noqa: E402
 from spline_lstm.artifact_io import write_json, write_text  # noqa: E402
 from spline_lstm.many_series import (  # noqa: E402
     SUMMARY_COLUMNS,
@@ -58,7 +59,7 @@ PER_SERIES_FIELDS = ("run_id", "input", "timestamp_col", "target_col", "artifact
                      "overwrite", "processed_npz", "preprocessor_pkl", "preprocess_only")
 
 
-@task(name="split-series", tags=["stage:split-series"], cache_policy=NO_CACHE)
+@task(name="split-series", tags=stage_tags("split-series"), cache_policy=NO_CACHE)
 def prepare_inputs(run_id: str, input: str | None, input_dir: str | None, series_col: str,
                    timestamp_col: str, target_col: str, layout: ManySeriesLayout
                    ) -> list[SeriesInput]:

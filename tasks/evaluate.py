@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger
+from tasks.logs import stage_logger, stage_tags
 
 from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
@@ -61,7 +61,7 @@ def data_summary_for_report(data: ProcessedData) -> dict:
     }
 
 
-@task(name="evaluate", tags=["stage:evaluate"], cache_policy=NO_CACHE)
+@task(name="evaluate", tags=stage_tags("evaluate"), cache_policy=NO_CACHE)
 def evaluate(data: ProcessedData, training: dict, config: RunConfig, staged: ArtifactLayout,
              final: ArtifactLayout, start_time: str) -> EvaluationOutcome:
     logger = stage_logger()

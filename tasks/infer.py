@@ -7,7 +7,7 @@ from dataclasses import replace
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger
+from tasks.logs import stage_logger, stage_tags
 
 from contracts.artifacts import ArtifactLayout
 from spline_lstm.artifact_io import write_bytes, write_csv, write_text
@@ -19,7 +19,7 @@ from spline_lstm.report import render_report
 from tasks.evaluate import EvaluationOutcome
 
 
-@task(name="infer-snapshot", tags=["stage:infer-snapshot"], cache_policy=NO_CACHE)
+@task(name="infer-snapshot", tags=stage_tags("infer-snapshot"), cache_policy=NO_CACHE)
 def infer_snapshot(data: ProcessedData, outcome: EvaluationOutcome,
                    staged: ArtifactLayout) -> dict:
     """Forecast beyond the last observation; write every test and future forecast."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger
+from tasks.logs import stage_logger, stage_tags
 
 from contracts.schemas import Col, RawSeries, validate_frame
 from spline_lstm.autoconfig import choose_max_gap
@@ -14,7 +14,7 @@ from spline_lstm.ingest import IngestResult
 from spline_lstm.interpolate import FilledSeries, fill_gaps, regularize
 
 
-@task(name="spline-interpolate", tags=["stage:spline-interpolate"], cache_policy=NO_CACHE)
+@task(name="spline-interpolate", tags=stage_tags("spline-interpolate"), cache_policy=NO_CACHE)
 def interpolate_spline(ingested: IngestResult, freq: str | None, season: list[int] | None,
                        max_gap: int | None, fill_method: str) -> FilledSeries:
     """Regular grid + gap filling; refuses (25) gaps longer than ``max_gap`` steps."""

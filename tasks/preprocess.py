@@ -7,7 +7,7 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger
+from tasks.logs import stage_logger, stage_tags
 
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
@@ -28,7 +28,7 @@ def settings_for(config: RunConfig, filled: FilledSeries) -> PreprocessSettings:
                               scaling=config.scaling)
 
 
-@task(name="scale-window", tags=["stage:scale-window"], cache_policy=NO_CACHE)
+@task(name="scale-window", tags=stage_tags("scale-window"), cache_policy=NO_CACHE)
 def scale_and_window(filled: FilledSeries, config: RunConfig, staged: ArtifactLayout,
                      source_summary: dict, choice: TransformChoice) -> ProcessedData:
     """Fit the chosen transform + scaler on train, cut windows, write processed artifacts."""
@@ -45,7 +45,7 @@ def scale_and_window(filled: FilledSeries, config: RunConfig, staged: ArtifactLa
     return data
 
 
-@task(name="load-processed", tags=["stage:scale-window"], cache_policy=NO_CACHE)
+@task(name="load-processed", tags=stage_tags("scale-window"), cache_policy=NO_CACHE)
 def load_processed(processed_npz: str, preprocessor_pkl: str | None, run_id: str) -> ProcessedData:
     """Consume path: check the four-way run_id agreement and the contract, then load."""
     data = read_processed(Path(processed_npz), run_id,

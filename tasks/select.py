@@ -11,7 +11,7 @@ from contracts.config import RunConfig
 from spline_lstm.interpolate import FilledSeries
 from spline_lstm.windows import SplitBounds
 from spline_lstm.selection import Selection, TransformChoice, select_transform, transform_candidates
-from tasks.logs import stage_logger
+from tasks.logs import stage_logger, stage_tags
 from tasks.preprocess import settings_for
 
 
@@ -21,7 +21,7 @@ def transform_options(config: RunConfig, filled: FilledSeries) -> list[Transform
     return transform_candidates(config, filled.values[:train_end], filled.summary["seasons"])
 
 
-@task(name="select-transform", tags=["stage:select-transform"], cache_policy=NO_CACHE)
+@task(name="select-transform", tags=stage_tags("select-transform"), cache_policy=NO_CACHE)
 def choose_transform(filled: FilledSeries, config: RunConfig, scratch: Path,
                      source_summary: dict) -> Selection:
     """Train every candidate transform; keep the one with the lowest validation MASE."""

@@ -16,10 +16,10 @@ from spline_lstm.model import load_checkpoint
 from spline_lstm.preprocess import ProcessedData
 from spline_lstm.selection import CandidateFit
 from spline_lstm.training import MONITOR
-from tasks.logs import stage_logger
+from tasks.logs import stage_logger, stage_tags
 
 
-@task(name="train", tags=["stage:train"], cache_policy=NO_CACHE)
+@task(name="train", tags=stage_tags("train"), cache_policy=NO_CACHE)
 def train(data: ProcessedData, config: RunConfig, staged: ArtifactLayout,
           pretrained: CandidateFit | None = None) -> dict:
     """Fit on train, early-stop on val; return the training summary (no model object).

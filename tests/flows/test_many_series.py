@@ -139,3 +139,26 @@ def test_series_run_on_a_real_two_worker_dask_cluster(prefect_harness, tmp_path,
     assert all(r["worker"] != here for r in rows)  # computed in the Dask worker processes
     for row in rows:
         assert check_run(artifacts, row["run_id"]).passed
+
+
+def test_dask_address_joins_an_existing_cluster(prefect_harness, tmp_path, capsys,
+                                                monkeypatch):
+    from distributed import LocalCluster
+    from prefect.settings import PREFECT_API_URL
+
+    # An operator's cluster: its workers are told where the Prefect API is.
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
+    folder = tmp_path / "series"
+    folder.mkdir()
+    make_series(seed=2).to_csv(folder / "east.csv", index=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        code = main(["--run-id", "joined", "--input-dir", str(folder), "--artifacts-dir",
+                     str(tmp_path / "artifacts"), "--dask-address", cluster.scheduler_address,
+                     *FAST_FLAGS])
+        worker_pids = {w.pid for w in cluster.workers.values() if hasattr(w, "pid")}
+    out = capsys.readouterr().out
+    assert code == 0, out[-2000:]
+    row, = _summary(tmp_path / "artifacts", "joined")
+    assert row["status"] == "completed"
+    assert int(row["worker"].rsplit(":", 1)[1]) in worker_pids  # ran on that cluster
