@@ -40,7 +40,8 @@ def stack(tmp_path_factory):
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            # Poll faster than production (60 s / 10 s) so tests wait on runs, not on loops.
            "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
-           "PREFECT_WORKER_QUERY_SECONDS": "2"}
+           "PREFECT_WORKER_QUERY_SECONDS": "2",
+           "SPLINE_STAGE_TAGS": "on"}  # deployed runs carry their stage tags
     up = subprocess.run(["scripts/local_stack.sh", "up"], cwd=REPO, env=env,
                         capture_output=True, text=True, timeout=600)
     try:
@@ -103,6 +104,13 @@ def test_smoke_deployment_runs_through_the_worker_and_passes_the_gate(stack):
     assert gate.returncode == 0, gate.stderr
     _, runs = _runs_of(env, "e2e/smoke")
     assert [r.name for r in runs if r.state.is_completed()] == [run_id]
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with _client(env) as client:
+        task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[r.id for r in runs if r.state.is_completed()])))
+    tags = {t.name.rsplit("-", 1)[0]: set(t.tags) for t in task_runs}
+    assert tags["train"] == {"stage:train"} and tags["ingest"] == {"stage:ingest"}
 
 
 def test_a_failing_deployment_run_is_failed_with_its_code_in_the_state_message(stack):

@@ -152,14 +152,24 @@ def test_bad_input_gets_its_code_and_leaves_nothing(prefect_harness, tmp_path, c
     assert _leftovers(artifacts, run_id) == []
 
 
+# Oddities that only change how rows are read stop after preprocessing (training cannot
+# tell them apart); those that change the grid run end to end.
+FULL_RUN_ODDITIES = {"mixed time zones", "irregular spacing"}
+
+
 @pytest.mark.parametrize("name", LEGITIMATE)
 def test_legitimate_oddities_run_correctly(prefect_harness, tmp_path, capfd, name):
     artifacts = tmp_path / "artifacts"
     run_id = "odd-" + "".join(c if c.isalnum() else "-" for c in name)
+    full = name in FULL_RUN_ODDITIES
     code = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), *_case(name, tmp_path),
-                 *FAST_FLAGS])
+                 *FAST_FLAGS, *([] if full else ["--preprocess-only"])])
     assert code == 0, capfd.readouterr().err[-2000:]
-    assert health.main(["--run-id", run_id, "--artifacts-dir", str(artifacts)]) == 0
+    if full:
+        assert health.main(["--run-id", run_id, "--artifacts-dir", str(artifacts)]) == 0
+    with np.load(artifacts / "processed" / run_id / "processed.npz") as stored:
+        stamps, values = stored["timestamps"], stored["values"]
+    assert (np.diff(stamps) > 0).all() and np.isfinite(values).all() and len(values) >= 200
 
 
 # Random frames straight into the stage functions: any failure must be a coded one.
