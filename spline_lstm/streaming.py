@@ -35,11 +35,16 @@ def window_dataset(series: np.ndarray, origins: np.ndarray, lookback: int, horiz
 
     if shuffle and n > 1:
         # One permutation of the origins per epoch (N int64s), not a shuffle buffer of N
-        # elements: that buffer costs ~150 bytes per window, 1 GB at 7M windows.
-        epoch_keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-        dataset = epoch_keys.flat_map(lambda key: batches_of(
-            tf.random.experimental.stateless_shuffle(
-                origins_t, seed=tf.stack([tf.constant(seed, tf.int64), key]))))
+        # elements: that buffer costs ~150 bytes per window, 1 GB at 7M windows. The epoch
+        # counter lives in the dataset, so the orders depend on ``seed`` and nothing global.
+        epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+        def epoch_batches(_):
+            key = epoch.assign_add(1)
+            return batches_of(tf.random.experimental.stateless_shuffle(
+                origins_t, seed=tf.stack([tf.constant(seed, tf.int64), key])))
+
+        dataset = tf.data.Dataset.range(1).flat_map(epoch_batches)
         # flat_map hides the length; Keras needs it to run every epoch, not just the first.
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
     else:
