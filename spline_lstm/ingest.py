@@ -51,7 +51,7 @@ def read_series(path: str | Path, timestamp_col: str = "timestamp",
         raise InputFileNotFoundError(
             f"input path {path} is a {'directory' if path.is_dir() else 'special file'}, "
             "expected a CSV or Parquet file; pass the file itself with --input")
-    raw = _read_parquet(path, timestamp_col, target_col) if _is_parquet(path) \
+    raw = _read_parquet(path, timestamp_col, target_col) if is_parquet(path) \
         else _read_csv(path, timestamp_col, target_col)
     return parse_raw_frame(raw, timestamp_col, target_col, source=str(path))
 
@@ -117,7 +117,8 @@ def synthetic_series(n_points: int, seed: int, *, gap_fraction: float = 0.025) -
     return IngestResult(frame=frame, source=f"synthetic(n_points={n_points}, seed={seed})")
 
 
-def _is_parquet(path: Path) -> bool:
+def is_parquet(path: Path) -> bool:
+    """By suffix, else by the Parquet magic bytes."""
     if path.suffix.lower() in PARQUET_SUFFIXES:
         return True
     with path.open("rb") as handle:

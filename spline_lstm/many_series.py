@@ -24,6 +24,7 @@ from contracts.errors import (
 )
 from contracts.run_id import validate_run_id
 from spline_lstm.artifact_io import atomic_write
+from spline_lstm.ingest import is_parquet
 
 SERIES_SUFFIXES = (".csv", ".parquet", ".pq")
 CHILD_SEPARATOR = "--"
@@ -135,9 +136,9 @@ def _read_long_table(path: Path, series_col: str, timestamp_col: str, target_col
         raise InputFileNotFoundError(
             f"input file not found: {path} (resolved from {Path.cwd()}); check --input")
     wanted = [series_col, timestamp_col, target_col]
-    is_parquet = path.suffix.lower() in (".parquet", ".pq") or path.open("rb").read(4) == b"PAR1"
+    parquet = is_parquet(path)
     try:
-        if is_parquet:
+        if parquet:
             names = pq.read_schema(path).names
             _require(names, wanted, path)
             table = pq.read_table(path, columns=wanted)
@@ -153,7 +154,7 @@ def _read_long_table(path: Path, series_col: str, timestamp_col: str, target_col
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure means "not a readable file"
         raise InputSchemaError(
-            f"{path} could not be read as {'Parquet' if is_parquet else 'CSV'} "
+            f"{path} could not be read as {'Parquet' if parquet else 'CSV'} "
             f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}); expected a "
             f"long-format table with columns {wanted}") from exc
 
