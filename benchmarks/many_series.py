@@ -92,6 +92,13 @@ def child_many(folder: str, workdir: str, tags: str, *runner_flags: str) -> dict
     return {**result, "stage_tags": tags}
 
 
+TAGS_NOTE = ("Stage tags: every tagged task run asks the server for a concurrency lease; on "
+             "SQLite that request usually collides with the server recording the run's own "
+             "state (503 \"database is locked\") and Prefect's client retries it after ~2 s. "
+             "The many-series flow therefore runs its children without stage tags unless "
+             "`--stage-tags on` (or `SPLINE_STAGE_TAGS=on`) asks for them.")
+
+
 def measure_many(n_series: int, run_child) -> str:
     results = []
     with tempfile.TemporaryDirectory(prefix="many-bench-") as tmp:
@@ -117,4 +124,4 @@ def measure_many(n_series: int, run_child) -> str:
     return (f"{n_series} series of {SERIES_POINTS} hourly points, flags "
             f"`{' '.join(SERIES_FLAGS)}`; a temporary Prefect server (SQLite) per pass; "
             "passes with a series cap run on the first series only.\n\n"
-            + "\n".join(rows))
+            + "\n".join(rows) + "\n\n" + TAGS_NOTE)

@@ -42,7 +42,7 @@ from contracts.config import RunConfig  # noqa: E402
 from contracts.errors import InvalidArgumentError, RunnerExecError, as_pipeline_error  # noqa: E402
 from contracts.run_id import validate_run_id  # noqa: E402
 from flows.run_outcome import artifact_key  # noqa: E402
-from tasks.logs import stage_tags  # noqa: E402
+from tasks.logs import STAGE_TAGS_ENV, stage_tags  # noqa: E402
 from spline_lstm.artifact_io import write_json, write_text  # noqa: E402
 from spline_lstm.many_series import (  # noqa: E402
     SUMMARY_COLUMNS,
@@ -53,6 +53,8 @@ from spline_lstm.many_series import (  # noqa: E402
     split_long_file,
     summary_markdown,
 )
+
+DASK_CONNECT_TIMEOUT = "20s"  # how long --dask-address may take to answer
 
 # e2e options that name a series' data or a consumed run: the parent sets them per series.
 PER_SERIES_FIELDS = ("run_id", "input", "timestamp_col", "target_col", "artifacts_dir",
@@ -74,12 +76,13 @@ def prepare_inputs(run_id: str, input: str | None, input_dir: str | None, series
 def run_series(series_id: str, run_id: str, input: str, artifacts_dir: str, timestamp_col: str,
                target_col: str, overwrite: bool, options: dict) -> dict:
     """Run the e2e flow for one series as a child flow run; raise SeriesRunFailed on failure."""
+    from flows.child_runs import run_child_flow
     from flows.e2e import e2e_flow
 
     start = time.perf_counter()
-    state = e2e_flow(run_id=run_id, input=input, artifacts_dir=artifacts_dir,
-                     timestamp_col=timestamp_col, target_col=target_col, overwrite=overwrite,
-                     **options, return_state=True)
+    state = run_child_flow(e2e_flow, dict(
+        run_id=run_id, input=input, artifacts_dir=artifacts_dir, timestamp_col=timestamp_col,
+        target_col=target_col, overwrite=overwrite, **options))
     row = {"series_id": series_id, "run_id": run_id, "seconds": time.perf_counter() - start,
            "flow_run_id": str(state.state_details.flow_run_id),
            "worker": f"{socket.gethostname()}:{os.getpid()}"}  # where it ran (threads, Dask)
@@ -182,7 +185,8 @@ def _task_runner(runner: str, max_workers: int | None, dask_address: str | None,
         from prefect_dask import DaskTaskRunner
 
         if dask_address:
-            return (DaskTaskRunner(address=dask_address, client_kwargs={"timeout": "20s"}),
+            return (DaskTaskRunner(address=dask_address,
+                                   client_kwargs={"timeout": DASK_CONNECT_TIMEOUT}),
                     f"Dask cluster at {dask_address}", 2 * dask_workers if fail_fast else n_series)
         logging.getLogger("distributed").setLevel(logging.WARNING)  # cluster chatter
         cluster = {"n_workers": dask_workers, "threads_per_worker": 1, "processes": True,
@@ -306,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "local Dask cluster (default: 2).")
     own.add_argument("--fail-fast", action="store_true", help="Stop starting series at the "
                      "first failure and fail the parent run.")
+    own.add_argument("--stage-tags", choices=["on", "off"], default=None,
+                     help="Tag the children's task runs stage:<stage> (default: off here, "
+                          f"unless {STAGE_TAGS_ENV} is set). Each tagged task run asks the "
+                          "Prefect server for a concurrency lease, seconds per series on a "
+                          "SQLite server; turn them on to cap stages with concurrency limits.")
     per_series = parser.add_argument_group(
         "pipeline options (applied to every series; see python flows/e2e.py --help)")
     add_config_flags(per_series, skip=("run_id", "input", "processed_npz", "preprocessor_pkl",
@@ -321,6 +330,7 @@ PARENT_FLAGS = ("run_id", "input", "input_dir", "series_col", "runner", "max_wor
 def parse_parameters(argv: list[str] | None) -> dict:
     """Flow parameters from the command line; e2e options only where they differ."""
     namespace = vars(build_parser().parse_args(argv))
+    stage_tags_choice = namespace.pop("stage_tags") or os.environ.get(STAGE_TAGS_ENV, "off")
     defaults = {name: field.get_default(call_default_factory=True)
                 for name, field in RunConfig.model_fields.items()}
     options = {k: v for k, v in namespace.items()
@@ -328,7 +338,7 @@ def parse_parameters(argv: list[str] | None) -> dict:
     parameters = {k: namespace[k] for k in PARENT_FLAGS}
     validate_run_id(parameters["run_id"])
     _validated_options(parameters["run_id"], options)
-    return {**parameters, "options": options}
+    return {**parameters, "options": options, "stage_tags": stage_tags_choice}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -340,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - every failure gets its coded JSON line
         return fail(exc)
     quiet_console_tracebacks()
+    # Read when the stage tasks are first imported (by the first child run, or by the
+    # worker processes of a local Dask cluster, which inherit this environment).
+    os.environ[STAGE_TAGS_ENV] = parameters.pop("stage_tags")
     state = many_series_flow(**parameters, return_state=True)
     if state.is_completed():
         print_success(state.result())

@@ -24,9 +24,10 @@ def stage_tags(stage: str) -> list[str]:
     """Tags of a stage's task runs: ``stage:<stage>``, to filter runs in the UI or cap a
     stage with a Prefect concurrency limit (e.g. ``stage:train``).
 
-    Each tagged task run costs a concurrency-lease round trip to the Prefect server,
-    0.5-1.5 s on a SQLite-backed server. For fleets of small series set
-    ``SPLINE_STAGE_TAGS=off`` in the environment before the process (or worker) starts.
+    Each tagged task run asks the Prefect server for a concurrency lease; on a SQLite
+    server that request often collides with other writes and Prefect retries it after
+    ~2 s. ``SPLINE_STAGE_TAGS=off`` (read when the tasks are imported) drops the tags; the
+    many-series flow sets it for its children unless asked for tags.
     """
     if os.environ.get(STAGE_TAGS_ENV, "on").strip().lower() in ("off", "0", "false", "no"):
         return []

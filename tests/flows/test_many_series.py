@@ -74,6 +74,7 @@ def test_each_series_is_a_child_run_and_a_bad_one_fails_alone(prefect_harness, t
     for run_id in ("fleet--pump_a", "fleet--broken", "fleet--pump-b"):
         child, via_task = _flow_run(run_id)
         assert via_task is not None and via_task.flow_run_id == parent.id, run_id
+        assert via_task.name == run_id  # the series' own task run, no extra "subflow" one
     assert parent.state.is_completed() and not _flow_run("fleet--broken")[0].state.is_completed()
     from prefect.client.orchestration import get_client
 
@@ -121,6 +122,24 @@ def test_bad_flags_exit_20_before_any_file_is_written(prefect_harness, tmp_path,
     assert not (tmp_path / "artifacts").exists()
 
 
+@pytest.mark.parametrize("env, flag, expected", [
+    (None, [], "off"),  # fleets: no per-task lease requests unless asked for
+    ("on", [], "on"),
+    ("on", ["--stage-tags", "off"], "off"),
+    (None, ["--stage-tags", "on"], "on"),
+])
+def test_children_run_without_stage_tags_unless_asked(monkeypatch, env, flag, expected):
+    from flows.many import parse_parameters
+    from tasks.logs import STAGE_TAGS_ENV
+
+    if env is None:
+        monkeypatch.delenv(STAGE_TAGS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(STAGE_TAGS_ENV, env)
+    parameters = parse_parameters(["--run-id", "fleet", "--input-dir", ".", *flag])
+    assert parameters["stage_tags"] == expected and "stage_tags" not in parameters["options"]
+
+
 def test_series_run_on_a_real_two_worker_dask_cluster(prefect_harness, tmp_path, capsys):
     folder = tmp_path / "series"
     folder.mkdir()
@@ -162,3 +181,24 @@ def test_dask_address_joins_an_existing_cluster(prefect_harness, tmp_path, capsy
     row, = _summary(tmp_path / "artifacts", "joined")
     assert row["status"] == "completed"
     assert int(row["worker"].rsplit(":", 1)[1]) in worker_pids  # ran on that cluster
+
+
+def test_an_unreachable_dask_address_exits_24_and_names_the_flag(prefect_harness, tmp_path,
+                                                                 capfd, monkeypatch):
+    import flows.many
+
+    monkeypatch.setattr(flows.many, "DASK_CONNECT_TIMEOUT", "2s")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path / "series"
+    folder.mkdir()
+    make_series(seed=1).to_csv(folder / "north.csv", index=False)
+    code = main(["--run-id", "nowhere", "--input-dir", str(folder), "--artifacts-dir",
+                 str(tmp_path / "artifacts"), "--dask-address", f"tcp://127.0.0.1:{port}",
+                 *FAST_FLAGS])
+    payload = read_error_line(capfd.readouterr().err)
+    assert code == 24 and payload["exit_code"] == 24
+    assert "could not start or reach the Dask cluster" in payload["error"]["message"]
+    assert "--dask-address" in payload["error"]["message"]
+    assert not (tmp_path / "artifacts" / "metrics").exists()  # no series ran
