@@ -8,8 +8,9 @@ to do with the work of a series:
   transaction whose read snapshot went stale cannot wait for the lock), the API answers
   503 "database is locked", and Prefect's client retries after a fixed ~2 s back-off.
   Here the child flow run is created up front, hanging off the calling task run (the
-  parent/child link the UI shows), and a collision is retried after 50 ms; waiting until
-  the calling task's Running state is recorded first removes most collisions.
+  parent/child link the UI shows), and a collision is retried after 50 ms. The calling
+  task run reaches the database asynchronously (from its state events) and the link is a
+  foreign key, so the child is created only once that task run is recorded.
 - A flow run's heartbeat thread sleeps in 1 s steps and is joined when the run ends, so
   every run waits up to 1 s at exit. Children run inside a parent whose own heartbeats
   continue, so the children's are switched off.
@@ -42,8 +43,8 @@ def run_child_flow(flow, parameters: dict[str, Any]):
 def wait_until_task_run_recorded(timeout_s: float = RECORDED_WAIT_S) -> float:
     """Block until the server holds this task run in state Running; seconds waited.
 
-    Gives up after ``timeout_s`` (the child then starts anyway: a collision is retried),
-    and returns at once outside a task run.
+    Gives up after ``timeout_s`` (creating the child may then fail, and the series is
+    reported as failed), and returns at once outside a task run.
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.objects import StateType

@@ -112,6 +112,8 @@ def test_the_parent_fails_when_every_series_fails(prefect_harness, tmp_path, cap
     (["--run-id", "ok", "--input-dir", ".", "--epochs", "-1"], 20, "--epochs"),
     (["--run-id", "ok", "--input-dir", ".", "--processed-npz", "a.npz"], 20,
      "unrecognized arguments"),
+    (["--run-id", "ok", "--input-dir", ".", "--stage-tags", "maybe"], 20,
+     "argument --stage-tags: invalid choice: 'maybe'"),
 ])
 def test_bad_flags_exit_20_before_any_file_is_written(prefect_harness, tmp_path, capfd,
                                                       argv, code, fragment):
