@@ -76,6 +76,7 @@ def e2e_flow(
     power: str = _default("power"),
     difference: int = _default("difference"),
     seasonal_difference: int | None = _default("seasonal_difference"),
+    seasonal_adjust: str = _default("seasonal_adjust"),
     absolute_levels: bool = _default("absolute_levels"),
     epochs: int = _default("epochs"),
     patience: int = _default("patience"),

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spline_lstm.seasonal_adjust import mstl_seasonal
+
 SHORT_SEASON = 12
 
 
@@ -83,7 +85,7 @@ def _rolled_mstl(values: np.ndarray, fit_end: int, origins: np.ndarray, horizon:
     from statsforecast.models import AutoARIMA, AutoETS
 
     trends = {"mstl_ets": AutoETS(model="ZZN"), "mstl_arima": AutoARIMA()}
-    seasonal_fit = _seasonal_total(values[:fit_end], seasons, fit_end + horizon)
+    seasonal_fit = mstl_seasonal(values[:fit_end], seasons, fit_end + horizon)
     for model in trends.values():
         model.fit(values[:fit_end] - seasonal_fit[:fit_end])
     out = {name: np.empty((len(origins), horizon)) for name in trends}
@@ -92,29 +94,10 @@ def _rolled_mstl(values: np.ndarray, fit_end: int, origins: np.ndarray, horizon:
     for i, origin in enumerate(origins):
         if decomposed_at is None or origin - decomposed_at >= refresh_every:
             decomposed_at = origin
-            seasonal = _seasonal_total(values[:origin + 1], seasons,
-                                       int(origins[-1]) + horizon + 1)
+            seasonal = mstl_seasonal(values[:origin + 1], seasons,
+                                     int(origins[-1]) + horizon + 1)
         adjusted = values[:origin + 1] - seasonal[:origin + 1]
         future = seasonal[origin + 1:origin + 1 + horizon]
         for name, model in trends.items():
             out[name][i] = model.forward(y=adjusted, h=horizon)["mean"] + future
     return out
-
-
-def _seasonal_total(history: np.ndarray, seasons: list[int], length: int) -> np.ndarray:
-    """Sum of MSTL's seasonal components of ``history``, extended periodically to ``length``."""
-    from statsforecast.mstl import mstl
-
-    usable = [m for m in seasons if len(history) >= 2 * m + 1]
-    decomposition = mstl(x=np.asarray(history, dtype=np.float64), period=usable)
-    total = np.zeros(length)
-    n = len(history)
-    for m in usable:
-        component = decomposition[f"seasonal{m}"].to_numpy() if len(usable) > 1 \
-            else decomposition["seasonal"].to_numpy()
-        last_cycle = component[n - m:]
-        index = np.arange(length)
-        extended = np.where(index < n, component[np.minimum(index, n - 1)],
-                            last_cycle[(index - (n - m)) % m])
-        total += extended
-    return total

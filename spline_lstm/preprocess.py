@@ -1,9 +1,9 @@
 """Scale/window stage: train-fitted transforms, chronological split, model-space windows.
 
 ``Preprocessor`` holds everything fitted on the train split and converts both ways:
-original units -> model space (power, differencing, scaling) and model-space forecasts
--> original units. ``ProcessedData`` is what training and evaluation consume, whether
-it was just computed or read back from processed.npz.
+original units -> model space (power, seasonal adjustment, differencing, scaling) and
+model-space forecasts -> original units. ``ProcessedData`` is what training and
+evaluation consume, whether it was just computed or read back from processed.npz.
 """
 
 from __future__ import annotations
@@ -17,8 +17,15 @@ from contracts.artifacts import PREPROCESSOR_SCHEMA_VERSION
 from spline_lstm.frequency import usable_seasons
 from spline_lstm.interpolate import FilledSeries
 from spline_lstm.scaling import Scaler
+from spline_lstm.seasonal_adjust import SeasonalAdjuster
 from spline_lstm.transforms import Differencer, PowerTransform, transform_name
 from spline_lstm.windows import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
+
+
+def unscaled_model_space(power: PowerTransform, adjuster: SeasonalAdjuster,
+                         differencer: Differencer, values: np.ndarray) -> np.ndarray:
+    """Power, seasonal adjustment, then differencing; each step only looks back."""
+    return differencer.apply(adjuster.apply(power.apply(values)))
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class Preprocessor:
     scaler: Scaler
     interpolation: dict = field(default_factory=dict)
     timezone: str | None = None
+    adjuster: SeasonalAdjuster = SeasonalAdjuster()
 
     @property
     def season(self) -> int:
@@ -43,11 +51,12 @@ class Preprocessor:
     @property
     def transform_name(self) -> str:
         return transform_name(self.power.kind, self.differencer.difference,
-                              self.differencer.seasonal_difference)
+                              self.differencer.seasonal_difference, self.adjuster.enabled)
 
-    def to_model_space(self, values: np.ndarray) -> np.ndarray:
-        """Original-unit levels [n] -> scaled model series [n] (NaN over the burn-in)."""
-        return self.scaler.apply(self.differencer.apply(self.power.apply(values)))
+    @property
+    def burn_in(self) -> int:
+        """Leading points without a model value (seasonal adjustment, then differencing)."""
+        return self.adjuster.burn_in + self.differencer.burn_in
 
     def to_original_units(self, predicted: np.ndarray, values: np.ndarray,
                           origins: np.ndarray) -> np.ndarray:
@@ -57,8 +66,9 @@ class Preprocessor:
         are read (to undo differencing).
         """
         unscaled = self.scaler.invert(predicted)
-        levels = self.differencer.invert_forecasts(unscaled, self.power.apply(values), origins)
-        return self.power.invert(levels)
+        powered = self.power.apply(values)
+        adjusted = self.differencer.invert_forecasts(unscaled, self.adjuster.apply(powered), origins)
+        return self.power.invert(self.adjuster.invert_forecasts(adjusted, powered, origins))
 
     def to_payload(self) -> dict:
         """The plain-dict preprocessor.pkl payload (builtins only)."""
@@ -73,6 +83,7 @@ class Preprocessor:
             "scaler": self.scaler.to_dict(),
             "power": self.power.to_dict(),
             "differencing": self.differencer.to_dict(),
+            "seasonal_adjustment": self.adjuster.to_dict(),
             "interpolation": dict(self.interpolation),
         }
 
@@ -86,6 +97,7 @@ class Preprocessor:
             scaler=Scaler.from_dict(payload["scaler"]),
             interpolation=dict(payload.get("interpolation", {})),
             timezone=payload.get("timezone"),
+            adjuster=SeasonalAdjuster.from_dict(payload.get("seasonal_adjustment")),
         )
 
 
@@ -155,6 +167,7 @@ class PreprocessSettings:
     power: str = "none"
     difference: int = 0
     seasonal_difference: int = 0
+    seasonal_adjust: bool = False
 
 
 def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: str, freq: str,
@@ -164,10 +177,14 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
     bounds = SplitBounds.from_fractions(len(values), settings.val_size, settings.test_size)
     train = values[:bounds.train_end]
     power = PowerTransform.fit(train, settings.power)
-    differencer = Differencer(settings.difference, settings.seasonal_difference)
-    transformed_train = differencer.apply(power.apply(train))
-    scaler = Scaler.fit(transformed_train, settings.scaling)
     seasons = usable_seasons(list(settings.seasons), bounds.train_end)
+    adjuster = (SeasonalAdjuster.for_series(seasons, settings.horizon, len(values))
+                if settings.seasonal_adjust else SeasonalAdjuster())
+    differencer = Differencer(settings.difference, settings.seasonal_difference)
+    # Every step before scaling only looks back, so the train part of the whole
+    # transformed series is exactly the transformed train split.
+    unscaled = unscaled_model_space(power, adjuster, differencer, values)
+    scaler = Scaler.fit(unscaled[:bounds.train_end], settings.scaling)
     dropped = [m for m in settings.seasons if m not in seasons and m > 1]
     if dropped:
         data_summary = {**data_summary, "notes": [*data_summary.get("notes", []),
@@ -176,8 +193,8 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
     pre = Preprocessor(run_id=run_id, lookback=settings.lookback, horizon=settings.horizon,
                        seasons=seasons, freq=freq, power=power,
                        differencer=differencer, scaler=scaler, interpolation=interpolation,
-                       timezone=data_summary.get("timezone"))
-    series = pre.to_model_space(values).astype(np.float32)
+                       timezone=data_summary.get("timezone"), adjuster=adjuster)
+    series = scaler.apply(unscaled).astype(np.float32)
     return assemble(pre, bounds, filled.timestamps, values, filled.observed, series,
                     data_summary)
 
@@ -186,7 +203,7 @@ def assemble(pre: Preprocessor, bounds: SplitBounds, timestamps: pd.DatetimeInde
              values: np.ndarray, observed: np.ndarray, series: np.ndarray,
              data_summary: dict | None = None) -> ProcessedData:
     """Cut the windows of every split from a model-space series (raise 26 if too few)."""
-    burn_in = pre.differencer.burn_in
+    burn_in = pre.burn_in
     origins = {
         split: window_origins(bounds, split, lookback=pre.lookback, horizon=pre.horizon,
                               burn_in=burn_in, observed=None if split == "train" else observed)

@@ -93,7 +93,12 @@ def render_report(ctx: ReportContext) -> str:
             f"- split (points): train {split['points']['train']}, val {split['points']['val']}, "
             f"test {split['points']['test']}; windows: train {split['windows']['train']}, val "
             f"{split['windows']['val']}, test {split['windows']['test']}",
-            f"- transforms (fitted on train): {data.get('transforms')}", ""]
+            f"- transforms (fitted on train): {data.get('transforms')}"]
+    if (data.get("transforms") or {}).get("seasonal_adjustment", "none") != "none":
+        out.append("- seasonal adjustment: the seasonal part of each point comes from an MSTL "
+                   "decomposition of points at least one horizon earlier (refreshed every "
+                   "season), so a forecast only adds back what was known at its origin")
+    out.append("")
     for note in data.get("notes", []):
         out.append(f"- note: {note}")
     selection = data.get("transform_selection")

@@ -16,9 +16,12 @@ from contracts.errors import InvalidArgumentError
 POWER_KINDS = ("none", "log", "boxcox")
 
 
-def transform_name(power: str, difference: int, seasonal_difference: int) -> str:
-    """Short label such as 'levels', 'sdiff52' or 'log+sdiff12'."""
+def transform_name(power: str, difference: int, seasonal_difference: int,
+                   seasonal_adjust: bool = False) -> str:
+    """Short label such as 'levels', 'sdiff52', 'log+sdiff12' or 'mstl' (rolling MSTL
+    seasonal adjustment)."""
     parts = [power] if power != "none" else []
+    parts += ["mstl"] if seasonal_adjust else []
     parts += ["diff1"] if difference else []
     parts += [f"sdiff{seasonal_difference}"] if seasonal_difference else []
     return "+".join(parts) or "levels"

@@ -45,7 +45,8 @@ def window_origins(bounds: SplitBounds, split: str, *, lookback: int, horizon: i
                    burn_in: int = 0, observed: np.ndarray | None = None) -> np.ndarray:
     """Origins (int64) of every window whose targets all lie in ``split``.
 
-    burn_in: leading points without a model value (differencing); inputs start after it.
+    burn_in: leading points without a model value (differencing, seasonal adjustment);
+    inputs start after it.
     observed: when given, keep only origins that are observed points (forecasts are
     issued from a real observation; used for val/test).
     """
@@ -85,5 +86,5 @@ def require_windows(counts: dict[str, int], bounds: SplitBounds, *, lookback: in
     raise InsufficientDataError(
         f"too few windows after the chronological split ({detail}); the series has "
         f"{bounds.n} grid points and each window needs lookback {lookback} + horizon "
-        f"{horizon}{f' + {burn_in} differencing lags' if burn_in else ''} points. "
+        f"{horizon}{f' + {burn_in} burn-in (differencing, seasonal adjustment)' if burn_in else ''} points. "
         "Supply a longer series, or lower --lookback / --horizon")

@@ -56,6 +56,7 @@ def data_summary_for_report(data: ProcessedData) -> dict:
         "fill_method": interp.get("method"),
         "transforms": {"power": data.preprocessor.power.kind,
                        **data.preprocessor.differencer.to_dict(),
+                       "seasonal_adjustment": data.preprocessor.adjuster.to_dict()["kind"],
                        "scaler": data.preprocessor.scaler.kind},
         "transform_selection": data.data_summary.get("transform_selection"),
     }

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,7 +43,7 @@ def test_smoke_run_writes_every_artifact_and_passes_the_gate(smoke_run, capsys):
     assert {"naive_last", "seasonal_naive", "moving_average", "auto_theta", "mstl_ets",
             "mstl_arima"} <= set(metrics["baselines"])
     selection = json.loads(layout.meta_json.read_text())["data_summary"]["transform_selection"]
-    assert [c["name"] for c in selection["candidates"]] == ["levels", "sdiff24"]
+    assert [c["name"] for c in selection["candidates"]] == ["levels", "sdiff24", "mstl"]
     assert metrics["dataset"]["transform"] == selection["chosen"]
     assert len(metrics["inference"]["y_pred_last"]) == 3
     assert metrics["inference"]["x_shape"] == [1, 12, 1]
@@ -87,6 +88,23 @@ def test_preprocess_only_then_consume_path(prefect_harness, tmp_path):
     assert main(["--run-id", "two-step", "--artifacts-dir", str(artifacts), "--processed-npz",
                  str(layout.processed_npz), *FAST_FLAGS]) == 0
     assert health.main(["--run-id", "two-step", "--artifacts-dir", str(artifacts)]) == 0
+
+
+def test_seasonal_adjustment_runs_end_to_end_and_through_the_consume_path(prefect_harness,
+                                                                         tmp_path):
+    artifacts = tmp_path / "artifacts"
+    flags = [*FAST_FLAGS, "--seasonal-adjust", "mstl", "--horizon", "3"]
+    assert main(["--run-id", "adjusted", "--artifacts-dir", str(artifacts), "--preprocess-only",
+                 *flags]) == 0
+    layout = ArtifactLayout(artifacts, "adjusted")
+    assert main(["--run-id", "adjusted", "--artifacts-dir", str(artifacts), "--processed-npz",
+                 str(layout.processed_npz), *flags]) == 0
+    assert json.loads(layout.metrics_json.read_text())["dataset"]["transform"] == "mstl"
+    adjustment = json.loads(layout.meta_json.read_text())["transforms"]["seasonal_adjustment"]
+    assert adjustment["kind"] == "rolling_mstl" and adjustment["lag"] == 3
+    forecast = pd.read_csv(layout.predictions_csv).query("kind == 'forecast'")["y_pred"]
+    assert len(forecast) == 3 and np.isfinite(forecast).all()
+    assert "- seasonal adjustment:" in layout.report_md.read_text()
 
 
 def test_consume_path_refuses_another_runs_artifacts(smoke_run, tmp_path, capsys):

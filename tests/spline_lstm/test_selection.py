@@ -9,7 +9,7 @@ from spline_lstm.evaluation import evaluate_split
 from spline_lstm.fitting import fit_forecaster
 from spline_lstm.interpolate import FilledSeries
 from spline_lstm.metrics import seasonal_naive_scale
-from spline_lstm.preprocess import PreprocessSettings, preprocess
+from spline_lstm.preprocess import Preprocessor, PreprocessSettings, preprocess
 from spline_lstm.selection import (
     TransformChoice,
     looks_multiplicative,
@@ -40,12 +40,25 @@ def test_air_passengers_looks_multiplicative_an_additive_series_does_not():
 def test_auto_compares_levels_and_each_usable_season_and_log_when_multiplicative():
     auto = RunConfig(run_id="x")
     names = [c.name for c in transform_candidates(auto, _air()[:100], [12])]
-    assert names == ["levels", "sdiff12", "log", "log+sdiff12"]
+    assert names == ["levels", "sdiff12", "log", "log+sdiff12"]  # a short season: no MSTL
     additive = make_series(2000, season=48)["target"].to_numpy()[:1400]
     names = [c.name for c in transform_candidates(auto, additive, [48, 336])]
-    assert names == ["levels", "sdiff48", "sdiff336"]
+    assert names == ["levels", "sdiff48", "sdiff336", "mstl"]
+    weekly = make_series(300, season=52)["target"].to_numpy()
+    assert [c.name for c in transform_candidates(auto, weekly, [52])] == [
+        "levels", "sdiff52", "mstl"]
     fixed = RunConfig(run_id="x", power="boxcox", seasonal_difference=0)
     assert transform_candidates(fixed, _air()[:100], [12]) == [TransformChoice(power="boxcox")]
+    no_season = make_series(300, season=24)["target"].to_numpy()
+    assert [c.name for c in transform_candidates(auto, no_season, [1])] == ["levels"]
+
+
+def test_seasonal_adjustment_can_be_forced_or_left_out():
+    forced = RunConfig(run_id="x", power="none", seasonal_adjust="mstl")
+    assert transform_candidates(forced, _air()[:100], [12]) == [
+        TransformChoice(power="none", seasonal_adjust=True)]
+    off = RunConfig(run_id="x", seasonal_adjust="none")
+    assert "mstl" not in {c.name for c in transform_candidates(off, _air()[:100], [12])}
 
 
 def test_selection_keeps_the_candidate_with_the_lowest_validation_mase(tmp_path):
@@ -61,13 +74,16 @@ def test_selection_keeps_the_candidate_with_the_lowest_validation_mase(tmp_path)
     assert {c["name"] for c in selection.summary()["candidates"]} == {"levels", "log+sdiff12"}
 
 
-def test_perturbing_the_test_split_changes_no_fitted_parameter(tmp_path):
+@pytest.mark.parametrize("choice", [TransformChoice("boxcox", 0, 12),
+                                    TransformChoice("log", 0, 0, seasonal_adjust=True)],
+                         ids=lambda c: c.name)
+def test_perturbing_the_test_split_changes_no_fitted_parameter(tmp_path, choice):
     values = _air()
     changed = values.copy()
     changed[-25:] *= 3.0  # the test split (20% of 144 points) only
     fitted = []
     for i, series in enumerate((values, changed)):
-        data = preprocess(_filled(series), TransformChoice("boxcox", 0, 12).apply_to(SETTINGS),
+        data = preprocess(_filled(series), choice.apply_to(SETTINGS),
                           run_id="x", freq="MS", interpolation={}, data_summary={})
         config = RunConfig(run_id="x", epochs=2, hidden_units=[4], batch_size=32)
         fit_forecaster(data, config, tmp_path / f"b{i}.keras", tmp_path / f"l{i}.keras")
@@ -79,6 +95,19 @@ def test_perturbing_the_test_split_changes_no_fitted_parameter(tmp_path):
     assert payload_a == payload_b  # power lambda, scaler, seasons: all from train only
     assert all(np.array_equal(a, b) for a, b in zip(weights_a, weights_b))
     assert np.array_equal(train_a, train_b) and np.array_equal(val_a, val_b)
+
+
+def test_seasonal_adjustment_round_trips_through_the_preprocessor(tmp_path):
+    """Model-space targets turned back by the preprocessor give the raw observations."""
+    settings = TransformChoice("log", 0, 0, seasonal_adjust=True).apply_to(SETTINGS)
+    data = preprocess(_filled(_air()), settings, run_id="x", freq="MS", interpolation={},
+                      data_summary={})
+    pre = data.preprocessor
+    assert pre.transform_name == "log+mstl" and pre.burn_in == 2 * 12 + 4
+    origins = data.origins["test"]
+    back = pre.to_original_units(data.y("test"), data.values, origins)
+    np.testing.assert_allclose(back, data.values[origins[:, None] + np.arange(1, 5)], rtol=1e-5)
+    assert Preprocessor.from_payload(pre.to_payload()) == pre
 
 
 def test_mase_uses_the_train_split_seasonal_naive_scale():

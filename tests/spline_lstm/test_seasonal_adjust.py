@@ -1,0 +1,86 @@
+"""The rolling MSTL seasonal adjustment only looks back and inverts exactly."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contracts.errors import InvalidArgumentError
+from spline_lstm.seasonal_adjust import MAX_DECOMPOSITIONS, SeasonalAdjuster, mstl_seasonal
+
+
+def _seasonal_series(n: int, seed: int = 0, season: int = 12) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 50 + 0.1 * t + 5 * np.sin(2 * np.pi * t / season) + rng.normal(0, 0.5, n)
+
+
+def test_mstl_seasonal_extends_the_last_cycle_and_skips_seasons_without_two_cycles():
+    values = _seasonal_series(60)
+    total = mstl_seasonal(values, [12, 48], 84)  # 48 has no two cycles in 60 points
+    np.testing.assert_allclose(total[60:72], total[48:60])
+    np.testing.assert_allclose(total[72:84], total[48:60])
+    np.testing.assert_allclose(mstl_seasonal(values, [12], 84), total)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 1000), horizon=st.integers(1, 12), cut=st.integers(40, 110))
+def test_a_seasonal_value_depends_only_on_points_at_least_one_horizon_before_it(seed, horizon, cut):
+    values = _seasonal_series(120, seed)
+    adjuster = SeasonalAdjuster.for_series([12], horizon, len(values))
+    changed = values.copy()
+    changed[cut:] += np.random.default_rng(seed).normal(0, 20, len(values) - cut)
+    before, after = adjuster.seasonal(values), adjuster.seasonal(changed)
+    assert len(before) == len(values) + horizon
+    np.testing.assert_array_equal(before[:cut + horizon], after[:cut + horizon])
+    assert np.isnan(before[:adjuster.burn_in]).all() and np.isfinite(before[adjuster.burn_in:]).all()
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 1000), horizon=st.integers(1, 12))
+def test_adjustment_inverts_exactly_given_the_true_adjusted_future(seed, horizon):
+    values = _seasonal_series(100, seed)
+    adjuster = SeasonalAdjuster.for_series([12], horizon, len(values))
+    adjusted = adjuster.apply(values)
+    origins = np.arange(adjuster.burn_in, len(values) - horizon)
+    index = origins[:, None] + np.arange(1, horizon + 1)
+    np.testing.assert_allclose(adjuster.invert_forecasts(adjusted[index], values, origins),
+                               values[index], rtol=1e-12, atol=1e-9)
+
+
+def test_forecasts_beyond_the_last_point_add_back_seasonal_values_known_at_the_end():
+    values = _seasonal_series(100)
+    adjuster = SeasonalAdjuster.for_series([12], 6, len(values))
+    future = adjuster.invert_forecasts(np.zeros((1, 6)), values, np.array([99]))
+    assert np.isfinite(future).all()
+    np.testing.assert_allclose(future[0], adjuster.seasonal(values)[100:106])
+
+
+def test_a_horizon_beyond_the_lag_is_refused():
+    values = _seasonal_series(100)
+    adjuster = SeasonalAdjuster.for_series([12], 2, len(values))
+    with pytest.raises(InvalidArgumentError, match="2 steps ahead"):
+        adjuster.invert_forecasts(np.zeros((3, 4)), values, np.arange(60, 63))
+
+
+def test_settings_scale_with_the_series_and_refuse_what_cannot_be_adjusted():
+    assert SeasonalAdjuster.for_series([12], 1, 200).refresh == 12  # once per season
+    half_hourly = SeasonalAdjuster.for_series([48, 336], 1, 4_000)
+    assert (half_hourly.history, half_hourly.burn_in) == (3 * 336, 2 * 336 + 1)
+    for adjuster, n in ((half_hourly, 4_000),
+                        (SeasonalAdjuster.for_series([24, 168], 1, 1_000_000), 1_000_000)):
+        assert adjuster.refresh % adjuster.seasons[0] == 0
+        assert n / adjuster.refresh <= MAX_DECOMPOSITIONS
+    with pytest.raises(InvalidArgumentError, match="--seasonal-adjust none"):
+        SeasonalAdjuster.for_series([1], 1, 100)
+    with pytest.raises(InvalidArgumentError, match="shorter --season"):
+        SeasonalAdjuster.for_series([8760], 1, 100_000)
+
+
+def test_settings_round_trip_and_identity_when_absent():
+    adjuster = SeasonalAdjuster.for_series([12, 24], 3, 500)
+    assert SeasonalAdjuster.from_dict(adjuster.to_dict()) == adjuster
+    assert SeasonalAdjuster.from_dict(None) == SeasonalAdjuster()  # payloads from before
+    values = _seasonal_series(30)
+    assert np.array_equal(SeasonalAdjuster().apply(values), values)
+    assert SeasonalAdjuster().burn_in == 0
