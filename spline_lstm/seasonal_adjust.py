@@ -8,17 +8,20 @@ every target. So the seasonal part of point t comes from an MSTL decomposition o
 recent past that ends at least ``lag`` steps before t, with ``lag`` the horizon: a
 forecast from origin o for o+h (h <= lag) adds back a seasonal value known at o.
 
-Nothing is learned from the data beyond the split: each decomposition sees only the
-``history`` points up to its newest point, like the state updates of the classical
-baselines rolled forward on actuals. Decompositions are redone every ``refresh`` steps
-and extended periodically in between; the result is cached per series, because
-preprocessing, validation, evaluation and the forward forecast all ask for it.
+Nothing is fitted once and for all, so nothing can be fitted on val or test: each
+decomposition sees only the ``history`` points up to its newest point, like the state
+updates of the classical baselines rolled forward on actuals. Decompositions are redone
+every ``refresh`` steps (whole primary seasons, at most ``MAX_DECOMPOSITIONS`` per
+series; every 96 steps on 4,000 half-hourly points, about 12 s) and extended
+periodically in between. The result is cached per series, because preprocessing,
+validation, evaluation and the forward forecast all ask for it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -28,10 +31,12 @@ import numpy as np
 from contracts.errors import InvalidArgumentError
 
 HISTORY_CYCLES = 3  # of the longest season, per decomposition
-MAX_DECOMPOSITIONS = 50  # per series; the refresh interval widens beyond this
+MAX_DECOMPOSITIONS = 50  # per series: the refresh interval widens to bound the cost
 MAX_HISTORY = 20_000  # points per decomposition; longer seasons are not adjusted
-_CACHE_SIZE = 4
+# One entry per power transform tried (none, log); many-series runs share it across threads.
+_CACHE_SIZE = 2
 _cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 def mstl_seasonal(history: np.ndarray, seasons: list[int], length: int) -> np.ndarray:
@@ -104,9 +109,10 @@ class SeasonalAdjuster:
         """S_t for t in [0, n + lag) (NaN over the burn-in), read-only; levels: [n]."""
         levels = np.asarray(levels, dtype=np.float64)
         key = (self, len(levels), hashlib.blake2b(levels.tobytes(), digest_size=16).digest())
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
+        with _cache_lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]
         length = len(levels) + self.lag
         out = np.full(length, np.nan)
         for newest in range(self.first_newest, len(levels), self.refresh):
@@ -116,9 +122,10 @@ class SeasonalAdjuster:
             out[first_target:stop] = mstl_seasonal(levels[start:newest + 1], list(self.seasons),
                                                    stop - start)[first_target - start:]
         out.setflags(write=False)
-        _cache[key] = out
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+        with _cache_lock:
+            _cache[key] = out
+            if len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
         return out
 
     def apply(self, levels: np.ndarray) -> np.ndarray:

@@ -157,6 +157,7 @@ def test_failures_exit_with_their_code_and_leave_no_artifacts(prefect_harness, t
     (["--run-id", "ok", "--epochs", "-3"], "--epochs"),
     (["--run-id", "ok", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["--run-id", "ok", "--horizon", "two"], "invalid int value"),
+    (["--run-id", "ok", "--seasonal-adjust", "stl"], "--seasonal-adjust"),
     (["--epochs", "2"], "--run-id"),
 ])
 def test_invalid_arguments_exit_20_before_any_file_is_written(tmp_path, capsys, argv, fragment):
