@@ -60,7 +60,9 @@ class RunConfig(BaseModel):
                         "stopping on val_loss usually stops sooner).")
     patience: int = Field(15, ge=1, description="Epochs without val_loss improvement before "
                           "early stopping.")
-    batch_size: int = Field(64, ge=1, le=1_000_000, description="Training batch size.")
+    batch_size: int | None = Field(None, ge=1, le=1_000_000, description="Training batch "
+                                   "size. Omitted: 64, or smaller for a small train split so "
+                                   "that an epoch takes at least 8 steps (never below 8).")
     learning_rate: float = Field(1e-3, gt=0, le=1.0, description="Adam learning rate.")
     hidden_units: list[int] = Field(default_factory=lambda: [64, 64], description="Units of "
                                     "each recurrent layer, e.g. 128 64.")

@@ -80,7 +80,7 @@ def e2e_flow(
     absolute_levels: bool = _default("absolute_levels"),
     epochs: int = _default("epochs"),
     patience: int = _default("patience"),
-    batch_size: int = _default("batch_size"),
+    batch_size: int | None = _default("batch_size"),
     learning_rate: float = _default("learning_rate"),
     hidden_units: list[int] = _default("hidden_units"),
     dropout: float = _default("dropout"),

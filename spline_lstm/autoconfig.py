@@ -8,6 +8,9 @@ MIN_LOOKBACK = 8
 MAX_AUTO_LOOKBACK = 400
 MIN_MAX_GAP = 12
 SEGMENTS_PER_WINDOW = 8
+DEFAULT_BATCH = 64
+MIN_BATCH = 8
+MIN_STEPS_PER_EPOCH = 8
 
 
 def choose_max_gap(seasons: list[int]) -> int:
@@ -34,3 +37,13 @@ def choose_segment_length(lookback: int, season: int) -> int:
     base = season if season > 1 else lookback
     divisors = [d for d in range(1, base + 1) if base % d == 0 and d <= lookback]
     return max(min(divisors, key=lambda d: (abs(d - target), -d)), 1)
+
+
+def choose_batch_size(n_train_windows: int) -> int:
+    """64, or smaller when the train split is small, so an epoch takes at least 8 steps.
+
+    With one or two batches per epoch a short series barely trains before early stopping
+    ends it (monthly air passengers, 54 windows at H=12: best epoch 1 of 16, test MASE
+    0.766 at batch 64, 0.735 at batch 8).
+    """
+    return int(max(MIN_BATCH, min(DEFAULT_BATCH, n_train_windows // MIN_STEPS_PER_EPOCH)))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from contracts.config import RunConfig
-from spline_lstm.autoconfig import choose_segment_length
+from spline_lstm.autoconfig import choose_batch_size, choose_segment_length
 from spline_lstm.model import ModelSpec, build_model
 from spline_lstm.preprocess import ProcessedData
 from spline_lstm.training import TrainResult, make_deterministic, train_model
@@ -28,6 +28,10 @@ def model_spec_for(config: RunConfig, data: ProcessedData) -> ModelSpec:
                      choose_segment_length(pre.lookback, pre.season))
 
 
+def batch_size_for(config: RunConfig, data: ProcessedData) -> int:
+    return config.batch_size or choose_batch_size(len(data.origins["train"]))
+
+
 def fit_forecaster(data: ProcessedData, config: RunConfig, best_path: Path, last_path: Path,
                    log: Callable[[str], None] = lambda _m: None) -> tuple[TrainResult, ModelSpec]:
     """Seed, build and train; best/last checkpoints land at the given paths."""
@@ -35,8 +39,9 @@ def fit_forecaster(data: ProcessedData, config: RunConfig, best_path: Path, last
     with _SEEDED_SETUP:
         make_deterministic(config.seed)
         model = build_model(spec)
-        train = data.dataset("train", config.batch_size, shuffle=True, seed=config.seed)
-        val = data.dataset("val", config.batch_size)
+        batch_size = batch_size_for(config, data)
+        train = data.dataset("train", batch_size, shuffle=True, seed=config.seed)
+        val = data.dataset("val", batch_size)
     result = train_model(model, train, val, epochs=config.epochs, patience=config.patience,
                          best_path=best_path, last_path=last_path, log=log)
     return result, spec

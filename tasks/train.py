@@ -11,7 +11,7 @@ from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from spline_lstm.artifact_io import write_json
-from spline_lstm.fitting import fit_forecaster
+from spline_lstm.fitting import batch_size_for, fit_forecaster
 from spline_lstm.model import load_checkpoint
 from spline_lstm.preprocess import ProcessedData
 from spline_lstm.selection import CandidateFit
@@ -46,7 +46,7 @@ def train(data: ProcessedData, config: RunConfig, staged: ArtifactLayout,
                                       staged.last_checkpoint, log=logger.info)
     # The best checkpoint must reproduce the val_loss it was selected for.
     reloaded = float(load_checkpoint(staged.best_checkpoint).evaluate(
-        data.dataset("val", config.batch_size), verbose=0))
+        data.dataset("val", batch_size_for(config, data)), verbose=0))
     summary = {
         "run_id": config.run_id,
         "best_epoch": result.best_epoch,
@@ -57,6 +57,7 @@ def train(data: ProcessedData, config: RunConfig, staged: ArtifactLayout,
         "epochs_requested": result.epochs_requested,
         "epochs_ran": result.epochs_ran,
         "early_stopped": result.early_stopped,
+        "batch_size": batch_size_for(config, data),
         "model": spec.to_dict(),
         "history": result.history,
     }

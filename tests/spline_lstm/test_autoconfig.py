@@ -1,6 +1,11 @@
 import pytest
 
-from spline_lstm.autoconfig import choose_lookback, choose_max_gap, choose_segment_length
+from spline_lstm.autoconfig import (
+    choose_batch_size,
+    choose_lookback,
+    choose_max_gap,
+    choose_segment_length,
+)
 
 
 @pytest.mark.parametrize("lookback,season,expected", [(104, 52, 13), (96, 48, 12), (24, 12, 3),
@@ -19,3 +24,8 @@ def test_lookback_is_two_seasons_when_the_data_allows():
 
 def test_default_max_gap_is_a_season():
     assert choose_max_gap([52]) == 52 and choose_max_gap([4]) == 12
+
+
+@pytest.mark.parametrize("windows,expected", [(5000, 64), (512, 64), (300, 37), (65, 8), (20, 8)])
+def test_batch_size_gives_small_train_splits_at_least_8_steps_per_epoch(windows, expected):
+    assert choose_batch_size(windows) == expected
