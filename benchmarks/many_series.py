@@ -2,9 +2,10 @@
 
 Runs the many-series flow over N small seeded series on the thread pool (with and without
 stage tags) and on a local 2-worker Dask cluster, each pass in a fresh process against a
-temporary Prefect server (its own database, so the user's runs are untouched). Per child run, the orchestration overhead is its wall time
-around the e2e flow call minus the time spent inside its stage tasks, read back from the
-Prefect API: what Prefect's flow/task runs, the staging commit and the UI artifacts add.
+temporary Prefect server (its own database, so the user's runs are untouched). Per child
+run, the orchestration overhead is its wall time around the e2e flow call minus the time
+spent inside its stage tasks, read back from the Prefect API: what Prefect's flow/task
+runs, the staging commit and the UI artifacts add.
 """
 
 from __future__ import annotations

@@ -315,5 +315,6 @@ def read_sections(path: Path) -> dict[str, str]:
             sections[title] += line + "\n"
     return sections
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -45,8 +45,9 @@ def train(data: ProcessedData, config: RunConfig, staged: ArtifactLayout,
         result, spec = fit_forecaster(data, config, staged.best_checkpoint,
                                       staged.last_checkpoint, log=logger.info)
     # The best checkpoint must reproduce the val_loss it was selected for.
+    batch_size = batch_size_for(config, data)
     reloaded = float(load_checkpoint(staged.best_checkpoint).evaluate(
-        data.dataset("val", batch_size_for(config, data)), verbose=0))
+        data.dataset("val", batch_size), verbose=0))
     summary = {
         "run_id": config.run_id,
         "best_epoch": result.best_epoch,
@@ -57,7 +58,7 @@ def train(data: ProcessedData, config: RunConfig, staged: ArtifactLayout,
         "epochs_requested": result.epochs_requested,
         "epochs_ran": result.epochs_ran,
         "early_stopped": result.early_stopped,
-        "batch_size": batch_size_for(config, data),
+        "batch_size": batch_size,
         "model": spec.to_dict(),
         "history": result.history,
     }

@@ -125,6 +125,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], int, str, str]]:
     gappy = make_series(300)
     gappy.loc[100:119, "target"] = None
     gappy.to_csv(tmp_path / "gappy.csv", index=False)
+    make_series(200).to_csv(tmp_path / "hourly.csv", index=False)
     return {
         "missing file": (["--input", str(tmp_path / "nope.csv")], 21, "FILE_NOT_FOUND", "nope.csv"),
         "bad raw data": (["--input", str(tmp_path / "bad.csv")], 25, "INPUT_SCHEMA_ERROR",
@@ -133,10 +134,17 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], int, str, str]]:
                             "too few windows"),
         "gap too long": (["--input", str(tmp_path / "gappy.csv"), "--max-gap", "12"], 25,
                          "INPUT_SCHEMA_ERROR", "20 missing steps from 2024-01-05 04:00:00"),
+        "nothing to adjust": (["--input", str(tmp_path / "hourly.csv"), "--seasonal-adjust",
+                               "mstl", "--season", "1"], 20, "INVALID_ARGUMENT",
+                              "use --seasonal-adjust none"),
+        "adjustment burn-in": (["--input", str(tmp_path / "hourly.csv"), "--seasonal-adjust",
+                                "mstl", "--season", "60"], 26, "INSUFFICIENT_DATA_ERROR",
+                               "burn-in (differencing, seasonal adjustment)"),
     }
 
 
-@pytest.mark.parametrize("case", ["missing file", "bad raw data", "too little data", "gap too long"])
+@pytest.mark.parametrize("case", ["missing file", "bad raw data", "too little data", "gap too long",
+                                  "nothing to adjust", "adjustment burn-in"])
 def test_failures_exit_with_their_code_and_leave_no_artifacts(prefect_harness, tmp_path, capsys, case):
     flags, exit_code, code, fragment = _bad_inputs(tmp_path)[case]
     artifacts = tmp_path / "artifacts"
