@@ -10,7 +10,9 @@ winner is not trained twice.
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -130,37 +132,72 @@ def transform_candidates(config: RunConfig, train: np.ndarray, seasons: list[int
     return plain
 
 
+def selection_workers(n_candidates: int) -> int:
+    """Threads that train candidates side by side: one per usable CPU, at most one each.
+
+    A small recurrent net keeps about one core busy (Keras steps through its batches one
+    at a time), so on 2 cores two candidates train in about the time of one.
+    """
+    return max(1, min(n_candidates, len(os.sched_getaffinity(0))))
+
+
 def select_transform(filled: FilledSeries, settings: PreprocessSettings, config: RunConfig,
                      candidates: list[TransformChoice], scratch: Path, *, run_id: str,
                      freq: str, data_summary: dict,
-                     log: Callable[[str], None] = lambda _m: None) -> Selection:
-    """Fit every candidate and keep the one with the lowest validation MASE."""
-    fits: list[CandidateFit] = []
-    reference_origins = None
-    for choice in candidates:
-        start = time.perf_counter()
+                     log: Callable[[str], None] = lambda _m: None,
+                     workers: int | None = None) -> Selection:
+    """Fit every candidate and keep the one with the lowest validation MASE.
+
+    Candidates train in ``workers`` threads (default: ``selection_workers``). Each seeds
+    and builds its model under a lock and its training uses no shared random state, so
+    the scores, and the winner, do not depend on the number of threads.
+    """
+    def prepare(choice: TransformChoice) -> ProcessedData | CandidateFit:
         try:
-            data = preprocess(filled, choice.apply_to(settings), run_id=run_id, freq=freq,
+            return preprocess(filled, choice.apply_to(settings), run_id=run_id, freq=freq,
                               interpolation=filled.summary, data_summary=data_summary)
         except (InsufficientDataError, InvalidArgumentError) as exc:
-            fits.append(CandidateFit(choice, float("nan"), None, None, None, None, 0.0,
-                                     note=f"skipped: {exc.message}"))
-            continue
-        if reference_origins is None:
-            reference_origins = data.origins["val"]
-        elif not np.array_equal(data.origins["val"], reference_origins):
-            fits.append(CandidateFit(choice, float("nan"), None, None, None, None, 0.0,
-                                     note="skipped: its differencing lags leave fewer "
-                                          "validation windows, so scores would not compare"))
-            continue
+            return CandidateFit(choice, float("nan"), None, None, None, None, 0.0,
+                                note=f"skipped: {exc.message}")
+
+    def fit(choice: TransformChoice, data: ProcessedData | CandidateFit | None) -> CandidateFit:
+        start = time.perf_counter()
+        data = prepare(choice) if data is None else data
+        if isinstance(data, CandidateFit):
+            return data
+        if reference_origins is not None and not np.array_equal(data.origins["val"],
+                                                                reference_origins):
+            return CandidateFit(choice, float("nan"), None, None, None, None, 0.0,
+                                note="skipped: its differencing lags leave fewer "
+                                     "validation windows, so scores would not compare")
         folder = scratch / choice.name
         best, last = folder / "best.keras", folder / "last.keras"
         training, spec = fit_forecaster(data, config, best, last)
-        val_mase = _val_mase(data, best)
-        fits.append(CandidateFit(choice, val_mase, training, spec, best, last,
-                                 time.perf_counter() - start))
-        log(f"candidate {choice.name}: val MASE {val_mase:.4f} (best epoch "
-            f"{training.best_epoch}/{training.epochs_ran}, {time.perf_counter() - start:.1f}s)")
+        return CandidateFit(choice, _val_mase(data, best), training, spec, best, last,
+                            time.perf_counter() - start)
+
+    # The first candidate that preprocesses sets the validation windows every score uses.
+    prepared: dict[int, ProcessedData | CandidateFit] = {}
+    reference_origins = None
+    for i, choice in enumerate(candidates):
+        prepared[i] = prepare(choice)
+        if isinstance(prepared[i], ProcessedData):
+            reference_origins = prepared[i].origins["val"]
+            break
+    fits: list[CandidateFit] = [None] * len(candidates)
+    pool = ThreadPoolExecutor(workers or selection_workers(len(candidates)),
+                              thread_name_prefix="candidate")
+    try:
+        futures = {pool.submit(fit, choice, prepared.get(i)): i
+                   for i, choice in enumerate(candidates)}
+        for future in as_completed(futures):
+            done = fits[futures[future]] = future.result()
+            if done.training is not None:
+                log(f"candidate {done.choice.name}: val MASE {done.val_mase:.4f} (best epoch "
+                    f"{done.training.best_epoch}/{done.training.epochs_ran}, "
+                    f"{done.seconds:.1f}s)")
+    finally:  # a failed candidate stops the ones not yet started
+        pool.shutdown(wait=True, cancel_futures=True)
     scored = [f for f in fits if f.training is not None and np.isfinite(f.val_mase)]
     if not scored:
         notes = "; ".join(f"{f.choice.name}: {f.note or 'no finite validation score'}"

@@ -74,6 +74,31 @@ def test_selection_keeps_the_candidate_with_the_lowest_validation_mase(tmp_path)
     assert {c["name"] for c in selection.summary()["candidates"]} == {"levels", "log+sdiff12"}
 
 
+def test_candidates_trained_in_parallel_score_exactly_as_one_at_a_time(tmp_path):
+    filled = _filled(_air())
+    config = RunConfig(run_id="x", epochs=2, hidden_units=[4], batch_size=32)
+    candidates = [TransformChoice(), TransformChoice(power="log", seasonal_difference=12),
+                  TransformChoice(power="log")]
+    runs = [select_transform(filled, SETTINGS, config, candidates, tmp_path / str(workers),
+                             run_id="x", freq="MS", data_summary={}, workers=workers)
+            for workers in (1, 2)]
+    scores = [[c.val_mase for c in run.candidates] for run in runs]
+    assert scores[0] == scores[1] and all(np.isfinite(scores[0]))
+    assert [c.choice for c in runs[1].candidates] == candidates  # reported in candidate order
+    assert runs[0].winner.choice == runs[1].winner.choice
+
+
+def test_a_candidate_that_cannot_be_preprocessed_is_skipped_with_its_reason(tmp_path):
+    filled = _filled(_air())
+    config = RunConfig(run_id="x", epochs=1, hidden_units=[4], batch_size=32)
+    too_long = TransformChoice(seasonal_difference=84)  # burn-in leaves no train window
+    selection = select_transform(filled, SETTINGS, config, [too_long, TransformChoice()],
+                                 tmp_path, run_id="x", freq="MS", data_summary={}, workers=2)
+    assert selection.winner.choice == TransformChoice()
+    skipped = selection.candidates[0]
+    assert skipped.training is None and skipped.note.startswith("skipped:")
+
+
 @pytest.mark.parametrize("choice", [TransformChoice("boxcox", 0, 12),
                                     TransformChoice("log", 0, 0, seasonal_adjust=True)],
                          ids=lambda c: c.name)
