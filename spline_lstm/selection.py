@@ -184,11 +184,11 @@ def select_transform(filled: FilledSeries, settings: PreprocessSettings, config:
         if isinstance(prepared[i], ProcessedData):
             reference_origins = prepared[i].origins["val"]
             break
-    fits: list[CandidateFit] = [None] * len(candidates)
+    fits: list[CandidateFit | None] = [None] * len(candidates)
     pool = ThreadPoolExecutor(workers or selection_workers(len(candidates)),
                               thread_name_prefix="candidate")
     try:
-        futures = {pool.submit(fit, choice, prepared.get(i)): i
+        futures = {pool.submit(fit, choice, prepared.pop(i, None)): i
                    for i, choice in enumerate(candidates)}
         for future in as_completed(futures):
             done = fits[futures[future]] = future.result()
