@@ -33,7 +33,7 @@ class ModelSpec:
     hidden_units: list[int] = field(default_factory=lambda: [64, 64])
     dropout: float = 0.1
     cell: str = "lstm"
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-3
     window_relative: bool = True
     segment_length: int = 1
     loss: str = "mae"
