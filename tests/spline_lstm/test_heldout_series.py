@@ -1,0 +1,16 @@
+"""The held-out accuracy series are real, complete and read by the pipeline's own ingest."""
+
+from benchmarks.heldout_series import write_heldout_series
+from spline_lstm.frequency import infer_freq, infer_seasons
+from spline_lstm.ingest import read_series
+
+
+def test_heldout_series_are_written_in_the_shared_data_layout(tmp_path):
+    paths = write_heldout_series(tmp_path)
+    seasons = {}
+    for path in paths:
+        frame = read_series(path).frame
+        assert frame["target"].notna().all()
+        seasons[path.stem] = (len(frame), infer_seasons(infer_freq(frame["timestamp"]))[0])
+    assert seasons == {"elnino_monthly": (732, 12), "unemp_quarterly": (203, 4),
+                       "realcons_quarterly": (203, 4)}
