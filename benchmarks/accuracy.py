@@ -111,13 +111,11 @@ def main() -> int:
             results.append((name, horizon, metrics, seconds))
     header = (f"# Accuracy benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
               f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
-              f"{platform.python_version()}; command: `python benchmarks/accuracy.py`.\n"
+              f"{platform.python_version()}; command: `python benchmarks/accuracy.py"
+              f"{' --heldout' if args.heldout else ''}`.\n"
               "Chronological 70/10/20 split, test metrics in original units on observed "
               "targets only; classical models fitted on train+val and rolled forward on "
               "actuals.\n\n")
-    if args.heldout:
-        header = header.replace("`python benchmarks/accuracy.py`",
-                                "`python benchmarks/accuracy.py --heldout`")
     text = header + render(results)
     print(text)
     if args.out:
