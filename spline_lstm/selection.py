@@ -138,7 +138,9 @@ def selection_workers(n_candidates: int) -> int:
     A small recurrent net keeps about one core busy (Keras steps through its batches one
     at a time), so on 2 cores two candidates train in about the time of one.
     """
-    return max(1, min(n_candidates, len(os.sched_getaffinity(0))))
+    usable = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")  # Linux
+              else os.cpu_count() or 1)
+    return max(1, min(n_candidates, usable))
 
 
 def select_transform(filled: FilledSeries, settings: PreprocessSettings, config: RunConfig,

@@ -88,6 +88,16 @@ def test_candidates_trained_in_parallel_score_exactly_as_one_at_a_time(tmp_path)
     assert runs[0].winner.choice == runs[1].winner.choice
 
 
+def test_one_selection_thread_per_usable_cpu_never_more_than_candidates(monkeypatch):
+    from spline_lstm import selection
+
+    monkeypatch.setattr(selection.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert [selection.selection_workers(n) for n in (1, 2, 8)] == [1, 2, 2]
+    monkeypatch.delattr(selection.os, "sched_getaffinity")  # e.g. macOS
+    monkeypatch.setattr(selection.os, "cpu_count", lambda: 4)
+    assert selection.selection_workers(8) == 4
+
+
 def test_a_candidate_that_cannot_be_preprocessed_is_skipped_with_its_reason(tmp_path):
     filled = _filled(_air())
     config = RunConfig(run_id="x", epochs=1, hidden_units=[4], batch_size=32)
