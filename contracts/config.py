@@ -52,8 +52,9 @@ class RunConfig(BaseModel):
         "none and each usable season are candidates.")
     seasonal_adjust: Literal["auto", "none", "mstl"] = Field(
         "auto", description="Subtract a seasonal estimate taken from MSTL decompositions of "
-        "past points only (refreshed every season). auto: a candidate next to the others "
-        "when --seasonal-difference is on auto and a usable season is longer than 12 steps.")
+        "past points only (refreshed every season, every few on long series). auto: a "
+        "candidate next to the others when --seasonal-difference is on auto and a usable "
+        "season is longer than 12 steps.")
     absolute_levels: bool = Field(False, description="Feed the network scaled levels instead "
                                   "of values relative to each window's last value.")
     epochs: int = Field(200, ge=1, le=100_000, description="Maximum training epochs (early "

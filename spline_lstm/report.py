@@ -97,7 +97,8 @@ def render_report(ctx: ReportContext) -> str:
     if (data.get("transforms") or {}).get("seasonal_adjustment", "none") != "none":
         out.append("- seasonal adjustment: the seasonal part of each point comes from an MSTL "
                    "decomposition of points at least one horizon earlier (refreshed every "
-                   "season), so a forecast only adds back what was known at its origin")
+                   "season, every few on long series), so a forecast only adds back what "
+                   "was known at its origin")
     out.append("")
     for note in data.get("notes", []):
         out.append(f"- note: {note}")
