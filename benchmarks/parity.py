@@ -1,0 +1,117 @@
+"""Parity check: the same config + seed gives the same numbers as a recorded reference.
+
+    .venv/bin/python benchmarks/parity.py            # compare with the reference, exit 1 on a change
+    .venv/bin/python benchmarks/parity.py --record   # (re)write the reference
+
+Three runs of the real ``e2e`` flow: the smoke configuration (synthetic, 3 epochs, seed
+42), co2 weekly at H=52 and air passengers at H=12 with default settings. For each, the
+test metrics of the pipeline and of every baseline, the chosen transform, the validation
+scores of every transform candidate and the forward forecast are compared with
+``benchmarks/results/parity_reference.json`` (recorded before a refactor). Numbers must
+agree to ``--rtol`` (default 1e-9: a refactor must not change a digit that matters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flows.cli import quiet_environment  # noqa: E402
+
+quiet_environment()
+
+REFERENCE = ROOT / "benchmarks" / "results" / "parity_reference.json"
+DATA = Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CASES = {
+    "smoke": {"epochs": 3, "seed": 42, "synthetic_points": 1200},
+    "co2-h52": {"input": str(DATA / "co2_weekly.csv"), "horizon": 52},
+    "air-h12": {"input": str(DATA / "airpassengers_monthly.csv"), "horizon": 12},
+}
+
+
+def run_case(name: str, params: dict, artifacts: Path) -> dict:
+    """Run one case through the e2e flow; the numbers that must not move."""
+    from flows.e2e import e2e_flow
+
+    start = time.perf_counter()
+    state = e2e_flow(run_id=name, artifacts_dir=str(artifacts), **params, return_state=True)
+    if not state.is_completed():
+        raise SystemExit(f"{name} failed: {state.message}")
+    metrics = json.loads((artifacts / "metrics" / f"{name}.json").read_text())
+    meta = json.loads((artifacts / "processed" / name / "meta.json").read_text())
+    selection = (meta.get("data_summary") or {}).get("transform_selection") or {}
+    return {
+        "metrics": metrics["metrics"],
+        "baselines": metrics["baselines"],
+        "transform": metrics["dataset"]["transform"],
+        "candidates": {c["name"]: c["val_mase"] for c in selection.get("candidates", [])},
+        "forecast": state.result()["forecast"]["values"],
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def compare(reference, current, rtol: float, path: str = "") -> list[str]:
+    """Every leaf where ``current`` differs from ``reference`` by more than ``rtol``."""
+    if isinstance(reference, dict) and isinstance(current, dict):
+        diffs = [f"{path}: keys {sorted(set(reference) ^ set(current))} differ"] \
+            if set(reference) != set(current) else []
+        for key in sorted(set(reference) & set(current)):
+            diffs += compare(reference[key], current[key], rtol, f"{path}.{key}")
+        return diffs
+    if isinstance(reference, list) and isinstance(current, list):
+        if len(reference) != len(current):
+            return [f"{path}: length {len(reference)} -> {len(current)}"]
+        return [d for i, (a, b) in enumerate(zip(reference, current))
+                for d in compare(a, b, rtol, f"{path}[{i}]")]
+    if isinstance(reference, float) and isinstance(current, (int, float)):
+        if math.isclose(reference, current, rel_tol=rtol, abs_tol=1e-12):
+            return []
+        return [f"{path}: {reference!r} -> {current!r}"]
+    return [] if reference == current else [f"{path}: {reference!r} -> {current!r}"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true", help="write the reference instead")
+    parser.add_argument("--rtol", type=float, default=1e-9)
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="parity-") as tmp:
+        for name in args.cases:
+            results[name] = run_case(name, CASES[name], Path(tmp))
+            print(f"{name}: MASE {results[name]['metrics']['mase']:.6f} "
+                  f"({results[name]['seconds']} s)", file=sys.stderr, flush=True)
+    if args.record:
+        REFERENCE.parent.mkdir(parents=True, exist_ok=True)
+        REFERENCE.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"reference written to {REFERENCE}")
+        return 0
+    reference = json.loads(REFERENCE.read_text())
+    failed = False
+    print("| case | pipeline MASE (reference) | now | transform | differences | seconds |")
+    print("|---|---|---|---|---|---|")
+    for name, current in results.items():
+        ref = reference[name]
+        diffs = compare({k: v for k, v in ref.items() if k != "seconds"},
+                        {k: v for k, v in current.items() if k != "seconds"}, args.rtol)
+        failed |= bool(diffs)
+        print(f"| {name} | {ref['metrics']['mase']:.6f} | {current['metrics']['mase']:.6f} | "
+              f"{current['transform']} | {len(diffs)} | {current['seconds']} |")
+        for line in diffs[:20]:
+            print(f"  {name}{line}")
+    print("parity: " + ("CHANGED" if failed else "identical to the reference"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
