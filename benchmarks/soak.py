@@ -70,7 +70,7 @@ def run_one(run_id: str, artifacts: Path, kill_after: float | None, env: dict,
 
 def classify(artifacts: Path, outcome: Outcome) -> str:
     from contracts.artifacts import ArtifactLayout, commit_journal_path
-    from spline_lstm.gate import check_run
+    from spline_lstm.store.gate import check_run
 
     gate = check_run(artifacts, outcome.run_id)
     if gate.passed:

@@ -25,8 +25,8 @@ from prefect import flow, get_run_logger  # noqa: E402
 from contracts.config import RunConfig  # noqa: E402
 from contracts.run_id import resolve_run_id  # noqa: E402
 from flows.run_outcome import publish_failure, publish_success  # noqa: E402
-from spline_lstm.processed_io import processed_sources  # noqa: E402
-from spline_lstm.workspace import RunWorkspace  # noqa: E402
+from spline_lstm.store.processed_io import processed_sources  # noqa: E402
+from spline_lstm.store.workspace import RunWorkspace  # noqa: E402
 from tasks.evaluate import evaluate  # noqa: E402
 from tasks.gate import health_gate  # noqa: E402
 from tasks.infer import infer_snapshot  # noqa: E402

@@ -18,7 +18,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 
 from contracts.run_id import validate_run_id  # noqa: E402
 from flows.cli import EXIT_CODES_HELP, ArgumentParser, fail  # noqa: E402
-from spline_lstm.gate import check_run, enforce  # noqa: E402
+from spline_lstm.store.gate import check_run, enforce  # noqa: E402
 
 
 def build_parser() -> ArgumentParser:

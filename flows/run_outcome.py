@@ -14,8 +14,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from contracts.artifacts import ArtifactLayout, debug_log_path, failure_report_path
 from contracts.config import RunConfig
 from contracts.errors import as_pipeline_error
-from spline_lstm.artifact_io import write_text
-from spline_lstm.provenance import reproduce_command
+from spline_lstm.store.artifact_io import write_text
+from spline_lstm.store.provenance import reproduce_command
 from spline_lstm.report import render_failure_report
 from spline_lstm.triage import runbook_section
 

@@ -23,7 +23,7 @@ from contracts.errors import (
     error_class_for,
 )
 from contracts.run_id import validate_run_id
-from spline_lstm.artifact_io import atomic_write
+from spline_lstm.store.artifact_io import atomic_write
 from spline_lstm.ingest import is_parquet
 
 SERIES_SUFFIXES = (".csv", ".parquet", ".pq")

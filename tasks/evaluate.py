@@ -14,8 +14,8 @@ from tasks.logs import stage_logger, stage_tags
 from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
-from spline_lstm import provenance
-from spline_lstm.artifact_io import write_json, write_text
+from spline_lstm.store import provenance
+from spline_lstm.store.artifact_io import write_json, write_text
 from spline_lstm.classical import classical_forecasts
 from spline_lstm.evaluation import Evaluation, evaluate_split, inference_snapshot
 from spline_lstm.forecast import predict_split

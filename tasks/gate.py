@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.logs import stage_logger, stage_tags
 
-from spline_lstm.gate import check_run, enforce
+from spline_lstm.store.gate import check_run, enforce
 
 
 @task(name="health-gate", tags=stage_tags("health-gate"), cache_policy=NO_CACHE)

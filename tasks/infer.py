@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from tasks.logs import stage_logger, stage_tags
 
 from contracts.artifacts import ArtifactLayout
-from spline_lstm.artifact_io import write_bytes, write_csv, write_text
+from spline_lstm.store.artifact_io import write_bytes, write_csv, write_text
 from spline_lstm.forecast import forward_forecast, predictions_frame
 from spline_lstm.model import load_checkpoint
 from spline_lstm.plot import render_forecast_png

@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
-from spline_lstm.artifact_io import write_json
+from spline_lstm.store.artifact_io import write_json
 from spline_lstm.fitting import batch_size_for, fit_forecaster
 from spline_lstm.model import load_checkpoint
 from spline_lstm.preprocess import ProcessedData

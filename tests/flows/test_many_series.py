@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from flows.many import main
-from spline_lstm.gate import check_run
+from spline_lstm.store.gate import check_run
 from tests.helpers import FAST_FLAGS, make_series, read_error_line
 
 pytestmark = pytest.mark.flow

@@ -17,8 +17,8 @@ import pytest
 from contracts.artifacts import ArtifactLayout, commit_journal_path
 from flows import health
 from flows.e2e import main
-from spline_lstm.processed_io import read_processed
-from spline_lstm.workspace import RunWorkspace
+from spline_lstm.store.processed_io import read_processed
+from spline_lstm.store.workspace import RunWorkspace
 from tests.helpers import FAST_FLAGS, make_series, read_error_line
 
 pytestmark = pytest.mark.flow
@@ -76,7 +76,7 @@ def test_sigkill_during_training_leaves_nothing_that_is_accepted(prefect_harness
 KILL_MID_COMMIT = textwrap.dedent("""
     import os, signal, sys, types
     sys.path.insert(0, {repo!r})
-    import spline_lstm.workspace as workspace
+    import spline_lstm.store.workspace as workspace
     moves = []
     def replace(src, dst):
         moves.append(dst)

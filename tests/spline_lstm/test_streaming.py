@@ -5,11 +5,11 @@ import pandas as pd
 
 from spline_lstm.interpolate import FilledSeries
 from spline_lstm.preprocess import PreprocessSettings, preprocess
-from spline_lstm.processed_io import read_processed, write_processed
+from spline_lstm.store.processed_io import read_processed, write_processed
 from spline_lstm.streaming import window_dataset
 from spline_lstm.windows import cut_windows
 from contracts.artifacts import ArtifactLayout
-import spline_lstm.processed_io as processed_io
+import spline_lstm.store.processed_io as processed_io
 
 
 def test_streamed_batches_equal_cut_windows_in_order():

@@ -14,7 +14,7 @@ from contracts.errors import (
 )
 from spline_lstm.interpolate import FilledSeries
 from spline_lstm.preprocess import PreprocessSettings, preprocess
-from spline_lstm.processed_io import read_processed, write_processed
+from spline_lstm.store.processed_io import read_processed, write_processed
 from tests.helpers import make_series
 
 RUN_ID = "run-a"

@@ -24,7 +24,7 @@ from contracts.errors import (
     InputShapeError,
     RunIdMismatchError,
 )
-from spline_lstm.artifact_io import (
+from spline_lstm.store.artifact_io import (
     read_json,
     read_npz,
     read_pickled_dict,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from contracts.errors import ArtifactContractError, RunnerExecError
-from spline_lstm.artifact_io import (
+from spline_lstm.store.artifact_io import (
     read_pickled_dict,
     write_json,
     write_pickled_dict,

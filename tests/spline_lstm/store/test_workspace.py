@@ -1,8 +1,8 @@
 import pytest
 
 from contracts.errors import InvalidArgumentError, RunnerExecError
-from spline_lstm.artifact_io import write_json, write_text
-from spline_lstm.workspace import RunWorkspace
+from spline_lstm.store.artifact_io import write_json, write_text
+from spline_lstm.store.workspace import RunWorkspace
 
 
 def test_commit_moves_staged_files_into_place_and_removes_staging(tmp_path):

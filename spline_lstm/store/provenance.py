@@ -10,7 +10,7 @@ from pathlib import Path
 
 from contracts.config import RunConfig, flag_name
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TRACKED_PACKAGES = ("prefect", "numpy", "pandas", "scipy", "pyarrow", "pandera",
                     "tensorflow-cpu", "tensorflow", "keras", "statsforecast", "matplotlib")
 

@@ -21,7 +21,7 @@ from contracts.artifacts import (
     commit_journal_path,
 )
 from contracts.errors import HealthCheckFailedError, PipelineError, RunIdMismatchError
-from spline_lstm.artifact_io import read_json, read_pickled_dict
+from spline_lstm.store.artifact_io import read_json, read_pickled_dict
 
 
 @dataclass

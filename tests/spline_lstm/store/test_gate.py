@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from contracts.errors import HealthCheckFailedError, RunIdMismatchError
-from spline_lstm.gate import check_run, enforce
+from spline_lstm.store.gate import check_run, enforce
 from contracts.artifacts import ArtifactLayout
 
 pytestmark = pytest.mark.flow
