@@ -35,8 +35,8 @@ CLASSICAL = ("auto_ets", "auto_arima", "auto_theta", "mstl_ets", "mstl_arima")
 
 
 def _cases(data_dir: Path) -> list[tuple[str, Path, int]]:
-    from spline_lstm.frequency import infer_freq, infer_seasons
-    from spline_lstm.ingest import read_series
+    from spline_lstm.data.frequency import infer_freq, infer_seasons
+    from spline_lstm.data.ingest import read_series
 
     cases = []
     for path in sorted(data_dir.glob("*.csv")):

@@ -24,7 +24,7 @@ SERIES_POINTS = 600
 
 
 def write_series(folder: Path, n_series: int) -> None:
-    from spline_lstm.ingest import synthetic_series
+    from spline_lstm.data.synthetic import synthetic_series
 
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n_series):

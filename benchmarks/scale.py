@@ -53,7 +53,7 @@ def peak_rss_mb() -> float:
 
 
 def child_make_parquet(points: int, path: str) -> dict:
-    from spline_lstm.ingest import synthetic_series
+    from spline_lstm.data.synthetic import synthetic_series
 
     frame = synthetic_series(points, seed=0, gap_fraction=GAP_FRACTION).frame
     frame.to_parquet(path, index=False)
@@ -105,7 +105,7 @@ def child_pandas(points: int, path: str) -> dict:
     """The same fill with pandas' spline interpolation (scipy UnivariateSpline, order 3)."""
     import pandas as pd
 
-    from spline_lstm.ingest import HOURLY_SYNTHETIC_LIMIT
+    from spline_lstm.data.synthetic import HOURLY_SYNTHETIC_LIMIT
 
     freq = "h" if points <= HOURLY_SYNTHETIC_LIMIT else "min"  # as synthetic_series makes it
     start = time.perf_counter()
@@ -123,12 +123,12 @@ def child_throughput(points: int, workdir: str, epochs: int) -> dict:
 
     from contracts.config import RunConfig
     from spline_lstm.fitting import model_spec_for
-    from spline_lstm.ingest import synthetic_series
-    from spline_lstm.interpolate import fill_gaps, regularize
-    from spline_lstm.frequency import parse_freq
+    from spline_lstm.data.synthetic import synthetic_series
+    from spline_lstm.data.interpolate import fill_gaps, regularize
+    from spline_lstm.data.frequency import parse_freq
     from spline_lstm.model import build_model
     from spline_lstm.preprocess import PreprocessSettings, preprocess
-    from spline_lstm.interpolate import FilledSeries
+    from spline_lstm.data.interpolate import FilledSeries
     from spline_lstm.training import make_deterministic
 
     raw = synthetic_series(points, seed=0).frame

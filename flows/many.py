@@ -44,7 +44,7 @@ from contracts.run_id import validate_run_id  # noqa: E402
 from flows.run_outcome import artifact_key  # noqa: E402
 from tasks.logs import STAGE_TAGS_ENV, stage_tags  # noqa: E402
 from spline_lstm.store.artifact_io import write_json, write_text  # noqa: E402
-from spline_lstm.many_series import (  # noqa: E402
+from spline_lstm.data.many_series import (  # noqa: E402
     SUMMARY_COLUMNS,
     SeriesInput,
     SeriesRunFailed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spline_lstm.frequency import usable_seasons
+from spline_lstm.data.frequency import usable_seasons
 
 MIN_LOOKBACK = 8
 MAX_AUTO_LOOKBACK = 400

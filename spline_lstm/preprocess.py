@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from contracts.artifacts import PREPROCESSOR_SCHEMA_VERSION
-from spline_lstm.frequency import usable_seasons
-from spline_lstm.interpolate import FilledSeries
+from spline_lstm.data.frequency import usable_seasons
+from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.scaling import Scaler
 from spline_lstm.seasonal_adjust import SeasonalAdjuster
 from spline_lstm.transforms import Differencer, PowerTransform, transform_name

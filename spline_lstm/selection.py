@@ -26,8 +26,8 @@ from spline_lstm.classical import SHORT_SEASON
 from spline_lstm.evaluation import evaluate_split
 from spline_lstm.fitting import fit_forecaster
 from spline_lstm.forecast import predict_split
-from spline_lstm.frequency import usable_seasons
-from spline_lstm.interpolate import FilledSeries
+from spline_lstm.data.frequency import usable_seasons
+from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.model import ModelSpec, load_checkpoint
 from spline_lstm.preprocess import PreprocessSettings, ProcessedData, preprocess
 from spline_lstm.training import TrainResult

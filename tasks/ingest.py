@@ -9,7 +9,8 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.logs import stage_logger, stage_tags
 
-from spline_lstm.ingest import IngestResult, read_series, synthetic_series
+from spline_lstm.data.ingest import IngestResult, read_series
+from spline_lstm.data.synthetic import synthetic_series
 
 # Network filesystems and busy disks fail transiently with these; a missing file does not.
 _TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.ETIMEDOUT, errno.ESTALE, errno.EBUSY}

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from spline_lstm.interpolate import FilledSeries
+from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.preprocess import PreprocessSettings, preprocess
 from spline_lstm.store.processed_io import read_processed, write_processed
 from spline_lstm.streaming import window_dataset

@@ -12,7 +12,7 @@ from contracts.errors import (
     InputShapeError,
     RunIdMismatchError,
 )
-from spline_lstm.interpolate import FilledSeries
+from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.preprocess import PreprocessSettings, preprocess
 from spline_lstm.store.processed_io import read_processed, write_processed
 from tests.helpers import make_series

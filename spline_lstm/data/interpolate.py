@@ -15,7 +15,7 @@ import pandas as pd
 
 from contracts.errors import InputSchemaError
 from contracts.schemas import Col
-from spline_lstm.frequency import step_timedelta
+from spline_lstm.data.frequency import step_timedelta
 
 FILL_METHODS = ("auto", "linear", "pchip", "seasonal")
 _MAX_LISTED_GAPS = 20

@@ -24,7 +24,7 @@ from contracts.errors import (
 )
 from contracts.run_id import validate_run_id
 from spline_lstm.store.artifact_io import atomic_write
-from spline_lstm.ingest import is_parquet
+from spline_lstm.data.ingest import is_parquet
 
 SERIES_SUFFIXES = (".csv", ".parquet", ".pq")
 CHILD_SEPARATOR = "--"

@@ -1,8 +1,8 @@
 """The held-out accuracy series are real, complete and read by the pipeline's own ingest."""
 
 from benchmarks.heldout_series import write_heldout_series
-from spline_lstm.frequency import infer_freq, infer_seasons
-from spline_lstm.ingest import read_series
+from spline_lstm.data.frequency import infer_freq, infer_seasons
+from spline_lstm.data.ingest import read_series
 
 
 def test_heldout_series_are_written_in_the_shared_data_layout(tmp_path):

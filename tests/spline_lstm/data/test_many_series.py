@@ -8,7 +8,7 @@ from contracts.errors import (
     RunnerExecError,
 )
 from contracts.run_id import validate_run_id
-from spline_lstm.many_series import (
+from spline_lstm.data.many_series import (
     SeriesRunFailed,
     child_run_ids,
     folder_series,

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from contracts.errors import InputFileNotFoundError, InputSchemaError
-from spline_lstm.ingest import parse_raw_frame, read_series, synthetic_series
+from spline_lstm.data.ingest import parse_raw_frame, read_series
+from spline_lstm.data.synthetic import synthetic_series
 from tests.helpers import TEST_DATA
 
 

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.errors import InputSchemaError
-from spline_lstm.interpolate import fill_gaps, gap_runs, regularize
+from spline_lstm.data.interpolate import fill_gaps, gap_runs, regularize
 
 
 def _gappy(n: int, missing: list[int], season: int = 24, seed: int = 0):
