@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spline_lstm.seasonal_adjust import mstl_seasonal
+from spline_lstm.transforms.seasonal_adjust import mstl_seasonal
 
 SHORT_SEASON = 12
 

@@ -16,9 +16,10 @@ import pandas as pd
 from contracts.artifacts import PREPROCESSOR_SCHEMA_VERSION
 from spline_lstm.data.frequency import usable_seasons
 from spline_lstm.data.interpolate import FilledSeries
-from spline_lstm.scaling import Scaler
-from spline_lstm.seasonal_adjust import SeasonalAdjuster
-from spline_lstm.transforms import Differencer, PowerTransform, transform_name
+from spline_lstm.transforms.scaling import Scaler
+from spline_lstm.transforms.seasonal_adjust import SeasonalAdjuster
+from spline_lstm.transforms.differencing import Differencer
+from spline_lstm.transforms.power import PowerTransform, transform_name
 from spline_lstm.windows import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
 
 

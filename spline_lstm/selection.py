@@ -31,7 +31,7 @@ from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.model import ModelSpec, load_checkpoint
 from spline_lstm.preprocess import PreprocessSettings, ProcessedData, preprocess
 from spline_lstm.training import TrainResult
-from spline_lstm.transforms import transform_name
+from spline_lstm.transforms.power import transform_name
 
 MULTIPLICATIVE_RANK_CORRELATION = 0.6
 MULTIPLICATIVE_LEVEL_RATIO = 1.3

@@ -5,8 +5,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from contracts.errors import InputSchemaError
-from spline_lstm.scaling import Scaler
-from spline_lstm.transforms import Differencer, PowerTransform
+from spline_lstm.transforms.scaling import Scaler
+from spline_lstm.transforms.differencing import Differencer
+from spline_lstm.transforms.power import PowerTransform
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.errors import InvalidArgumentError
-from spline_lstm.seasonal_adjust import MAX_DECOMPOSITIONS, SeasonalAdjuster, mstl_seasonal
+from spline_lstm.transforms.seasonal_adjust import MAX_DECOMPOSITIONS, SeasonalAdjuster, mstl_seasonal
 
 
 def _seasonal_series(n: int, seed: int = 0, season: int = 12) -> np.ndarray:

@@ -1,0 +1,90 @@
+"""Power transform fitted on the train split: none, log or Box-Cox (fit -> apply -> invert)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+from contracts.errors import InvalidArgumentError
+
+POWER_KINDS = ("none", "log", "boxcox")
+
+
+@dataclass(frozen=True)
+class PowerTransform:
+    """y = boxcox(x + shift, lam) (lam 0 = log); identity for kind 'none'."""
+
+    kind: str = "none"
+    lam: float = 1.0
+    shift: float = 0.0
+
+    step = "power"
+    burn_in = 0
+
+    @classmethod
+    def fit(cls, train: np.ndarray, kind: str) -> "PowerTransform":
+        """Fit on train values (float [n], finite). Box-Cox lambda by maximum likelihood."""
+        if kind not in POWER_KINDS:
+            raise InvalidArgumentError(f"unknown power transform {kind!r}; use one of {POWER_KINDS}")
+        if kind == "none":
+            return cls()
+        low = float(np.min(train))
+        if low <= 0:
+            raise InvalidArgumentError(
+                f"--power {kind} needs a positive series, but the train split's minimum is "
+                f"{low:g}; use --power none")
+        if kind == "log":
+            return cls(kind="log", lam=0.0)
+        train = np.asarray(train, dtype=np.float64)
+        try:
+            lam = float(stats.boxcox_normmax(train, method="mle"))
+        except (ValueError, RuntimeError):  # e.g. a constant train split: no optimum
+            lam = 1.0
+        if not np.isfinite(lam):
+            lam = 1.0
+        return cls(kind="boxcox", lam=float(np.clip(lam, -1.0, 2.0)))
+
+    @property
+    def label(self) -> str | None:
+        """Its part of the chain's short name, or None when it does nothing."""
+        return None if self.kind == "none" else self.kind
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        if self.kind == "none":
+            return np.array(values, dtype=np.float64, copy=True)
+        return special.boxcox(np.asarray(values, dtype=np.float64) + self.shift, self.lam)
+
+    def invert(self, values: np.ndarray) -> np.ndarray:
+        if self.kind == "none":
+            return np.array(values, dtype=np.float64, copy=True)
+        values = np.asarray(values, dtype=np.float64)
+        if self.lam != 0:
+            # Keep 1 + lam*y > 0 so that a wild forecast cannot produce NaN.
+            bound = -1.0 / self.lam
+            values = np.maximum(values, bound + 1e-9) if self.lam > 0 else np.minimum(values, bound - 1e-9)
+        return special.inv_boxcox(values, self.lam) - self.shift
+
+    def invert_forecasts(self, predicted: np.ndarray, inputs: np.ndarray,
+                         origins: np.ndarray) -> np.ndarray:
+        """Pointwise: the history (``inputs``, ``origins``) is not needed."""
+        return self.invert(predicted)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "lambda": self.lam, "shift": self.shift}
+
+    @classmethod
+    def from_dict(cls, payload: dict) -> "PowerTransform":
+        return cls(kind=payload["kind"], lam=float(payload["lambda"]), shift=float(payload["shift"]))
+
+
+def transform_name(power: str, difference: int, seasonal_difference: int,
+                   seasonal_adjust: bool = False) -> str:
+    """Short label such as 'levels', 'sdiff52', 'log+sdiff12' or 'mstl' (rolling MSTL
+    seasonal adjustment)."""
+    parts = [power] if power != "none" else []
+    parts += ["mstl"] if seasonal_adjust else []
+    parts += ["diff1"] if difference else []
+    parts += [f"sdiff{seasonal_difference}"] if seasonal_difference else []
+    return "+".join(parts) or "levels"
