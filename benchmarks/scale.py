@@ -127,7 +127,7 @@ def child_throughput(points: int, workdir: str, epochs: int) -> dict:
     from spline_lstm.data.interpolate import fill_gaps, regularize
     from spline_lstm.data.frequency import parse_freq
     from spline_lstm.model import build_model
-    from spline_lstm.preprocess import PreprocessSettings, preprocess
+    from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
     from spline_lstm.data.interpolate import FilledSeries
     from spline_lstm.training import make_deterministic
 

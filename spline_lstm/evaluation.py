@@ -12,7 +12,7 @@ import numpy as np
 
 from spline_lstm.baselines import simple_baselines
 from spline_lstm.metrics import forecast_metrics, per_step_metrics, seasonal_naive_scale
-from spline_lstm.preprocess import ProcessedData
+from spline_lstm.windows.preprocess import ProcessedData
 
 
 @dataclass(frozen=True)

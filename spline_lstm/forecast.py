@@ -8,7 +8,7 @@ from pandas.tseries.frequencies import to_offset
 
 from contracts.artifacts import PREDICTION_COLUMNS
 from spline_lstm.evaluation import Evaluation
-from spline_lstm.preprocess import ProcessedData
+from spline_lstm.windows.preprocess import ProcessedData
 
 
 PREDICT_BATCH = 1024

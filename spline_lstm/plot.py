@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from spline_lstm.evaluation import Evaluation
-from spline_lstm.preprocess import ProcessedData
+from spline_lstm.windows.preprocess import ProcessedData
 
 MAX_HISTORY_POINTS = 1500
 

@@ -29,7 +29,7 @@ from spline_lstm.forecast import predict_split
 from spline_lstm.data.frequency import usable_seasons
 from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.model import ModelSpec, load_checkpoint
-from spline_lstm.preprocess import PreprocessSettings, ProcessedData, preprocess
+from spline_lstm.windows.preprocess import PreprocessSettings, ProcessedData, preprocess
 from spline_lstm.training import TrainResult
 from spline_lstm.transforms.power import transform_name
 

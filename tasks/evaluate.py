@@ -20,7 +20,7 @@ from spline_lstm.classical import classical_forecasts
 from spline_lstm.evaluation import Evaluation, evaluate_split, inference_snapshot
 from spline_lstm.forecast import predict_split
 from spline_lstm.model import load_checkpoint
-from spline_lstm.preprocess import ProcessedData
+from spline_lstm.windows.preprocess import ProcessedData
 from spline_lstm.records import build_metadata_record, build_metrics_record
 from spline_lstm.report import ReportContext, render_report
 

@@ -14,7 +14,7 @@ from contracts.config import RunConfig
 from contracts.schemas import RegularSeries, validate_frame
 from spline_lstm.autoconfig import choose_lookback
 from spline_lstm.data.interpolate import FilledSeries
-from spline_lstm.preprocess import PreprocessSettings, ProcessedData, preprocess
+from spline_lstm.windows.preprocess import PreprocessSettings, ProcessedData, preprocess
 from spline_lstm.store.processed_io import read_processed, write_processed
 from spline_lstm.selection import TransformChoice
 

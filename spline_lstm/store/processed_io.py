@@ -32,8 +32,8 @@ from spline_lstm.store.artifact_io import (
     write_npz,
     write_pickled_dict,
 )
-from spline_lstm.preprocess import Preprocessor, ProcessedData, assemble
-from spline_lstm.windows import SPLITS, SplitBounds
+from spline_lstm.windows.preprocess import Preprocessor, ProcessedData, assemble
+from spline_lstm.windows.split import SPLITS, SplitBounds
 
 FEATURE_NAMES = ("target",)
 # Windows of a split are stored in the npz only up to this many values (64 MB float32);

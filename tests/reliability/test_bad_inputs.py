@@ -17,7 +17,7 @@ from contracts.errors import PipelineError
 from flows import health
 from flows.e2e import main
 from spline_lstm.data.ingest import parse_raw_frame
-from spline_lstm.preprocess import preprocess
+from spline_lstm.windows.preprocess import preprocess
 from spline_lstm.selection import TransformChoice
 from tasks.interpolate import interpolate_spline
 from tasks.preprocess import settings_for

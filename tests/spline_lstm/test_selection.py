@@ -9,7 +9,7 @@ from spline_lstm.evaluation import evaluate_split
 from spline_lstm.fitting import fit_forecaster
 from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.metrics import seasonal_naive_scale
-from spline_lstm.preprocess import Preprocessor, PreprocessSettings, preprocess
+from spline_lstm.windows.preprocess import Preprocessor, PreprocessSettings, preprocess
 from spline_lstm.selection import (
     TransformChoice,
     looks_multiplicative,

@@ -13,7 +13,7 @@ from contracts.errors import (
     RunIdMismatchError,
 )
 from spline_lstm.data.interpolate import FilledSeries
-from spline_lstm.preprocess import PreprocessSettings, preprocess
+from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
 from spline_lstm.store.processed_io import read_processed, write_processed
 from tests.helpers import make_series
 

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 
 from spline_lstm.data.interpolate import FilledSeries
-from spline_lstm.preprocess import PreprocessSettings, preprocess
+from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
 from spline_lstm.store.processed_io import read_processed, write_processed
-from spline_lstm.streaming import window_dataset
-from spline_lstm.windows import cut_windows
+from spline_lstm.windows.streaming import window_dataset
+from spline_lstm.windows.split import cut_windows
 from contracts.artifacts import ArtifactLayout
 import spline_lstm.store.processed_io as processed_io
 
@@ -63,7 +63,7 @@ def test_training_and_prediction_never_materialise_the_windows(tmp_path, monkeyp
     from spline_lstm.fitting import fit_forecaster
     from spline_lstm.forecast import forward_forecast, predict_split
     from spline_lstm.model import load_checkpoint
-    from spline_lstm.preprocess import ProcessedData
+    from spline_lstm.windows.preprocess import ProcessedData
 
     values = 10 + np.sin(np.arange(600) * 2 * np.pi / 24) + np.arange(600) / 300
     filled = FilledSeries(pd.date_range("2020-01-01", periods=600, freq="h"), values,

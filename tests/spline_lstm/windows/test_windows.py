@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.errors import InsufficientDataError
-from spline_lstm.windows import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
+from spline_lstm.windows.split import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
 
 
 @settings(max_examples=60, deadline=None)

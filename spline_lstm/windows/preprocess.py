@@ -20,7 +20,7 @@ from spline_lstm.transforms.scaling import Scaler
 from spline_lstm.transforms.seasonal_adjust import SeasonalAdjuster
 from spline_lstm.transforms.differencing import Differencer
 from spline_lstm.transforms.power import PowerTransform, transform_name
-from spline_lstm.windows import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
+from spline_lstm.windows.split import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
 
 
 def unscaled_model_space(power: PowerTransform, adjuster: SeasonalAdjuster,
@@ -143,7 +143,7 @@ class ProcessedData:
     def dataset(self, split: str, batch_size: int, *, shuffle: bool = False, seed: int = 0,
                 with_targets: bool = True):
         """Stream the split's windows in batches (tf.data), cut from ``series`` on the fly."""
-        from spline_lstm.streaming import window_dataset
+        from spline_lstm.windows.streaming import window_dataset
 
         pre = self.preprocessor
         return window_dataset(self.series, self.origins[split], pre.lookback, pre.horizon,
