@@ -122,14 +122,14 @@ def child_throughput(points: int, workdir: str, epochs: int) -> dict:
     import numpy as np
 
     from contracts.config import RunConfig
-    from spline_lstm.fitting import model_spec_for
+    from spline_lstm.models.fitting import model_spec_for
     from spline_lstm.data.synthetic import synthetic_series
     from spline_lstm.data.interpolate import fill_gaps, regularize
     from spline_lstm.data.frequency import parse_freq
-    from spline_lstm.model import build_model
+    from spline_lstm.models.network import build_model
     from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
     from spline_lstm.data.interpolate import FilledSeries
-    from spline_lstm.training import make_deterministic
+    from spline_lstm.models.training import make_deterministic
 
     raw = synthetic_series(points, seed=0).frame
     grid, values, observed, _ = regularize(raw, parse_freq("h"))

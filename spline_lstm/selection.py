@@ -22,15 +22,15 @@ from scipy.stats import spearmanr
 
 from contracts.config import RunConfig
 from contracts.errors import InsufficientDataError, InvalidArgumentError
-from spline_lstm.classical import SHORT_SEASON
+from spline_lstm.models.classical import SHORT_SEASON
 from spline_lstm.evaluation import evaluate_split
-from spline_lstm.fitting import fit_forecaster
-from spline_lstm.forecast import predict_split
+from spline_lstm.models.fitting import fit_forecaster
+from spline_lstm.models.prediction import predict_split
 from spline_lstm.data.frequency import usable_seasons
 from spline_lstm.data.interpolate import FilledSeries
-from spline_lstm.model import ModelSpec, load_checkpoint
+from spline_lstm.models.network import ModelSpec, load_checkpoint
 from spline_lstm.windows.preprocess import PreprocessSettings, ProcessedData, preprocess
-from spline_lstm.training import TrainResult
+from spline_lstm.models.training import TrainResult
 from spline_lstm.transforms.power import transform_name
 
 MULTIPLICATIVE_RANK_CORRELATION = 0.6

@@ -11,8 +11,8 @@ from tasks.logs import stage_logger, stage_tags
 
 from contracts.artifacts import ArtifactLayout
 from spline_lstm.store.artifact_io import write_bytes, write_csv, write_text
-from spline_lstm.forecast import forward_forecast, predictions_frame
-from spline_lstm.model import load_checkpoint
+from spline_lstm.models.prediction import forward_forecast, predictions_frame
+from spline_lstm.models.network import load_checkpoint
 from spline_lstm.plot import render_forecast_png
 from spline_lstm.windows.preprocess import ProcessedData
 from spline_lstm.report import render_report

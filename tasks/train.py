@@ -11,11 +11,11 @@ from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from spline_lstm.store.artifact_io import write_json
-from spline_lstm.fitting import batch_size_for, fit_forecaster
-from spline_lstm.model import load_checkpoint
+from spline_lstm.models.fitting import batch_size_for, fit_forecaster
+from spline_lstm.models.network import load_checkpoint
 from spline_lstm.windows.preprocess import ProcessedData
 from spline_lstm.selection import CandidateFit
-from spline_lstm.training import MONITOR
+from spline_lstm.models.training import MONITOR
 from tasks.logs import stage_logger, stage_tags
 
 

@@ -15,7 +15,7 @@ import pytest
 from contracts.artifacts import ArtifactLayout
 from flows import health
 from flows.e2e import main
-from spline_lstm.model import load_checkpoint
+from spline_lstm.models.network import load_checkpoint
 from tests.helpers import FAST_FLAGS, TINY_FLAGS, make_series, read_error_line
 
 pytestmark = pytest.mark.flow

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spline_lstm.baselines import moving_average, naive_last, seasonal_naive, simple_baselines
+from spline_lstm.models.naive import moving_average, naive_last, seasonal_naive, simple_baselines
 from spline_lstm.metrics import forecast_metrics, seasonal_naive_scale
 
 

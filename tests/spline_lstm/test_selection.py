@@ -6,7 +6,7 @@ import pytest
 
 from contracts.config import RunConfig
 from spline_lstm.evaluation import evaluate_split
-from spline_lstm.fitting import fit_forecaster
+from spline_lstm.models.fitting import fit_forecaster
 from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.metrics import seasonal_naive_scale
 from spline_lstm.windows.preprocess import Preprocessor, PreprocessSettings, preprocess

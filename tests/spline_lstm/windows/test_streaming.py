@@ -60,9 +60,9 @@ def test_large_splits_are_stored_as_series_and_origins_only(tmp_path, monkeypatc
 def test_training_and_prediction_never_materialise_the_windows(tmp_path, monkeypatch):
     from contracts.config import RunConfig
     from spline_lstm.evaluation import evaluate_split
-    from spline_lstm.fitting import fit_forecaster
-    from spline_lstm.forecast import forward_forecast, predict_split
-    from spline_lstm.model import load_checkpoint
+    from spline_lstm.models.fitting import fit_forecaster
+    from spline_lstm.models.prediction import forward_forecast, predict_split
+    from spline_lstm.models.network import load_checkpoint
     from spline_lstm.windows.preprocess import ProcessedData
 
     values = 10 + np.sin(np.arange(600) * 2 * np.pi / 24) + np.arange(600) / 300

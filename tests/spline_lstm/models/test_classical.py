@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spline_lstm.classical import classical_forecasts
+from spline_lstm.models.classical import classical_forecasts
 from tests.helpers import make_series
 
 

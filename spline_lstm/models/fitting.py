@@ -8,9 +8,9 @@ from typing import Callable
 
 from contracts.config import RunConfig
 from spline_lstm.autoconfig import choose_batch_size, choose_segment_length
-from spline_lstm.model import ModelSpec, build_model
+from spline_lstm.models.network import ModelSpec, build_model
 from spline_lstm.windows.preprocess import ProcessedData
-from spline_lstm.training import TrainResult, make_deterministic, train_model
+from spline_lstm.models.training import TrainResult, make_deterministic, train_model
 
 
 # Seeding is process-wide (Python, NumPy and TF global seeds): series trained in parallel
