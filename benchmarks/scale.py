@@ -64,7 +64,7 @@ def child_preprocess(points: int, path: str, workdir: str) -> dict:
     """The pipeline's stages on a Parquet file, timed one by one, then one input epoch."""
     from contracts.artifacts import ArtifactLayout
     from contracts.config import RunConfig
-    from spline_lstm.selection import TransformChoice
+    from spline_lstm.selection.select import TransformChoice
     from tasks.ingest import ingest
     from tasks.interpolate import interpolate_spline
     from tasks.preprocess import scale_and_window

@@ -16,8 +16,8 @@ from contracts.config import RunConfig
 from contracts.errors import as_pipeline_error
 from spline_lstm.store.artifact_io import write_text
 from spline_lstm.store.provenance import reproduce_command
-from spline_lstm.report import render_failure_report
-from spline_lstm.triage import runbook_section
+from spline_lstm.reporting.report import render_failure_report
+from spline_lstm.reporting.triage import runbook_section
 
 
 def artifact_key(prefix: str, run_id: str) -> str:

@@ -17,12 +17,12 @@ from contracts.config import RunConfig
 from spline_lstm.store import provenance
 from spline_lstm.store.artifact_io import write_json, write_text
 from spline_lstm.models.classical import classical_forecasts
-from spline_lstm.evaluation import Evaluation, evaluate_split, inference_snapshot
+from spline_lstm.evaluation.scoring import Evaluation, evaluate_split, inference_snapshot
 from spline_lstm.models.prediction import predict_split
 from spline_lstm.models.network import load_checkpoint
 from spline_lstm.windows.preprocess import ProcessedData
-from spline_lstm.records import build_metadata_record, build_metrics_record
-from spline_lstm.report import ReportContext, render_report
+from spline_lstm.evaluation.record import build_metadata_record, build_metrics_record
+from spline_lstm.reporting.report import ReportContext, render_report
 
 
 @dataclass(frozen=True)

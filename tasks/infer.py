@@ -13,9 +13,9 @@ from contracts.artifacts import ArtifactLayout
 from spline_lstm.store.artifact_io import write_bytes, write_csv, write_text
 from spline_lstm.models.prediction import forward_forecast, predictions_frame
 from spline_lstm.models.network import load_checkpoint
-from spline_lstm.plot import render_forecast_png
+from spline_lstm.reporting.plot import render_forecast_png
 from spline_lstm.windows.preprocess import ProcessedData
-from spline_lstm.report import render_report
+from spline_lstm.reporting.report import render_report
 from tasks.evaluate import EvaluationOutcome
 
 

@@ -8,10 +8,9 @@ from prefect.cache_policies import NO_CACHE
 from tasks.logs import stage_logger, stage_tags
 
 from contracts.schemas import Col, RawSeries, validate_frame
-from spline_lstm.autoconfig import choose_max_gap
 from spline_lstm.data.frequency import infer_freq, infer_seasons, parse_freq
 from spline_lstm.data.ingest import IngestResult
-from spline_lstm.data.interpolate import FilledSeries, fill_gaps, regularize
+from spline_lstm.data.interpolate import FilledSeries, choose_max_gap, fill_gaps, regularize
 
 
 @task(name="spline-interpolate", tags=stage_tags("spline-interpolate"), cache_policy=NO_CACHE)

@@ -12,17 +12,18 @@ from tasks.logs import stage_logger, stage_tags
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from contracts.schemas import RegularSeries, validate_frame
-from spline_lstm.autoconfig import choose_lookback
 from spline_lstm.data.interpolate import FilledSeries
+from spline_lstm.windows.split import SplitBounds, choose_lookback
 from spline_lstm.windows.preprocess import PreprocessSettings, ProcessedData, preprocess
 from spline_lstm.store.processed_io import read_processed, write_processed
-from spline_lstm.selection import TransformChoice
+from spline_lstm.selection.select import TransformChoice
 
 
 def settings_for(config: RunConfig, filled: FilledSeries) -> PreprocessSettings:
     seasons = filled.summary["seasons"]
-    lookback = config.lookback or choose_lookback(
-        seasons, config.horizon, len(filled.values), 1 - config.val_size - config.test_size)
+    n_train = SplitBounds.from_fractions(len(filled.values), config.val_size,
+                                         config.test_size).train_end
+    lookback = config.lookback or choose_lookback(seasons, config.horizon, n_train)
     return PreprocessSettings(lookback=lookback, horizon=config.horizon, seasons=seasons,
                               val_size=config.val_size, test_size=config.test_size,
                               scaling=config.scaling)

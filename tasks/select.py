@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from contracts.config import RunConfig
 from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.windows.split import SplitBounds
-from spline_lstm.selection import Selection, TransformChoice, select_transform, transform_candidates
+from spline_lstm.selection.select import Selection, TransformChoice, select_transform, transform_candidates
 from tasks.logs import stage_logger, stage_tags
 from tasks.preprocess import settings_for
 

@@ -14,7 +14,7 @@ from spline_lstm.store.artifact_io import write_json
 from spline_lstm.models.fitting import batch_size_for, fit_forecaster
 from spline_lstm.models.network import load_checkpoint
 from spline_lstm.windows.preprocess import ProcessedData
-from spline_lstm.selection import CandidateFit
+from spline_lstm.selection.select import CandidateFit
 from spline_lstm.models.training import MONITOR
 from tasks.logs import stage_logger, stage_tags
 

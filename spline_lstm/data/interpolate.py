@@ -18,6 +18,7 @@ from contracts.schemas import Col
 from spline_lstm.data.frequency import step_timedelta
 
 FILL_METHODS = ("auto", "linear", "pchip", "seasonal")
+MIN_MAX_GAP = 12
 _MAX_LISTED_GAPS = 20
 _SEASONAL_ROUNDS = 8  # vectorised passes before chained seasonal gaps fall back to a loop
 
@@ -36,6 +37,12 @@ class FilledSeries:
         return pd.DataFrame({Col.TIMESTAMP.value: self.timestamps.to_numpy(),
                              Col.TARGET.value: self.values,
                              Col.OBSERVED.value: self.observed}, copy=False)
+
+
+
+def choose_max_gap(seasons: list[int]) -> int:
+    """Longest gap filled by default: one primary season (at least 12 steps)."""
+    return max(MIN_MAX_GAP, seasons[0])
 
 
 def regularize(frame: pd.DataFrame, freq: pd.DateOffset) -> tuple[pd.DatetimeIndex, np.ndarray,

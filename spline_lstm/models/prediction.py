@@ -7,7 +7,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from contracts.artifacts import PREDICTION_COLUMNS
-from spline_lstm.evaluation import Evaluation
+from spline_lstm.evaluation.scoring import Evaluation
 from spline_lstm.windows.preprocess import ProcessedData
 
 

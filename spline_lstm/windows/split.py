@@ -14,9 +14,12 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from contracts.errors import InsufficientDataError
+from spline_lstm.data.frequency import usable_seasons
 
 SPLITS = ("train", "val", "test")
 MIN_TRAIN_WINDOWS = 8
+MIN_LOOKBACK = 8
+MAX_AUTO_LOOKBACK = 400
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class SplitBounds:
 
     @classmethod
     def from_fractions(cls, n: int, val_size: float, test_size: float) -> "SplitBounds":
+        """The one rule for split sizes: test and val rounded, train the rest."""
         n_test = int(round(n * test_size))
         n_val = int(round(n * val_size))
         return cls(n=n, train_end=n - n_test - n_val, val_end=n - n_test)
@@ -39,6 +43,15 @@ class SplitBounds:
 
     def sizes(self) -> dict[str, int]:
         return {s: self.target_range(s)[1] - self.target_range(s)[0] for s in SPLITS}
+
+
+
+def choose_lookback(seasons: list[int], horizon: int, n_train: int) -> int:
+    """Two primary seasons (or two horizons, if longer), within what the train split allows."""
+    season = usable_seasons(seasons, n_train)[0]
+    wanted = max(2 * season, 2 * horizon, MIN_LOOKBACK)
+    room = max(MIN_LOOKBACK, (n_train - horizon) // 2)  # leave room for train windows
+    return int(min(wanted, room, MAX_AUTO_LOOKBACK))
 
 
 def window_origins(bounds: SplitBounds, split: str, *, lookback: int, horizon: int,

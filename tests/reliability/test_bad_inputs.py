@@ -18,7 +18,7 @@ from flows import health
 from flows.e2e import main
 from spline_lstm.data.ingest import parse_raw_frame
 from spline_lstm.windows.preprocess import preprocess
-from spline_lstm.selection import TransformChoice
+from spline_lstm.selection.select import TransformChoice
 from tasks.interpolate import interpolate_spline
 from tasks.preprocess import settings_for
 from tests.helpers import FAST_FLAGS, make_series

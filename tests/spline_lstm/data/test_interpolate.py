@@ -120,3 +120,9 @@ def test_vectorised_seasonal_fill_equals_the_gap_by_gap_definition(layout):
     assert summary["n_gaps_seasonal"] > 10
     np.testing.assert_allclose(filled, _seasonal_fill_gap_by_gap(values, observed, season),
                                rtol=0, atol=1e-9)
+
+
+def test_default_max_gap_is_a_season():
+    from spline_lstm.data.interpolate import choose_max_gap
+
+    assert choose_max_gap([52]) == 52 and choose_max_gap([4]) == 12

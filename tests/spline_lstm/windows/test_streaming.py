@@ -59,7 +59,7 @@ def test_large_splits_are_stored_as_series_and_origins_only(tmp_path, monkeypatc
 
 def test_training_and_prediction_never_materialise_the_windows(tmp_path, monkeypatch):
     from contracts.config import RunConfig
-    from spline_lstm.evaluation import evaluate_split
+    from spline_lstm.evaluation.scoring import evaluate_split
     from spline_lstm.models.fitting import fit_forecaster
     from spline_lstm.models.prediction import forward_forecast, predict_split
     from spline_lstm.models.network import load_checkpoint

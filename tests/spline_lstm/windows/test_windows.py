@@ -48,3 +48,16 @@ def test_too_few_windows_say_which_split_and_what_to_do():
     message = caught.value.message
     assert caught.value.exit_code == 26
     assert "val: 0 window(s) from 4 points" in message and "--lookback" in message
+
+
+def test_lookback_is_two_seasons_when_the_data_allows():
+    from spline_lstm.windows.split import choose_lookback
+
+    def n_train(n):
+        return SplitBounds.from_fractions(n, 0.1, 0.2).train_end
+
+    assert choose_lookback([52], 1, n_train(2284)) == 104
+    assert choose_lookback([48, 336], 48, n_train(4032)) == 96
+    assert choose_lookback([12], 12, n_train(144)) == 24
+    assert choose_lookback([24], 1, n_train(40)) == 8  # no season fits twice in train: the minimum
+    assert choose_lookback([12], 1, n_train(50)) == 17  # leaves room for train windows

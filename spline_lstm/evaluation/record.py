@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contracts.artifacts import METRICS_SCHEMA_VERSION, ArtifactLayout
 from contracts.config import RunConfig
-from spline_lstm.evaluation import Evaluation
+from spline_lstm.evaluation.scoring import Evaluation
 from spline_lstm.windows.preprocess import ProcessedData
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from contracts.errors import PipelineError
 
-RUNBOOK = Path(__file__).resolve().parents[1] / "runbook" / "README.md"
+RUNBOOK = Path(__file__).resolve().parents[2] / "runbook" / "README.md"
 _FALLBACK = "See runbook/README.md, section 'Exit codes', for the cause and the fix."
 
 

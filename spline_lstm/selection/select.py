@@ -23,7 +23,7 @@ from scipy.stats import spearmanr
 from contracts.config import RunConfig
 from contracts.errors import InsufficientDataError, InvalidArgumentError
 from spline_lstm.models.classical import SHORT_SEASON
-from spline_lstm.evaluation import evaluate_split
+from spline_lstm.evaluation.scoring import evaluate_split
 from spline_lstm.models.fitting import fit_forecaster
 from spline_lstm.models.prediction import predict_split
 from spline_lstm.data.frequency import usable_seasons

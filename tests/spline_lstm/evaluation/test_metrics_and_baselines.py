@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from spline_lstm.models.naive import moving_average, naive_last, seasonal_naive, simple_baselines
-from spline_lstm.metrics import forecast_metrics, seasonal_naive_scale
+from spline_lstm.evaluation.metrics import forecast_metrics, seasonal_naive_scale
 
 
 def test_metrics_match_hand_computed_values():

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spline_lstm.evaluation import Evaluation
+from spline_lstm.evaluation.scoring import Evaluation
 
 METRIC_COLUMNS = (("mase", "MASE"), ("mae", "MAE"), ("rmse", "RMSE"), ("smape", "sMAPE %"),
                   ("mape", "MAPE %"), ("r2", "R²"))

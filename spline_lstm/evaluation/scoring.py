@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spline_lstm.models.naive import simple_baselines
-from spline_lstm.metrics import forecast_metrics, per_step_metrics, seasonal_naive_scale
+from spline_lstm.evaluation.metrics import forecast_metrics, per_step_metrics, seasonal_naive_scale
 from spline_lstm.windows.preprocess import ProcessedData
 
 

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from spline_lstm.evaluation import Evaluation
+from spline_lstm.evaluation.scoring import Evaluation
 from spline_lstm.windows.preprocess import ProcessedData
 
 MAX_HISTORY_POINTS = 1500

@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 
 from contracts.config import RunConfig
-from spline_lstm.evaluation import evaluate_split
+from spline_lstm.evaluation.scoring import evaluate_split
 from spline_lstm.models.fitting import fit_forecaster
 from spline_lstm.data.interpolate import FilledSeries
-from spline_lstm.metrics import seasonal_naive_scale
+from spline_lstm.evaluation.metrics import seasonal_naive_scale
 from spline_lstm.windows.preprocess import Preprocessor, PreprocessSettings, preprocess
-from spline_lstm.selection import (
+from spline_lstm.selection.select import (
     TransformChoice,
     looks_multiplicative,
     select_transform,
@@ -89,7 +89,7 @@ def test_candidates_trained_in_parallel_score_exactly_as_one_at_a_time(tmp_path)
 
 
 def test_one_selection_thread_per_usable_cpu_never_more_than_candidates(monkeypatch):
-    from spline_lstm import selection
+    from spline_lstm.selection import select as selection
 
     monkeypatch.setattr(selection.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     assert [selection.selection_workers(n) for n in (1, 2, 8)] == [1, 2, 2]
