@@ -80,15 +80,12 @@ PASSES = ((THREADS, "off", None), (DASK, "off", None), (THREADS, "on", 8))
 
 
 def child_many(folder: str, workdir: str, tags: str, *runner_flags: str) -> dict:
-    """One pass in a fresh process (stage tags are fixed when the tasks are imported)."""
-    import os
-
+    """One pass in a fresh process (its own temporary Prefect server)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    os.environ["SPLINE_STAGE_TAGS"] = tags
     name = f"bench-{runner_flags[1]}-tags-{tags}"
     with prefect_test_harness(server_startup_timeout=120):
-        flags = [str(f) for f in runner_flags]
+        flags = [str(f) for f in runner_flags] + ["--stage-tags", tags]
         result = one_pass(Path(folder), Path(workdir) / name, name, flags)
     return {**result, "stage_tags": tags}
 
@@ -97,7 +94,7 @@ TAGS_NOTE = ("Stage tags: every tagged task run asks the server for a concurrenc
              "SQLite that request usually collides with the server recording the run's own "
              "state (503 \"database is locked\") and Prefect's client retries it after ~2 s. "
              "The many-series flow therefore runs its children without stage tags unless "
-             "`--stage-tags on` (or `SPLINE_STAGE_TAGS=on`) asks for them.")
+             "`--stage-tags on` asks for them.")
 
 
 def measure_many(n_series: int, run_child) -> str:

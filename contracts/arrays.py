@@ -49,26 +49,15 @@ def check_window_pair(
                                   "re-run preprocessing")
 
 
-def check_series(values: np.ndarray, *, name: str = "series") -> None:
-    """Raise INPUT_SHAPE_ERROR unless ``values`` is a finite 1-D float array."""
-    if not isinstance(values, np.ndarray) or values.ndim != 1:
-        shape = list(getattr(values, "shape", []))
-        raise InputShapeError(f"{name} must be a 1-D array, got shape {shape}")
-    if values.dtype.kind != "f":
-        raise InputShapeError(f"{name} must be floating point, got {values.dtype}")
-    if not np.isfinite(values).all():
-        raise InputShapeError(f"{name} holds non-finite values; fill gaps before scaling")
-
-
 def check_window_source(series: np.ndarray, origins: dict[str, np.ndarray], *, lookback: int,
                         horizon: int) -> None:
     """Raise INPUT_SHAPE_ERROR unless every window can be cut from ``series``.
 
-    series: float32 [n]; origins: split -> int [N], each in [lookback-1, n-horizon-1],
+    series: float32 [n, F]; origins: split -> int [N], each in [lookback-1, n-horizon-1],
     and the values every window reads are finite.
     """
-    if not isinstance(series, np.ndarray) or series.ndim != 1 or series.dtype != np.float32:
-        raise InputShapeError(f"the model series must be a 1-D float32 array, got "
+    if not isinstance(series, np.ndarray) or series.ndim != 2 or series.dtype != np.float32:
+        raise InputShapeError(f"the model series must be a float32 array [n, features], got "
                               f"{getattr(series, 'dtype', type(series).__name__)} with shape "
                               f"{list(getattr(series, 'shape', []))}; re-run preprocessing")
     n = len(series)

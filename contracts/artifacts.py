@@ -9,7 +9,7 @@ from contracts.run_id import validate_run_id
 
 PROCESSED_SCHEMA_VERSION = "phase1.v2"
 SPLIT_CONTRACT_SCHEMA_VERSION = "phase1.split_contract.v1"
-PREPROCESSOR_SCHEMA_VERSION = "preprocessor.v1"
+PREPROCESSOR_SCHEMA_VERSION = "preprocessor.v2"  # v1 (steps under separate keys) still reads
 METRICS_SCHEMA_VERSION = "metrics.v1"
 
 REQUIRED_NPZ_KEYS = (

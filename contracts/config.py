@@ -89,6 +89,10 @@ class RunConfig(BaseModel):
     preprocess_only: bool = Field(False, description="Stop after writing the processed "
                                   "artifacts (to be consumed later with --processed-npz).")
     overwrite: bool = Field(False, description="Replace the artifacts of an existing run_id.")
+    stage_tags: Literal["on", "off"] = Field(
+        "on", description="Tag each stage's task runs stage:<stage> (to filter them in the UI "
+        "or cap a stage with a Prefect concurrency limit); each tag costs a concurrency-lease "
+        "request, seconds per run on a busy SQLite-backed server.")
 
     @field_validator("run_id")
     @classmethod

@@ -23,6 +23,7 @@ from datetime import datetime, timezone  # noqa: E402
 from prefect import flow, get_run_logger  # noqa: E402
 
 from contracts.config import RunConfig  # noqa: E402
+from contracts.records import DataSummary  # noqa: E402
 from contracts.run_id import resolve_run_id  # noqa: E402
 from flows.run_outcome import publish_failure, publish_success  # noqa: E402
 from spline_lstm.store.processed_io import processed_sources  # noqa: E402
@@ -32,10 +33,11 @@ from tasks.gate import health_gate  # noqa: E402
 from tasks.infer import infer_snapshot  # noqa: E402
 from tasks.ingest import ingest  # noqa: E402
 from tasks.interpolate import interpolate_spline  # noqa: E402
+from tasks.logs import as_stage  # noqa: E402
 from tasks.preprocess import load_processed, scale_and_window  # noqa: E402
+from tasks.report import write_report  # noqa: E402
 from tasks.select import choose_transform, transform_options  # noqa: E402
 from tasks.train import train  # noqa: E402
-
 
 def _default(name: str):
     return RunConfig.model_fields[name].get_default(call_default_factory=True)
@@ -93,12 +95,25 @@ def e2e_flow(
     preprocessor_pkl: str | None = _default("preprocessor_pkl"),
     preprocess_only: bool = _default("preprocess_only"),
     overwrite: bool = _default("overwrite"),
+    stage_tags: str = _default("stage_tags"),
 ) -> dict:
     """Run the whole pipeline for one run_id; fail (never partially succeed) on any error."""
     values = dict(locals())
     values["run_id"] = _resolved_run_id(run_id)
     config = RunConfig.build(**values)
     return run_pipeline(config)
+
+
+class _Stages:
+    """The stage tasks of one run, tagged or not, and the name of the stage running now."""
+
+    def __init__(self, tags: bool) -> None:
+        self.tags, self.current = tags, "ingest"
+
+    def __call__(self, name: str, task, tag: str | None = None):
+        """Enter stage ``name``; ``task`` with its stage tag when the run wants tags."""
+        self.current = name
+        return as_stage(task, tag or name, self.tags)
 
 
 def run_pipeline(config: RunConfig) -> dict:
@@ -115,73 +130,78 @@ def run_pipeline(config: RunConfig) -> dict:
     if workspace.recovered:
         logger.warning("finished moving the files of an earlier, interrupted run of %s",
                        config.run_id)
-    staged, final = workspace.staged, workspace.final
-    stage, pretrained = "ingest", None
+    stage = _Stages(config.stage_tags == "on")
     try:
-        if consumed:
-            stage = "load-processed"
-            data = load_processed(config.processed_npz, config.preprocessor_pkl, config.run_id)
-            for name, source in consumed.items():
-                workspace.stage_copy(source, getattr(staged, name))
-        else:
-            def entering(name: str) -> None:  # failure reports name the stage that failed
-                nonlocal stage
-                stage = name
-
-            data, pretrained = _prepare(config, workspace, entering)
-        if config.preprocess_only:
-            stage = "health-gate"
-            health_gate(str(staged.root), config.run_id, require_training=False)
-            workspace.commit()
-            logger.info("preprocessing artifacts of %s committed", config.run_id)
-            return {"run_id": config.run_id, "preprocess_only": True,
-                    "processed_npz": str(final.processed_npz)}
-        stage = "train"
-        training = train(data, config, staged, pretrained)
-        stage = "evaluate"
-        outcome = evaluate(data, training, config, staged, final, start_time)
-        stage = "infer-snapshot"
-        forecast = infer_snapshot(data, outcome, staged)
-        stage = "health-gate"
-        health_gate(str(staged.root), config.run_id)
-        stage = "commit"
-        workspace.commit()
+        summary = _run_stages(config, workspace, consumed, stage, start_time)
     except BaseException as exc:
         workspace.discard()
-        publish_failure(config, stage, exc)
+        publish_failure(config, stage.current, exc)
         raise
     finally:
         workspace.close()
-    return publish_success(config, final, outcome, forecast)
+    return summary
 
 
-def _prepare(config: RunConfig, workspace: RunWorkspace, entering) -> tuple:
-    """Ingest -> interpolate -> (select transform) -> scale/window; returns (data, pretrained).
+def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stage: _Stages,
+                start_time: str) -> dict:
+    """Every stage in order, into the staging tree; commit after the gate passes."""
+    staged, final = workspace.staged, workspace.final
+    pretrained = None
+    if consumed:
+        data = stage("load-processed", load_processed, "scale-window")(
+            config.processed_npz, config.preprocessor_pkl, config.run_id)
+        for name, source in consumed.items():
+            workspace.stage_copy(source, getattr(staged, name))
+    else:
+        data, pretrained = _prepare(config, workspace, stage)
+    if config.preprocess_only:
+        stage("health-gate", health_gate)(str(staged.root), config.run_id,
+                                          require_training=False)
+        stage.current = "commit"
+        workspace.commit()
+        get_run_logger().info("preprocessing artifacts of %s committed", config.run_id)
+        return {"run_id": config.run_id, "preprocess_only": True,
+                "processed_npz": str(final.processed_npz)}
+    forecaster, training = stage("train", train)(data, config, staged, pretrained)
+    outcome = stage("evaluate", evaluate)(data, forecaster, training, config, staged, final,
+                                          start_time)
+    forecast = stage("infer-snapshot", infer_snapshot)(data, forecaster, outcome.evaluation,
+                                                       staged)
+    stage("report", write_report)(config, data, outcome, training, forecast, staged, final)
+    stage("health-gate", health_gate)(str(staged.root), config.run_id)
+    stage.current = "commit"
+    workspace.commit()
+    return publish_success(config, final, outcome.record, forecast)
+
+
+def _prepare(config: RunConfig, workspace: RunWorkspace, stage: _Stages) -> tuple:
+    """Ingest -> interpolate -> (select transform) -> scale/window; (data, pretrained).
 
     A function of its own so the raw and filled series are freed before training: at
-    10M points they are hundreds of MB. ``entering(stage)`` is called as each stage starts.
+    10M points they are hundreds of MB.
     """
-    pretrained = None
-    ingested = ingest(config.input, config.timestamp_col, config.target_col,
-                      config.synthetic_points, config.seed)
-    entering("spline-interpolate")
-    filled = interpolate_spline(ingested, config.freq, config.season, config.max_gap,
-                                config.fill_method)
-    source_summary = {
-        "source": ingested.source, "n_rows": ingested.n_rows,
-        "n_missing_values": ingested.n_missing, "timezone": ingested.timezone,
-        "notes": list(ingested.notes)}
+    ingested = stage("ingest", ingest)(config.input, config.timestamp_col, config.target_col,
+                                       config.synthetic_points, config.seed)
+    filled = stage("spline-interpolate", interpolate_spline)(
+        ingested, config.freq, config.season, config.max_gap, config.fill_method)
+    summary = DataSummary(source=ingested.source, n_rows=ingested.n_rows,
+                          n_missing_values=ingested.n_missing, timezone=ingested.timezone,
+                          notes=tuple(ingested.notes))
     del ingested
-    entering("select-transform")
+    stage.current = "select-transform"
     options = transform_options(config, filled)
+    prepared = pretrained = None
+    transform = options[0]
     if len(options) > 1:
-        selection = choose_transform(filled, config, workspace.scratch, source_summary)
-        choice, pretrained = selection.winner.choice, selection.winner
-        source_summary["transform_selection"] = selection.summary()
-    else:
-        choice = options[0]
-    entering("scale-window")
-    return scale_and_window(filled, config, workspace.staged, source_summary, choice), pretrained
+        selection = stage("select-transform", choose_transform)(filled, config,
+                                                                workspace.scratch, summary)
+        winner = selection.winner
+        transform, pretrained, prepared = winner.candidate.transform, winner.forecaster, \
+            winner.data
+        summary = summary.with_selection(selection.summary())
+    data = stage("scale-window", scale_and_window)(filled, config, workspace.staged, summary,
+                                                    transform, prepared)
+    return data, pretrained
 
 
 def main(argv: list[str] | None = None) -> int:

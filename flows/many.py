@@ -42,15 +42,13 @@ from contracts.config import RunConfig  # noqa: E402
 from contracts.errors import InvalidArgumentError, RunnerExecError, as_pipeline_error  # noqa: E402
 from contracts.run_id import validate_run_id  # noqa: E402
 from flows.run_outcome import artifact_key  # noqa: E402
-from tasks.logs import STAGE_TAGS_ENV, stage_tags  # noqa: E402
-from spline_lstm.store.artifact_io import write_json, write_text  # noqa: E402
-from spline_lstm.data.many_series import (  # noqa: E402
+from tasks.logs import as_stage  # noqa: E402
+from spline_lstm.store.atomic import write_json, write_text  # noqa: E402
+from spline_lstm.data.many_series import SeriesInput, folder_series, split_long_file  # noqa: E402
+from spline_lstm.reporting.fleet import (  # noqa: E402
     SUMMARY_COLUMNS,
-    SeriesInput,
     SeriesRunFailed,
-    folder_series,
     parent_failure,
-    split_long_file,
     summary_markdown,
 )
 
@@ -61,7 +59,7 @@ PER_SERIES_FIELDS = ("run_id", "input", "timestamp_col", "target_col", "artifact
                      "overwrite", "processed_npz", "preprocessor_pkl", "preprocess_only")
 
 
-@task(name="split-series", tags=stage_tags("split-series"), cache_policy=NO_CACHE)
+@task(name="split-series", cache_policy=NO_CACHE)
 def prepare_inputs(run_id: str, input: str | None, input_dir: str | None, series_col: str,
                    timestamp_col: str, target_col: str, layout: ManySeriesLayout
                    ) -> list[SeriesInput]:
@@ -90,6 +88,7 @@ def run_series(series_id: str, run_id: str, input: str, artifacts_dir: str, time
         result = state.result()
         return {**row, "status": "completed", "exit_code": 0,
                 "mase": result["metrics"]["mase"],
+                "beats_baselines": result["beats_baselines"],
                 "best_baseline": result["best_baseline"]["name"],
                 "best_baseline_mase": result["best_baseline"]["mase"], "message": ""}
     coded = as_pipeline_error(state.result(raise_on_failure=False))
@@ -113,11 +112,16 @@ def many_series_flow(
     dask_workers: int = 2,
     fail_fast: bool = False,
     overwrite: bool = False,
+    stage_tags: Literal["on", "off"] = "off",
 ) -> dict:
-    """Run the pipeline for every series; summarise; fail only as documented above."""
+    """Run the pipeline for every series; summarise; fail only as documented above.
+
+    stage_tags: tag the parent's and the children's task runs stage:<stage> (off by
+    default: each tag costs a concurrency-lease request, seconds per series on SQLite).
+    """
     logger = get_run_logger()
     validate_run_id(run_id)
-    options = _validated_options(run_id, options or {})
+    options = _validated_options(run_id, {"stage_tags": stage_tags, **(options or {})})
     if bool(input) == bool(input_dir):
         raise InvalidArgumentError("pass exactly one of --input (a long-format file with a "
                                    "series id column) or --input-dir (one file per series)")
@@ -126,8 +130,8 @@ def many_series_flow(
     layout = ManySeriesLayout(Path(artifacts_dir), run_id)
     _claim(layout, overwrite)
     start = time.perf_counter()
-    inputs = prepare_inputs(run_id, input, input_dir, series_col, timestamp_col, target_col,
-                            layout)
+    inputs = as_stage(prepare_inputs, "split-series", stage_tags == "on")(
+        run_id, input, input_dir, series_col, timestamp_col, target_col, layout)
     logger.info("%d series: %s", len(inputs), ", ".join(s.series_id for s in inputs[:10])
                 + (" ..." if len(inputs) > 10 else ""))
     task_runner, described, window = _task_runner(runner, max_workers, dask_address,
@@ -310,27 +314,26 @@ def build_parser() -> argparse.ArgumentParser:
                      "local Dask cluster (default: 2).")
     own.add_argument("--fail-fast", action="store_true", help="Stop starting series at the "
                      "first failure and fail the parent run.")
-    own.add_argument("--stage-tags", choices=["on", "off"], default=None,
-                     help="Tag the children's task runs stage:<stage> (default: off here, "
-                          f"unless {STAGE_TAGS_ENV} is set). Each tagged task run asks the "
-                          "Prefect server for a concurrency lease, seconds per series on a "
-                          "SQLite server; turn them on to cap stages with concurrency limits.")
+    own.add_argument("--stage-tags", choices=["on", "off"], default="off",
+                     help="Tag the task runs stage:<stage> (default: off here). Each tagged "
+                          "task run asks the Prefect server for a concurrency lease, seconds "
+                          "per series on a SQLite server; turn them on to cap stages with "
+                          "concurrency limits.")
     per_series = parser.add_argument_group(
         "pipeline options (applied to every series; see python flows/e2e.py --help)")
     add_config_flags(per_series, skip=("run_id", "input", "processed_npz", "preprocessor_pkl",
-                                       "preprocess_only"))
+                                       "preprocess_only", "stage_tags"))
     return parser
 
 
 PARENT_FLAGS = ("run_id", "input", "input_dir", "series_col", "runner", "max_workers",
                 "dask_address", "dask_workers", "fail_fast", "timestamp_col", "target_col",
-                "artifacts_dir", "overwrite")
+                "artifacts_dir", "overwrite", "stage_tags")
 
 
 def parse_parameters(argv: list[str] | None) -> dict:
     """Flow parameters from the command line; e2e options only where they differ."""
     namespace = vars(build_parser().parse_args(argv))
-    stage_tags_choice = namespace.pop("stage_tags") or os.environ.get(STAGE_TAGS_ENV, "off")
     defaults = {name: field.get_default(call_default_factory=True)
                 for name, field in RunConfig.model_fields.items()}
     options = {k: v for k, v in namespace.items()
@@ -338,7 +341,7 @@ def parse_parameters(argv: list[str] | None) -> dict:
     parameters = {k: namespace[k] for k in PARENT_FLAGS}
     validate_run_id(parameters["run_id"])
     _validated_options(parameters["run_id"], options)
-    return {**parameters, "options": options, "stage_tags": stage_tags_choice}
+    return {**parameters, "options": options}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -350,9 +353,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - every failure gets its coded JSON line
         return fail(exc)
     quiet_console_tracebacks()
-    # Read when the stage tasks are first imported (by the first child run, or by the
-    # worker processes of a local Dask cluster, which inherit this environment).
-    os.environ[STAGE_TAGS_ENV] = parameters.pop("stage_tags")
     state = many_series_flow(**parameters, return_state=True)
     if state.is_completed():
         print_success(state.result())

@@ -14,10 +14,10 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from contracts.artifacts import ArtifactLayout, debug_log_path, failure_report_path
 from contracts.config import RunConfig
 from contracts.errors import as_pipeline_error
-from spline_lstm.store.artifact_io import write_text
+from contracts.records import ForecastRecord, MetricsRecord
+from spline_lstm.store.atomic import json_safe, write_text
 from spline_lstm.store.provenance import reproduce_command
-from spline_lstm.reporting.report import render_failure_report
-from spline_lstm.reporting.triage import runbook_section
+from spline_lstm.reporting.failure import render_failure_report, runbook_section
 
 
 def artifact_key(prefix: str, run_id: str) -> str:
@@ -26,28 +26,31 @@ def artifact_key(prefix: str, run_id: str) -> str:
     return f"{prefix}-{slug}"
 
 
-def _metrics_rows(metrics: dict) -> list[dict]:
-    rows = [{"forecaster": "model", **_rounded(metrics["metrics"])}]
+def _metrics_rows(record: MetricsRecord) -> list[dict]:
+    rows = [{"forecaster": "model", **_rounded(record.metrics)}]
     rows += [{"forecaster": name, **_rounded(values)} for name, values in
-             sorted(metrics["baselines"].items(),
-                    key=lambda kv: kv[1]["mase"] if kv[1].get("mase") is not None else 1e300)]
-    return rows
+             sorted(record.baselines.items(), key=lambda kv: _mase_key(kv[1]["mase"]))]
+    return json_safe(rows)
+
+
+def _mase_key(value: float) -> float:
+    return value if value == value else float("inf")  # NaN last
 
 
 def _rounded(values: dict) -> dict:
     return {k: (round(v, 5) if isinstance(v, float) else v) for k, v in values.items()}
 
 
-def publish_success(config: RunConfig, final: ArtifactLayout, outcome, forecast: dict) -> dict:
+def publish_success(config: RunConfig, final: ArtifactLayout, record: MetricsRecord,
+                    forecast: ForecastRecord) -> dict:
     """Attach report, metrics table and artifact paths to the flow run; return a summary."""
     logger = get_run_logger()
-    metrics = outcome.metrics
     try:
         create_markdown_artifact(key=artifact_key("report", config.run_id),
                                  markdown=final.report_md.read_text(encoding="utf-8"),
                                  description=f"Run report of {config.run_id}")
         create_table_artifact(key=artifact_key("metrics", config.run_id),
-                              table=_metrics_rows(metrics),
+                              table=_metrics_rows(record),
                               description=f"Test metrics of {config.run_id}: model vs baselines")
         paths = "\n".join(f"- `{p}`" for p in final.required_artifacts() + (final.forecast_png,))
         create_markdown_artifact(key=artifact_key("artifacts", config.run_id),
@@ -55,16 +58,17 @@ def publish_success(config: RunConfig, final: ArtifactLayout, outcome, forecast:
                                  description="Where this run's files are")
     except Exception as exc:  # noqa: BLE001 - the UI is a convenience, the files are the truth
         logger.warning("could not attach Prefect artifacts: %s", exc)
-    best_name, best_mase = outcome.evaluation.best_baseline()
-    return {
+    verdict = record.verdict
+    return json_safe({
         "run_id": config.run_id,
-        "metrics": {k: metrics["metrics"][k] for k in ("mase", "rmse", "mae", "smape")},
-        "best_baseline": {"name": best_name, "mase": best_mase},
+        "metrics": {k: record.metrics[k] for k in ("mase", "rmse", "mae", "smape")},
+        "best_baseline": {"name": verdict.best_baseline, "mase": verdict.best_baseline_mase},
+        "beats_baselines": verdict.beats_baselines,
         "report": str(final.report_md),
         "metrics_json": str(final.metrics_json),
         "predictions_csv": str(final.predictions_csv),
-        "forecast": forecast,
-    }
+        "forecast": forecast.to_dict(),
+    })
 
 
 def publish_failure(config: RunConfig, stage: str, exc: BaseException) -> None:
@@ -101,4 +105,4 @@ def _stack_summary(exc: BaseException, frames: int = 6) -> str:
 
 
 def print_success(summary: dict) -> None:
-    print(json.dumps({"ok": True, **summary}, default=str))
+    print(json.dumps(json_safe({"ok": True, **summary}), default=str))

@@ -7,12 +7,12 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger, stage_tags
+from tasks.logs import stage_logger
 
 from spline_lstm.store.gate import check_run, enforce
 
 
-@task(name="health-gate", tags=stage_tags("health-gate"), cache_policy=NO_CACHE)
+@task(name="health-gate", cache_policy=NO_CACHE)
 def health_gate(root: str, run_id: str, require_training: bool = True) -> dict:
     result = check_run(Path(root), run_id, require_training=require_training)
     enforce(result)

@@ -7,7 +7,7 @@ import errno
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger, stage_tags
+from tasks.logs import stage_logger
 
 from spline_lstm.data.ingest import IngestResult, read_series
 from spline_lstm.data.synthetic import synthetic_series
@@ -26,7 +26,7 @@ def _transient_io_failure(task, task_run, state) -> bool:
     return False
 
 
-@task(name="ingest", tags=stage_tags("ingest"), cache_policy=NO_CACHE, retries=2,
+@task(name="ingest", cache_policy=NO_CACHE, retries=2,
       retry_delay_seconds=2, retry_condition_fn=_transient_io_failure)
 def ingest(input: str | None, timestamp_col: str, target_col: str, synthetic_points: int,
            seed: int) -> IngestResult:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger, stage_tags
+from tasks.logs import stage_logger
 
 from contracts.schemas import Col, RawSeries, validate_frame
 from spline_lstm.data.frequency import infer_freq, infer_seasons, parse_freq
 from spline_lstm.data.ingest import IngestResult
-from spline_lstm.data.interpolate import FilledSeries, choose_max_gap, fill_gaps, regularize
+from spline_lstm.data.interpolate import FilledSeries, choose_max_gap, interpolate_series
 
 
-@task(name="spline-interpolate", tags=stage_tags("spline-interpolate"), cache_policy=NO_CACHE)
+@task(name="spline-interpolate", cache_policy=NO_CACHE)
 def interpolate_spline(ingested: IngestResult, freq: str | None, season: list[int] | None,
                        max_gap: int | None, fill_method: str) -> FilledSeries:
     """Regular grid + gap filling; refuses (25) gaps longer than ``max_gap`` steps."""
@@ -22,12 +22,8 @@ def interpolate_spline(ingested: IngestResult, freq: str | None, season: list[in
     offset = parse_freq(freq) if freq else infer_freq(frame[Col.TIMESTAMP.value])
     seasons = list(season) if season else infer_seasons(offset)
     limit = max_gap if max_gap is not None else choose_max_gap(seasons)
-    grid, values, observed, grid_notes = regularize(frame, offset)
-    filled, summary = fill_gaps(values, observed, season=seasons[0], method=fill_method,
-                                max_gap=limit, timestamps=grid)
-    summary.update(grid_notes, freq=offset.freqstr, seasons=seasons, max_gap=limit,
-                   n_grid=len(grid), start=str(grid[0]), end=str(grid[-1]))
+    filled = interpolate_series(frame, offset, seasons, limit, fill_method)
+    grid = filled.grid
     logger.info("grid %s: %d points, %d filled in %d gap(s) (longest %d), seasons %s",
-                offset.freqstr, len(grid), summary["n_filled"], summary["n_gaps"],
-                summary["longest_gap"], seasons)
-    return FilledSeries(timestamps=grid, values=filled, observed=observed, summary=summary)
+                grid.freq, grid.n_grid, grid.n_filled, grid.n_gaps, grid.longest_gap, seasons)
+    return filled

@@ -7,9 +7,6 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-# Stage tags cost a concurrency-lease round trip per task run (seconds on the test server's
-# SQLite); in-process flow tests run without them, the server tests turn them on and check them.
-os.environ.setdefault("SPLINE_STAGE_TAGS", "off")
 
 from pathlib import Path  # noqa: E402
 

@@ -10,9 +10,11 @@ import pandas as pd
 
 # Small real series copied from ../shared/data so tests never depend on that folder.
 TEST_DATA = Path(__file__).resolve().parent / "data"
-# The smallest configuration that still exercises every stage (seconds per run).
+# The smallest configuration that still exercises every stage (seconds per run). Stage tags
+# cost a concurrency-lease round trip per task run (seconds on the test server's SQLite):
+# in-process flow tests run without them, the server tests keep them and check them.
 TINY_FLAGS = ["--epochs", "2", "--patience", "2", "--hidden-units", "8", "--lookback", "12",
-              "--batch-size", "64", "--synthetic-points", "360"]
+              "--batch-size", "64", "--synthetic-points", "360", "--stage-tags", "off"]
 # ...and with the transform fixed and statsforecast skipped, for tests about other things.
 FAST_FLAGS = [*TINY_FLAGS, "--power", "none", "--seasonal-difference", "0",
               "--baselines", "simple"]
@@ -38,3 +40,32 @@ def read_error_line(stderr: str) -> dict:
         if isinstance(payload, dict) and "ok" in payload:
             return payload
     raise AssertionError(f"no JSON error line on stderr:\n{stderr[-2000:]}")
+
+
+def make_filled(values, freq: str = "h", seasons: list[int] | None = None):
+    """A gap-free FilledSeries of ``values`` (no interpolation stage needed)."""
+    from contracts.records import GridSummary
+    from spline_lstm.data.interpolate import FilledSeries
+
+    values = np.asarray(values, dtype=np.float64)
+    stamps = pd.date_range("2000-01-01", periods=len(values), freq=freq)
+    grid = GridSummary(freq=stamps.freqstr, seasons=list(seasons or [1]), n_grid=len(values),
+                       start=str(stamps[0]), end=str(stamps[-1]), max_gap=12)
+    return FilledSeries(timestamps=stamps, values=values, observed=np.ones(len(values), bool),
+                        grid=grid)
+
+
+def make_processed(values, *, horizon: int, seasons: list[int], lookback: int = 24,
+                   freq: str = "h", transform=None, covariates=None, val_size: float = 0.1,
+                   test_size: float = 0.2, run_id: str = "t"):
+    """ProcessedData of ``values`` with the given settings."""
+    from contracts.records import DataSummary
+    from spline_lstm.transforms.chain import TransformSpec
+    from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
+
+    settings = PreprocessSettings(lookback=lookback, horizon=horizon, seasons=seasons,
+                                  val_size=val_size, test_size=test_size,
+                                  transform=transform or TransformSpec())
+    return preprocess(make_filled(values, freq, seasons), settings, run_id=run_id,
+                      data_summary=DataSummary(source="test", n_rows=len(values)),
+                      covariates=covariates)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.errors import InputSchemaError
+from contracts.records import GridSummary
 from contracts.schemas import Col
 from spline_lstm.data.frequency import step_timedelta
 
@@ -30,7 +31,7 @@ class FilledSeries:
     timestamps: pd.DatetimeIndex
     values: np.ndarray  # float64 [n]
     observed: np.ndarray  # bool [n]
-    summary: dict = field(default_factory=dict)
+    grid: GridSummary = field(default_factory=GridSummary)
 
     def to_frame(self) -> pd.DataFrame:
         """The series as a frame in the RegularSeries layout (validate it with the schema)."""
@@ -43,6 +44,18 @@ class FilledSeries:
 def choose_max_gap(seasons: list[int]) -> int:
     """Longest gap filled by default: one primary season (at least 12 steps)."""
     return max(MIN_MAX_GAP, seasons[0])
+
+
+def interpolate_series(frame: pd.DataFrame, freq: pd.DateOffset, seasons: list[int],
+                       max_gap: int, fill_method: str) -> FilledSeries:
+    """A RawSeries frame on a regular ``freq`` grid with its gaps filled (25 for a gap
+    longer than ``max_gap`` steps)."""
+    grid, values, observed, grid_notes = regularize(frame, freq)
+    filled, summary = fill_gaps(values, observed, season=seasons[0], method=fill_method,
+                                max_gap=max_gap, timestamps=grid)
+    return FilledSeries(timestamps=grid, values=filled, observed=observed, grid=GridSummary(
+        **summary, **grid_notes, freq=freq.freqstr, seasons=list(seasons), max_gap=max_gap,
+        n_grid=len(grid), start=str(grid[0]), end=str(grid[-1])))
 
 
 def regularize(frame: pd.DataFrame, freq: pd.DateOffset) -> tuple[pd.DatetimeIndex, np.ndarray,

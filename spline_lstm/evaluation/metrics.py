@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 MAPE_EPS = 1e-8
+METRIC_KEYS = ("mae", "mse", "rmse", "mape", "r2", "mase", "smape")  # every metric set, in order
 
 
 def seasonal_naive_scale(train_values: np.ndarray, train_observed: np.ndarray, season: int) -> float:
@@ -33,7 +34,7 @@ def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, *, mase_scale: floa
     keep = np.ones(y_true.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     t, p = y_true[keep], y_pred[keep]
     if t.size == 0:
-        return {k: float("nan") for k in ("mae", "mse", "rmse", "mape", "r2", "mase", "smape")}
+        return {k: float("nan") for k in METRIC_KEYS}
     err = p - t
     mae = float(np.mean(np.abs(err)))
     mse = float(np.mean(err ** 2))

@@ -1,4 +1,4 @@
-"""Score test-split forecasts in original units against the raw observations (pure).
+"""Score forecasts in original units against the raw observations (pure).
 
 Filled (interpolated) targets are never scored; every baseline is scored on exactly the
 same (origin, step) pairs as the model.
@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spline_lstm.models.naive import simple_baselines
+from contracts.records import InferenceSnapshot
 from spline_lstm.evaluation.metrics import forecast_metrics, per_step_metrics, seasonal_naive_scale
-from spline_lstm.windows.preprocess import ProcessedData
 
 
 @dataclass(frozen=True)
@@ -45,35 +44,44 @@ def target_matrix(values: np.ndarray, observed: np.ndarray, origins: np.ndarray,
     return values[index].astype(np.float64), observed[index]
 
 
-def evaluate_split(data: ProcessedData, y_pred: np.ndarray, split: str = "test",
-                   extra_forecasts: dict[str, np.ndarray] | None = None) -> Evaluation:
-    """Score ``y_pred`` (original units, [N, H]) and the baselines on ``split``."""
+def mase_scale_of(data) -> float:
+    """The MASE denominator: in-sample seasonal-naive MAE on the train split."""
+    train_end = data.bounds.train_end
+    return seasonal_naive_scale(data.values[:train_end], data.observed[:train_end],
+                                data.preprocessor.season)
+
+
+def score(data, y_pred: np.ndarray, split: str = "test") -> dict[str, float]:
+    """The metrics of ``y_pred`` (original units, [N, H]) on ``split``, no baselines."""
+    y_true, scored = target_matrix(data.values, data.observed, data.origins[split],
+                                   data.preprocessor.horizon)
+    return forecast_metrics(y_true, y_pred, mase_scale=mase_scale_of(data), mask=scored)
+
+
+def evaluate_split(data, y_pred: np.ndarray, split: str = "test",
+                   baselines: dict[str, np.ndarray] | None = None) -> Evaluation:
+    """Score ``y_pred`` (original units, [N, H]) and the baselines' forecasts on ``split``."""
     pre = data.preprocessor
     origins = data.origins[split]
     y_true, scored = target_matrix(data.values, data.observed, origins, pre.horizon)
-    train_end = data.bounds.train_end
-    scale = seasonal_naive_scale(data.values[:train_end], data.observed[:train_end], pre.season)
-    forecasts = simple_baselines(data.values, origins, pre.horizon, pre.seasons)
-    forecasts.update(extra_forecasts or {})
-    baselines = {name: forecast_metrics(y_true, f, mase_scale=scale, mask=scored)
-                 for name, f in forecasts.items()}
+    scale = mase_scale_of(data)
+    forecasts = dict(baselines or {})
     return Evaluation(
         origins=origins, y_true=y_true, scored=scored, y_pred=np.asarray(y_pred, np.float64),
         metrics=forecast_metrics(y_true, y_pred, mase_scale=scale, mask=scored),
         per_step=per_step_metrics(y_true, y_pred, scored, scale),
-        baselines=baselines, baseline_forecasts=forecasts, mase_scale=scale, season=pre.season,
+        baselines={name: forecast_metrics(y_true, f, mase_scale=scale, mask=scored)
+                   for name, f in forecasts.items()},
+        baseline_forecasts=forecasts, mase_scale=scale, season=pre.season,
     )
 
 
-def inference_snapshot(data: ProcessedData, evaluation: Evaluation) -> dict:
+def inference_snapshot(data, evaluation: Evaluation) -> InferenceSnapshot:
     """The latest test window and its forecast (the metrics ``inference`` field)."""
     X_last = data.last_window("test")
     origin = int(evaluation.origins[-1])
-    truth = [float(v) if ok else None
-             for v, ok in zip(evaluation.y_true[-1], evaluation.scored[-1])]
-    return {
-        "x_shape": list(X_last.shape),
-        "origin": str(data.timestamps[origin]),
-        "y_true_last": truth,
-        "y_pred_last": [float(v) for v in evaluation.y_pred[-1]],
-    }
+    return InferenceSnapshot(
+        x_shape=list(X_last.shape), origin=str(data.timestamps[origin]),
+        y_true_last=[float(v) if ok else None
+                     for v, ok in zip(evaluation.y_true[-1], evaluation.scored[-1])],
+        y_pred_last=[float(v) for v in evaluation.y_pred[-1]])

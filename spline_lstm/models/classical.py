@@ -1,7 +1,8 @@
-"""Classical baselines from statsforecast, fitted on train+val and rolled forward over
-the test split on actuals (parameters fixed, state updated at every origin).
+"""Classical forecasters from statsforecast behind the Forecaster interface.
 
-Which models run depends on the season, because some do not scale:
+Fitted once (on points before ``fit_end``) and rolled forward on actuals: parameters
+fixed, state updated at every origin. Which models suit a series depends on its season,
+because some do not scale (``classical_forecasters``):
 - season <= 12: AutoETS, AutoARIMA and AutoTheta, all seasonal;
 - longer or several seasons: MSTL (ETS or ARIMA on the seasonally adjusted series) and
   AutoTheta on the primary season. Seasonal AutoARIMA does not finish in minutes for
@@ -10,94 +11,180 @@ Which models run depends on the season, because some do not scale:
 MSTL's own ``forward`` re-decomposes the whole history at every origin (over a second
 each on 4,000 points); here the decomposition is refreshed once per primary season of
 origins and, in between, its seasonal components are extended periodically. Every
-forecast still uses only data up to its origin.
+forecast still uses only data up to its origin. The two MSTL forecasters of a run share
+their decompositions (``RollingDecomposition``).
+
+These models keep no weights on disk: ``save`` stores their settings and fit span, and a
+loaded one refits on that span of the series it is given (statsforecast fits are
+deterministic).
 """
 
 from __future__ import annotations
 
-import time
+import hashlib
+import threading
 import warnings
-from dataclasses import dataclass, field
+from collections import OrderedDict
 
 import numpy as np
 
+from spline_lstm.models.base import Capabilities, Forecaster, fit_end_of
 from spline_lstm.transforms.seasonal_adjust import mstl_seasonal
 
 SHORT_SEASON = 12
+STATS_MODELS = ("auto_ets", "auto_arima", "auto_theta")
+MSTL_TRENDS = ("ets", "arima")
+DECOMPOSITION_CACHE_BYTES = 256 * 2**20
 
 
-@dataclass(frozen=True)
-class ClassicalResult:
-    forecasts: dict[str, np.ndarray]  # name -> [N, H], original units
-    seconds: dict[str, float] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)  # name -> why
+def _seasons_over_one(data, seasons: list[int] | None) -> list[int]:
+    return [m for m in (seasons or data.preprocessor.seasons) if m > 1]
 
 
-def classical_forecasts(values: np.ndarray, fit_end: int, origins: np.ndarray, horizon: int,
-                        seasons: list[int]) -> ClassicalResult:
-    """Forecasts [N, H] of each classical model from every origin (all > fit_end - 2)."""
+class _Classical(Forecaster):
+    family = "classical"
+    capabilities = Capabilities()
+
+    def __init__(self, name: str, seasons: list[int] | None = None) -> None:
+        super().__init__(name)
+        self.seasons = list(seasons) if seasons else None
+        self.fit_end: int | None = None
+
+    def _ensure_fitted(self, data) -> None:
+        if not self._is_fitted():  # loaded from its settings: refit on the same span
+            self.fit(data, fit_end=self.fit_end)
+
+
+class StatsForecaster(_Classical):
+    """AutoETS, AutoARIMA or AutoTheta with the primary season (1 when there is none)."""
+
+    def __init__(self, model: str, seasons: list[int] | None = None,
+                 fit_end: int | None = None) -> None:
+        if model not in STATS_MODELS:
+            raise ValueError(f"unknown statsforecast model {model!r}; use one of {STATS_MODELS}")
+        super().__init__(model, seasons)
+        self.fit_end = fit_end
+        self._model = None
+
+    def _is_fitted(self) -> bool:
+        return self._model is not None
+
+    def fit(self, data, *, fit_end: int | None = None) -> "StatsForecaster":
+        from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+        seasons = _seasons_over_one(data, self.seasons)
+        m = seasons[0] if seasons else 1
+        self.fit_end = fit_end_of(data, fit_end)
+        model = {"auto_ets": AutoETS, "auto_arima": AutoARIMA, "auto_theta": AutoTheta}[
+            self.name](season_length=m)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(np.asarray(data.values[:self.fit_end], dtype=np.float64))
+        self._model = model
+        return self
+
+    def predict(self, data, origins: np.ndarray) -> np.ndarray:
+        self._ensure_fitted(data)
+        horizon, values = data.preprocessor.horizon, data.values
+        if len(origins) == 0:
+            return np.zeros((0, horizon))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.stack([self._model.forward(y=values[:o + 1], h=horizon)["mean"]
+                             for o in origins])
+
+    def settings(self) -> dict:
+        return {"model": self.name, "seasons": self.seasons, "fit_end": self.fit_end}
+
+
+class RollingDecomposition:
+    """MSTL seasonal estimates of a series' prefixes, memoised for the forecasters sharing it.
+
+    Bounded by ``DECOMPOSITION_CACHE_BYTES`` (least recently used out): beyond it a
+    decomposition is computed again, never approximated.
+    """
+
+    def __init__(self) -> None:
+        self._memo: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def seasonal(self, values: np.ndarray, end: int, seasons: list[int], length: int) -> np.ndarray:
+        """``mstl_seasonal(values[:end], seasons, length)``, read-only."""
+        prefix = np.ascontiguousarray(values[:end], dtype=np.float64)
+        key = (end, tuple(seasons), length,
+               hashlib.blake2b(prefix.tobytes(), digest_size=16).digest())
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        out = mstl_seasonal(prefix, seasons, length)
+        out.setflags(write=False)
+        with self._lock:
+            self._memo[key] = out
+            self._bytes += out.nbytes
+            while self._bytes > DECOMPOSITION_CACHE_BYTES and len(self._memo) > 1:
+                self._bytes -= self._memo.popitem(last=False)[1].nbytes
+        return out
+
+
+class MSTLForecaster(_Classical):
+    """A non-seasonal AutoETS ("ets") or AutoARIMA ("arima") on the MSTL-adjusted series."""
+
+    def __init__(self, trend: str, seasons: list[int] | None = None, fit_end: int | None = None,
+                 decomposition: RollingDecomposition | None = None) -> None:
+        if trend not in MSTL_TRENDS:
+            raise ValueError(f"unknown MSTL trend model {trend!r}; use one of {MSTL_TRENDS}")
+        super().__init__(f"mstl_{trend}", seasons)
+        self.trend, self.fit_end = trend, fit_end
+        self.decomposition = decomposition or RollingDecomposition()
+        self._model = None
+
+    def _is_fitted(self) -> bool:
+        return self._model is not None
+
+    def fit(self, data, *, fit_end: int | None = None) -> "MSTLForecaster":
+        from statsforecast.models import AutoARIMA, AutoETS
+
+        self.fit_end = fit_end_of(data, fit_end)
+        seasons, values = _seasons_over_one(data, self.seasons), data.values
+        seasonal = self.decomposition.seasonal(values, self.fit_end, seasons,
+                                               self.fit_end + data.preprocessor.horizon)
+        model = AutoETS(model="ZZN") if self.trend == "ets" else AutoARIMA()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(values[:self.fit_end] - seasonal[:self.fit_end])
+        self._model = model
+        return self
+
+    def predict(self, data, origins: np.ndarray) -> np.ndarray:
+        self._ensure_fitted(data)
+        seasons, values = _seasons_over_one(data, self.seasons), data.values
+        horizon = data.preprocessor.horizon
+        out = np.empty((len(origins), horizon))
+        refresh_every = seasons[0]
+        seasonal, decomposed_at = None, None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i, origin in enumerate(origins):
+                if decomposed_at is None or origin - decomposed_at >= refresh_every:
+                    decomposed_at = origin
+                    seasonal = self.decomposition.seasonal(values, origin + 1, seasons,
+                                                           int(origins[-1]) + horizon + 1)
+                adjusted = values[:origin + 1] - seasonal[:origin + 1]
+                future = seasonal[origin + 1:origin + 1 + horizon]
+                out[i] = self._model.forward(y=adjusted, h=horizon)["mean"] + future
+        return out
+
+    def settings(self) -> dict:
+        return {"trend": self.trend, "seasons": self.seasons, "fit_end": self.fit_end}
+
+
+def classical_forecasters(seasons: list[int]) -> list[Forecaster]:
+    """The classical models that suit ``seasons`` (see the module docstring), unfitted."""
     seasons = [m for m in seasons if m > 1]
-    history = np.asarray(values[:fit_end], dtype=np.float64)
-    forecasts, seconds, skipped = {}, {}, {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if not seasons or (len(seasons) == 1 and seasons[0] <= SHORT_SEASON):
-            m = seasons[0] if seasons else 1
-            from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
-
-            for name, model in (("auto_ets", AutoETS(season_length=m)),
-                                ("auto_arima", AutoARIMA(season_length=m)),
-                                ("auto_theta", AutoTheta(season_length=m))):
-                _run(name, skipped, seconds, forecasts,
-                     lambda model=model: _rolled(model, history, values, origins, horizon))
-        else:
-            from statsforecast.models import AutoTheta
-
-            _run("auto_theta", skipped, seconds, forecasts, lambda: _rolled(
-                AutoTheta(season_length=seasons[0]), history, values, origins, horizon))
-            _run("mstl", skipped, seconds, forecasts,
-                 lambda: _rolled_mstl(values, fit_end, origins, horizon, seasons))
-    mstl = forecasts.pop("mstl", None)
-    if mstl is not None:
-        forecasts.update(mstl)
-    return ClassicalResult(forecasts=forecasts, seconds=seconds, skipped=skipped)
-
-
-def _run(name, skipped, seconds, forecasts, compute) -> None:
-    start = time.perf_counter()
-    try:
-        forecasts[name] = compute()
-    except Exception as exc:  # noqa: BLE001 - a baseline that fails is reported, not fatal
-        skipped[name] = f"{type(exc).__name__}: {exc}"[:300]
-        return
-    seconds[name] = round(time.perf_counter() - start, 2)
-
-
-def _rolled(model, history: np.ndarray, values: np.ndarray, origins: np.ndarray,
-            horizon: int) -> np.ndarray:
-    model.fit(history)
-    return np.stack([model.forward(y=values[:o + 1], h=horizon)["mean"] for o in origins])
-
-
-def _rolled_mstl(values: np.ndarray, fit_end: int, origins: np.ndarray, horizon: int,
-                 seasons: list[int]) -> dict[str, np.ndarray]:
-    """MSTL + AutoETS and MSTL + AutoARIMA (non-seasonal) on the adjusted series."""
-    from statsforecast.models import AutoARIMA, AutoETS
-
-    trends = {"mstl_ets": AutoETS(model="ZZN"), "mstl_arima": AutoARIMA()}
-    seasonal_fit = mstl_seasonal(values[:fit_end], seasons, fit_end + horizon)
-    for model in trends.values():
-        model.fit(values[:fit_end] - seasonal_fit[:fit_end])
-    out = {name: np.empty((len(origins), horizon)) for name in trends}
-    refresh_every = seasons[0]
-    seasonal, decomposed_at = None, None
-    for i, origin in enumerate(origins):
-        if decomposed_at is None or origin - decomposed_at >= refresh_every:
-            decomposed_at = origin
-            seasonal = mstl_seasonal(values[:origin + 1], seasons,
-                                     int(origins[-1]) + horizon + 1)
-        adjusted = values[:origin + 1] - seasonal[:origin + 1]
-        future = seasonal[origin + 1:origin + 1 + horizon]
-        for name, model in trends.items():
-            out[name][i] = model.forward(y=adjusted, h=horizon)["mean"] + future
-    return out
+    if not seasons or (len(seasons) == 1 and seasons[0] <= SHORT_SEASON):
+        return [StatsForecaster(name, seasons) for name in STATS_MODELS]
+    shared = RollingDecomposition()
+    return [StatsForecaster("auto_theta", seasons),
+            *(MSTLForecaster(trend, seasons, decomposition=shared) for trend in MSTL_TRENDS)]

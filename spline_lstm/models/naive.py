@@ -1,12 +1,14 @@
-"""Free forecasts every model must beat: naive-last, seasonal-naive, moving average.
+"""Forecasts every model must beat: naive-last, seasonal-naive and moving average.
 
-All take the original-unit series and forecast origins and return [N, H] forecasts, so
-they are scored on exactly the same (origin, step) pairs as the model.
+Nothing to fit; each reads the original-unit series at and before its origins, so the
+baselines are scored on exactly the same (origin, step) pairs as the model.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from spline_lstm.models.base import Capabilities, Forecaster
 
 
 def naive_last(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
@@ -34,15 +36,33 @@ def moving_average(values: np.ndarray, origins: np.ndarray, horizon: int, window
     return np.repeat(means[:, None], horizon, axis=1)
 
 
-def simple_baselines(values: np.ndarray, origins: np.ndarray, horizon: int,
-                     seasons: list[int]) -> dict[str, np.ndarray]:
-    """naive_last, seasonal_naive (one per season > 1) and moving_average (primary season)."""
-    forecasts = {"naive_last": naive_last(values, origins, horizon)}
-    for m in seasons:
-        if m > 1 and origins.min(initial=m) >= m - 1:
-            key = "seasonal_naive" if m == seasons[0] else f"seasonal_naive_{m}"
-            forecasts[key] = seasonal_naive(values, origins, horizon, m)
-    if "seasonal_naive" not in forecasts:  # no usable season: the SPEC still wants the key
-        forecasts["seasonal_naive"] = forecasts["naive_last"].copy()
-    forecasts["moving_average"] = moving_average(values, origins, horizon, max(seasons[0], 2))
-    return forecasts
+class NaiveForecaster(Forecaster):
+    """naive_last, seasonal_naive (season m; 1 = naive last) or moving_average (window)."""
+
+    family = "naive"
+    capabilities = Capabilities()
+    KINDS = ("naive_last", "seasonal_naive", "moving_average")
+
+    def __init__(self, kind: str = "naive_last", season: int | None = None,
+                 window: int | None = None, name: str | None = None) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown naive forecaster {kind!r}; use one of {self.KINDS}")
+        super().__init__(name or kind)
+        self.kind, self.season, self.window = kind, season, window
+
+    def fit(self, data, *, fit_end: int | None = None) -> "NaiveForecaster":
+        return self
+
+    def predict(self, data, origins: np.ndarray) -> np.ndarray:
+        """season / window default to the primary season of ``data`` (window at least 2)."""
+        values, horizon = data.values, data.preprocessor.horizon
+        if self.kind == "naive_last":
+            return naive_last(values, origins, horizon)
+        if self.kind == "seasonal_naive":
+            return seasonal_naive(values, origins, horizon, self.season or data.preprocessor.season)
+        return moving_average(values, origins, horizon,
+                              self.window or max(data.preprocessor.season, 2))
+
+    def settings(self) -> dict:
+        return {"kind": self.kind, "season": self.season, "window": self.window,
+                "name": self.name}

@@ -82,7 +82,7 @@ def train_model(model, train, val, *, epochs: int, patience: int, best_path: Pat
                 last_path: Path, log: Callable[[str], None] = lambda _msg: None) -> TrainResult:
     """Fit ``model``; best.keras holds the lowest-val_loss epoch, last.keras the final one.
 
-    train, val: tf.data datasets of (X [B, lookback, 1], y [B, horizon]) batches (train
+    train, val: tf.data datasets of (X [B, lookback, F], y [B, horizon]) batches (train
     already shuffled per epoch), e.g. ``ProcessedData.dataset``.
     """
     import keras

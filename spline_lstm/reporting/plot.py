@@ -7,13 +7,14 @@ import io
 import numpy as np
 import pandas as pd
 
+from contracts.records import ForecastRecord
 from spline_lstm.evaluation.scoring import Evaluation
-from spline_lstm.windows.preprocess import ProcessedData
+from spline_lstm.windows.processed import ProcessedData
 
 MAX_HISTORY_POINTS = 1500
 
 
-def render_forecast_png(data: ProcessedData, evaluation: Evaluation, forecast: dict,
+def render_forecast_png(data: ProcessedData, evaluation: Evaluation, forecast: ForecastRecord,
                         title: str) -> bytes:
     import matplotlib
 
@@ -38,7 +39,7 @@ def render_forecast_png(data: ProcessedData, evaluation: Evaluation, forecast: d
         path_ts = ts[last + 1:last + 1 + evaluation.y_pred.shape[1]]
         ax.plot(path_ts, evaluation.y_pred[-1, :len(path_ts)], color="#56b4e9", lw=1.4,
                 label="last test origin, all steps")
-    ax.plot(pd.DatetimeIndex(forecast["timestamps"]), forecast["values"], color="#d55e00",
+    ax.plot(pd.DatetimeIndex(forecast.timestamps), forecast.values, color="#d55e00",
             lw=1.6, marker="o", ms=3, label="forward forecast")
     ax.axvline(ts[data.bounds.val_end], color="#999", ls="--", lw=0.8)
     ax.set_title(title, fontsize=10)

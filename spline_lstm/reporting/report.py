@@ -1,4 +1,4 @@
-"""Render the run report (SPEC §6) and the failure report as Markdown (pure)."""
+"""Render the run report (SPEC §6) as Markdown from the run's typed records (pure)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from contracts.config import RunConfig
+from contracts.records import (
+    DataSummary,
+    ForecastRecord,
+    InferenceSnapshot,
+    SelectionSummary,
+    TrainingSummary,
+    Verdict,
+)
 from spline_lstm.evaluation.scoring import Evaluation
+from spline_lstm.transforms.preprocessor import Preprocessor
 
 METRIC_COLUMNS = (("mase", "MASE"), ("mae", "MAE"), ("rmse", "RMSE"), ("smape", "sMAPE %"),
                   ("mape", "MAPE %"), ("r2", "R²"))
+FORECAST_ROWS = 48
 
 
 @dataclass(frozen=True)
@@ -17,19 +28,22 @@ class ReportContext:
     run_id: str
     git_commit: str
     command: str
-    config: dict
-    data_summary: dict
-    split_summary: dict
+    config: RunConfig
+    preprocessor: Preprocessor
+    data_summary: DataSummary
+    split_points: dict[str, int]
+    split_windows: dict[str, int]
     evaluation: Evaluation
-    training: dict
-    inference: dict
+    verdict: Verdict
+    training: TrainingSummary
+    inference: InferenceSnapshot
+    forecast: ForecastRecord
     artifacts: dict[str, str]
     warnings: list[str] = field(default_factory=list)
-    forecast: dict | None = None
     plot_file: str | None = None
 
 
-def _fmt(value, digits: int = 4) -> str:
+def fmt(value, digits: int = 4) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
@@ -40,119 +54,145 @@ def _fmt(value, digits: int = 4) -> str:
     return str(value)
 
 
+def _sort_key(value: float) -> float:
+    return value if np.isfinite(value) else float("inf")
+
+
 def metrics_table(evaluation: Evaluation, model_label: str = "**model**") -> str:
     header = "| forecaster | " + " | ".join(label for _, label in METRIC_COLUMNS) + " |"
     lines = [header, "|" + "---|" * (len(METRIC_COLUMNS) + 1)]
     rows = [(model_label, evaluation.metrics)] + sorted(
         evaluation.baselines.items(), key=lambda kv: _sort_key(kv[1]["mase"]))
     for name, values in rows:
-        lines.append(f"| {name} | " + " | ".join(_fmt(values.get(k)) for k, _ in METRIC_COLUMNS)
+        lines.append(f"| {name} | " + " | ".join(fmt(values[k]) for k, _ in METRIC_COLUMNS)
                      + " |")
     return "\n".join(lines)
 
 
-def _sort_key(value: float) -> float:
-    return value if np.isfinite(value) else float("inf")
-
-
-def verdict(evaluation: Evaluation) -> str:
-    """One plain sentence: does the model beat every baseline on MASE?"""
-    model = evaluation.metrics["mase"]
-    name, best = evaluation.best_baseline()
-    if not np.isfinite(model):
+def verdict_sentence(verdict: Verdict) -> str:
+    """One plain sentence, read from the recorded verdict."""
+    model, best, name = verdict.model_mase, verdict.best_baseline_mase, verdict.best_baseline
+    if model is None:
         return "MASE is undefined for this run (no scorable test targets or zero scale)."
-    if model < best:
-        return (f"The model beats every baseline: MASE {_fmt(model)} vs {_fmt(best)} for the "
+    if verdict.beats_baselines:
+        return (f"The model beats every baseline: MASE {fmt(model)} vs {fmt(best)} for the "
                 f"best baseline ({name}), {100 * (1 - model / best):.1f}% lower.")
-    return (f"**A baseline wins**: {name} has MASE {_fmt(best)} vs {_fmt(model)} for the model. "
+    return (f"**A baseline wins**: {name} has MASE {fmt(best)} vs {fmt(model)} for the model. "
             f"Use {name} for this series, or revisit the configuration.")
 
 
-def render_report(ctx: ReportContext) -> str:
-    ev, data, split = ctx.evaluation, ctx.data_summary, ctx.split_summary
-    out = [f"# Run report — `{ctx.run_id}`", ""]
-    out += ["## Verdict", "", verdict(ev), ""]
-    out += ["## Run", "",
+def _run_section(ctx: ReportContext) -> list[str]:
+    spec, pre = ctx.training.model, ctx.preprocessor
+    return ["## Run", "",
             f"- run_id: `{ctx.run_id}`",
             f"- git commit: `{ctx.git_commit}`",
-            f"- model: {ctx.config.get('model')} {ctx.config.get('hidden_units')} over segments "
-            f"of {ctx.config.get('segment_length')} steps, "
-            f"{'window-relative' if ctx.config.get('window_relative') else 'absolute'} inputs, "
-            f"lookback {ctx.config.get('lookback')}, horizon {ctx.config.get('horizon')}, "
-            f"seed {ctx.config.get('seed')}",
+            f"- model: {ctx.config.model} {ctx.config.hidden_units} over segments of "
+            f"{spec['segment_length']} steps, "
+            f"{'window-relative' if spec['window_relative'] else 'absolute'} inputs, "
+            f"lookback {pre.lookback}, horizon {pre.horizon}, seed {ctx.config.seed}",
             "", "Reproduce:", "", "```bash", ctx.command, "```", ""]
-    out += ["## Data", "",
-            f"- source: {data.get('source')}",
-            f"- rows read: {data.get('n_rows')} ({data.get('n_missing_values', 0)} empty "
-            f"target values); grid: {data.get('n_grid')} points at `{data.get('freq')}` from "
-            f"{data.get('start')} to {data.get('end')}"
-            f"{' (' + data['timezone'] + ')' if data.get('timezone') else ''}",
-            f"- seasons: {data.get('seasons')}",
-            f"- gaps filled: {data.get('n_filled', 0)} points in {data.get('n_gaps', 0)} gap(s), "
-            f"longest {data.get('longest_gap', 0)} steps (method {data.get('fill_method')})",
-            f"- split (points): train {split['points']['train']}, val {split['points']['val']}, "
-            f"test {split['points']['test']}; windows: train {split['windows']['train']}, val "
-            f"{split['windows']['val']}, test {split['windows']['test']}",
-            f"- transforms (fitted on train): {data.get('transforms')}"]
-    if (data.get("transforms") or {}).get("seasonal_adjustment", "none") != "none":
+
+
+def _data_section(ctx: ReportContext) -> list[str]:
+    data, pre, grid = ctx.data_summary, ctx.preprocessor, ctx.preprocessor.grid
+    points, windows = ctx.split_points, ctx.split_windows
+    chain = pre.chain.to_dict()
+    out = ["## Data", "",
+           f"- source: {data.source}",
+           f"- rows read: {data.n_rows} ({data.n_missing_values} empty target values); grid: "
+           f"{grid.n_grid} points at `{pre.freq}` from {grid.start} to {grid.end}"
+           f"{f' ({data.timezone})' if data.timezone else ''}",
+           f"- seasons: {pre.seasons}",
+           f"- gaps filled: {grid.n_filled} points in {grid.n_gaps} gap(s), longest "
+           f"{grid.longest_gap} steps (method {grid.method})",
+           f"- split (points): train {points['train']}, val {points['val']}, test "
+           f"{points['test']}; windows: train {windows['train']}, val {windows['val']}, "
+           f"test {windows['test']}",
+           f"- transforms (fitted on train): **{chain['name']}**, in order: " +
+           "; ".join(_step_text(step) for step in chain["steps"]),
+           f"- model inputs: {', '.join(pre.features.names)}"]
+    if pre.chain.adjuster.enabled:
         out.append("- seasonal adjustment: the seasonal part of each point comes from an MSTL "
                    "decomposition of points at least one horizon earlier (refreshed every "
                    "season, every few on long series), so a forecast only adds back what "
                    "was known at its origin")
     out.append("")
-    for note in data.get("notes", []):
-        out.append(f"- note: {note}")
-    selection = data.get("transform_selection")
-    if selection:
-        out += ["", f"Transform chosen on the validation split (never the test split): "
-                f"**{selection['chosen']}**.", "",
-                "| candidate | val MASE | best epoch | seconds | note |", "|---|---|---|---|---|"]
-        out += [f"| {c['name']} | {_fmt(c['val_mase'])} | {_fmt(c['best_epoch'])} | "
-                f"{_fmt(c['seconds'])} | {c['note']} |" for c in selection["candidates"]]
-    out += ["", "## Test metrics (original units, observed targets only)", "",
-            metrics_table(ev), "",
-            f"MASE scale: in-sample seasonal-naive MAE on the train split, season {ev.season} "
-            f"(= {_fmt(ev.mase_scale)}).", ""]
+    out += [f"- note: {note}" for note in data.notes]
+    if data.transform_selection:
+        out += _selection_table(data.transform_selection)
+    return out
+
+
+def _step_text(step: dict) -> str:
+    details = ", ".join(f"{k} {fmt(v)}" for k, v in step.items() if k != "step")
+    return f"{step['step']} ({details})"
+
+
+def _selection_table(selection: SelectionSummary) -> list[str]:
+    out = ["", f"Transform chosen on the validation split (never the test split): "
+           f"**{selection.chosen}**.", "",
+           "| candidate | forecaster | val MASE | best epoch | seconds | note |",
+           "|---|---|---|---|---|---|"]
+    out += [f"| {c.name} | {c.forecaster} | {fmt(c.val_mase)} | {fmt(c.best_epoch)} | "
+            f"{fmt(c.seconds)} | {c.note} |" for c in selection.candidates]
+    return out
+
+
+def _metrics_section(ev: Evaluation) -> list[str]:
+    out = ["", "## Test metrics (original units, observed targets only)", "",
+           metrics_table(ev), "",
+           f"MASE scale: in-sample seasonal-naive MAE on the train split, season {ev.season} "
+           f"(= {fmt(ev.mase_scale)}).", ""]
     if len(ev.per_step) > 1:
         out += ["Per step (model):", "", "| step | MAE | RMSE | MASE |", "|---|---|---|---|"]
-        shown = ev.per_step if len(ev.per_step) <= 12 else ev.per_step[::max(1, len(ev.per_step) // 12)]
-        out += [f"| {s['step']} | {_fmt(s['mae'])} | {_fmt(s['rmse'])} | {_fmt(s['mase'])} |"
+        shown = ev.per_step if len(ev.per_step) <= 12 else \
+            ev.per_step[::max(1, len(ev.per_step) // 12)]
+        out += [f"| {s['step']} | {fmt(s['mae'])} | {fmt(s['rmse'])} | {fmt(s['mase'])} |"
                 for s in shown]
         out.append("")
-    tr = ctx.training
-    out += ["## Training", "",
-            f"- epochs: {tr.get('epochs_ran')} of {tr.get('epochs_requested')} "
-            f"(best epoch {tr.get('best_epoch')}, best val_loss {_fmt(tr.get('best_val_loss'))})",
-            f"- early stopped: {tr.get('early_stopped')}", ""]
-    inf = ctx.inference
-    out += ["## Latest inference (last test window)", "",
-            f"- origin: {inf['origin']}, input shape {inf['x_shape']}",
-            f"- y_true: {[_fmt(v) for v in inf['y_true_last']]}",
-            f"- y_pred: {[_fmt(v) for v in inf['y_pred_last']]}", ""]
-    if ctx.forecast:
-        fc = ctx.forecast
-        out += ["## Forecast (next steps after the last observation)", "",
-                f"Origin {fc['origin']}.", "", "| timestamp | forecast |", "|---|---|"]
-        out += [f"| {t} | {_fmt(v)} |" for t, v in zip(fc["timestamps"][:48], fc["values"][:48])]
-        if len(fc["values"]) > 48:
-            out.append(f"| … | ({len(fc['values']) - 48} more in the predictions CSV) |")
-        out.append("")
-    if ctx.plot_file:
-        out += [f"![forecast]({ctx.plot_file})", ""]
+    return out
+
+
+def _training_and_inference(tr: TrainingSummary, inf: InferenceSnapshot) -> list[str]:
+    return ["## Training", "",
+            f"- epochs: {tr.epochs_ran} of {tr.epochs_requested} (best epoch {tr.best_epoch}, "
+            f"best val_loss {fmt(tr.best_val_loss)})",
+            f"- early stopped: {tr.early_stopped}", "",
+            "## Latest inference (last test window)", "",
+            f"- origin: {inf.origin}, input shape {inf.x_shape}",
+            f"- y_true: {[fmt(v) for v in inf.y_true_last]}",
+            f"- y_pred: {[fmt(v) for v in inf.y_pred_last]}", ""]
+
+
+def _forecast_section(fc: ForecastRecord, plot_file: str | None) -> list[str]:
+    out = ["## Forecast (next steps after the last observation)", "",
+           f"Origin {fc.origin}.", "", "| timestamp | forecast |", "|---|---|"]
+    out += [f"| {t} | {fmt(v)} |" for t, v in zip(fc.timestamps[:FORECAST_ROWS],
+                                                  fc.values[:FORECAST_ROWS])]
+    if len(fc.values) > FORECAST_ROWS:
+        out.append(f"| … | ({len(fc.values) - FORECAST_ROWS} more in the predictions CSV) |")
+    out.append("")
+    return out + ([f"![forecast]({plot_file})", ""] if plot_file else [])
+
+
+def run_warnings(data: DataSummary, training: TrainingSummary, verdict: Verdict) -> list[str]:
+    """What a reader should know before trusting the run, from its records."""
+    found = []
+    if not training.early_stopped:
+        found.append(f"early stopping did not trigger: training ran all "
+                     f"{training.epochs_requested} epochs; more epochs may help")
+    if not verdict.beats_baselines:
+        found.append(f"baseline {verdict.best_baseline} beats the model on the test split "
+                     f"(MASE {fmt(verdict.best_baseline_mase)} vs {fmt(verdict.model_mase)})")
+    return found + [f"input: {note}" for note in data.notes]
+
+
+def render_report(ctx: ReportContext) -> str:
+    out = [f"# Run report — `{ctx.run_id}`", "", "## Verdict", "",
+           verdict_sentence(ctx.verdict), ""]
+    out += _run_section(ctx) + _data_section(ctx) + _metrics_section(ctx.evaluation)
+    out += _training_and_inference(ctx.training, ctx.inference)
+    out += _forecast_section(ctx.forecast, ctx.plot_file)
     out += ["## Artifacts", ""] + [f"- {k}: `{v}`" for k, v in ctx.artifacts.items()] + [""]
     out += ["## Warnings", ""] + ([f"- {w}" for w in ctx.warnings] or ["- none"]) + [""]
     return "\n".join(out)
-
-
-def render_failure_report(run_id: str, code: str, exit_code: int, message: str,
-                          stage: str | None, stack_summary: str, rerun_command: str,
-                          runbook_hint: str) -> str:
-    return "\n".join([
-        f"# Failed run — `{run_id}`", "",
-        "## What failed", "", f"- stage: {stage or 'unknown'}",
-        f"- error: `{code}` (exit {exit_code})", "",
-        "## Why", "", message, "",
-        "## What to do", "", runbook_hint, "",
-        "## Re-run", "", "```bash", rerun_command, "```", "",
-        "## Stack summary", "", "```", stack_summary.strip(), "```", "",
-    ])

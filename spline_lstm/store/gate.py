@@ -21,7 +21,8 @@ from contracts.artifacts import (
     commit_journal_path,
 )
 from contracts.errors import HealthCheckFailedError, PipelineError, RunIdMismatchError
-from spline_lstm.store.artifact_io import read_json, read_pickled_dict
+from spline_lstm.store.atomic import read_json
+from spline_lstm.store.unpickler import read_pickled_dict
 
 
 @dataclass

@@ -24,18 +24,14 @@ from contracts.errors import (
     InputShapeError,
     RunIdMismatchError,
 )
-from spline_lstm.store.artifact_io import (
-    read_json,
-    read_npz,
-    read_pickled_dict,
-    write_json,
-    write_npz,
-    write_pickled_dict,
-)
-from spline_lstm.windows.preprocess import Preprocessor, ProcessedData, assemble
+from contracts.records import DataSummary
+from spline_lstm.store.atomic import read_json, read_npz, write_json, write_npz
+from spline_lstm.store.unpickler import read_pickled_dict, write_pickled_dict
+from spline_lstm.transforms.preprocessor import Preprocessor
+from spline_lstm.windows.preprocess import assemble
+from spline_lstm.windows.processed import ProcessedData
 from spline_lstm.windows.split import SPLITS, SplitBounds
 
-FEATURE_NAMES = ("target",)
 # Windows of a split are stored in the npz only up to this many values (64 MB float32);
 # beyond it they are cut from `series` at `origins_{split}` (meta.json says which).
 MAX_STORED_WINDOW_VALUES = 16_000_000
@@ -52,12 +48,12 @@ def write_processed(layout: ArtifactLayout, data: ProcessedData) -> None:
         if data.window_values(split) <= MAX_STORED_WINDOW_VALUES:
             arrays[f"X_{split}"], arrays[f"y_{split}"] = data.windows(split)
         else:  # keep the keys and shapes, not the copies
-            arrays[f"X_{split}"] = np.zeros((0, pre.lookback, 1), np.float32)
+            arrays[f"X_{split}"] = np.zeros((0, pre.lookback, data.n_features), np.float32)
             arrays[f"y_{split}"] = np.zeros((0, pre.horizon), np.float32)
         arrays[f"origins_{split}"] = data.origins[split]
     arrays.update(
-        feature_names=np.array(FEATURE_NAMES),
-        target_indices=np.array([0], dtype=np.int64),
+        feature_names=np.array(data.feature_names),
+        target_indices=np.array(pre.features.target_indices, dtype=np.int64),
         series=data.series,
         values=data.values,
         observed=data.observed,
@@ -77,23 +73,22 @@ def build_meta(data: ProcessedData) -> dict:
         "schema_version": PROCESSED_SCHEMA_VERSION,
         "lookback": pre.lookback,
         "horizon": pre.horizon,
-        "n_features": 1,
-        "feature_names": list(FEATURE_NAMES),
-        "target_indices": [0],
-        "scaler_type": pre.scaler.kind,
-        "scaler": pre.scaler.to_dict(),
+        "n_features": data.n_features,
+        "feature_names": list(data.feature_names),
+        "target_indices": pre.features.target_indices,
+        "scaler_type": pre.chain.scaler.kind,
         "seasons": pre.seasons,
         "freq": pre.freq,
         "timezone": pre.timezone,
-        "transforms": {"power": pre.power.to_dict(), "differencing": pre.differencer.to_dict(),
-                       "seasonal_adjustment": pre.adjuster.to_dict()},
-        "interpolation": pre.interpolation,
+        "transform_chain": pre.chain.to_dict(),
+        "features": pre.features.to_dict(),
+        "interpolation": pre.grid.to_dict(),
         "window_counts": data.window_counts(),
         "windows_stored": {s: data.window_values(s) <= MAX_STORED_WINDOW_VALUES for s in SPLITS},
-        "windows_rule": "window i of a split: X = series[o-lookback+1 : o+1], "
-                        "y = series[o+1 : o+horizon+1] with o = origins_{split}[i]",
+        "windows_rule": "window i of a split: X = series[o-lookback+1 : o+1, :], y = "
+                        "series[o+1 : o+horizon+1, target_index] with o = origins_{split}[i]",
         "split_sizes": data.bounds.sizes(),
-        "data_summary": data.data_summary,
+        "data_summary": data.data_summary.to_dict(),
     }
 
 
@@ -194,16 +189,25 @@ def read_processed(npz_path: Path, run_id: str, preprocessor_path: Path | None =
     pre = Preprocessor.from_payload(payload)
     for split in SPLITS:
         check_window_pair(arrays[f"X_{split}"], arrays[f"y_{split}"], lookback=pre.lookback,
-                          horizon=pre.horizon, split=split)
-    return _rebuild(pre, arrays, meta.get("data_summary", {}))
+                          horizon=pre.horizon, n_features=pre.features.n_features, split=split)
+    return _rebuild(pre, arrays, DataSummary.from_dict(meta.get("data_summary", {})))
 
 
-def _rebuild(pre: Preprocessor, arrays: dict[str, np.ndarray], data_summary: dict) -> ProcessedData:
+def _rebuild(pre: Preprocessor, arrays: dict[str, np.ndarray],
+             data_summary: DataSummary) -> ProcessedData:
     n, train_end, val_end = (int(v) for v in arrays["bounds"])
+    series = arrays["series"].astype(np.float32)
+    if series.ndim == 1:  # written before series had a feature axis
+        series = series[:, None]
+    if series.shape[1:] != (pre.features.n_features,):
+        raise InputShapeError(
+            f"processed.npz series has shape {list(series.shape)}, expected [n, "
+            f"{pre.features.n_features}] for features {list(pre.features.names)}; re-run "
+            "preprocessing")
     data = assemble(pre, SplitBounds(n=n, train_end=train_end, val_end=val_end),
                     pd.DatetimeIndex(arrays["timestamps"].astype("datetime64[ns]")),
                     arrays["values"].astype(np.float64), arrays["observed"].astype(bool),
-                    arrays["series"].astype(np.float32), data_summary)
+                    series, data_summary)
     for split in SPLITS:
         if not np.array_equal(data.origins[split], arrays[f"origins_{split}"]):
             raise ArtifactContractError(

@@ -1,4 +1,4 @@
-"""Where a run came from: git commit, package versions, command lines."""
+"""Where a run came from: git commit, package versions, command lines; the metadata record."""
 
 from __future__ import annotations
 
@@ -61,3 +61,20 @@ def reproduce_command(config: RunConfig) -> str:
             parts += [flag_name(name), str(value)]
     parts.append("--overwrite")
     return shlex.join(parts)
+
+
+def metadata_record(config: RunConfig, *, source: str, start_time: str, end_time: str,
+                    git_commit_sha: str | None = None) -> dict:
+    """metadata/{run_id}.json (SPEC §3): where the run came from and how to repeat it."""
+    return {
+        "run_id": config.run_id,
+        "git_commit": git_commit_sha or git_commit(),
+        "seed": config.seed,
+        "package_versions": package_versions(),
+        "command": invoked_command(),
+        "reproduce_command": reproduce_command(config),
+        "config": config.model_dump(),
+        "input": source,
+        "start_time": start_time,
+        "end_time": end_time,
+    }

@@ -27,7 +27,7 @@ from contracts.artifacts import (
     staging_root,
 )
 from contracts.errors import ArtifactContractError, InvalidArgumentError, RunnerExecError
-from spline_lstm.store.artifact_io import write_json
+from spline_lstm.store.atomic import write_json
 
 
 def _move_all(source_root: Path, target_root: Path, relative: list[str]) -> list[Path]:

@@ -78,13 +78,3 @@ class PowerTransform:
     def from_dict(cls, payload: dict) -> "PowerTransform":
         return cls(kind=payload["kind"], lam=float(payload["lambda"]), shift=float(payload["shift"]))
 
-
-def transform_name(power: str, difference: int, seasonal_difference: int,
-                   seasonal_adjust: bool = False) -> str:
-    """Short label such as 'levels', 'sdiff52', 'log+sdiff12' or 'mstl' (rolling MSTL
-    seasonal adjustment)."""
-    parts = [power] if power != "none" else []
-    parts += ["mstl"] if seasonal_adjust else []
-    parts += ["diff1"] if difference else []
-    parts += [f"sdiff{seasonal_difference}"] if seasonal_difference else []
-    return "+".join(parts) or "levels"

@@ -1,4 +1,4 @@
-"""Scalers fitted on the train split only: fit -> apply -> invert."""
+"""Scalers fitted on the train split only: fit -> apply -> invert, one per column."""
 
 from __future__ import annotations
 
@@ -19,22 +19,30 @@ class Scaler:
     offset: float
     scale: float
 
+    step = "scaling"
+    burn_in = 0
+    label = None  # scaling is not part of the chain's short name
+
     @classmethod
-    def fit(cls, train: np.ndarray, kind: str) -> "Scaler":
-        """Fit on finite train values only (NaN, e.g. a differencing burn-in, are ignored)."""
+    def fit(cls, train: np.ndarray, kind: str, column: str = "the target") -> "Scaler":
+        """Fit on finite train values only (NaN, e.g. a differencing burn-in, are ignored).
+
+        train: float [n], one column; ``column`` names it in error messages.
+        """
         if kind not in SCALER_TYPES:
             raise InvalidArgumentError(f"--scaling {kind!r} is not one of {SCALER_TYPES}")
         values = np.asarray(train, dtype=np.float64)
         values = values[np.isfinite(values)]
         if values.size < 2:
-            raise InputSchemaError("the train split has fewer than 2 values to fit the scaler")
+            raise InputSchemaError(f"the train split has fewer than 2 values of {column} to "
+                                   "fit the scaler")
         if kind == "standard":
             offset, scale = float(values.mean()), float(values.std())
         else:
             offset, scale = float(values.min()), float(values.max() - values.min())
         if not np.isfinite(scale) or scale <= 1e-12 * max(1.0, abs(offset)):
             raise InputSchemaError(
-                f"the target is constant over the train split (value {offset:g}): there is "
+                f"{column} is constant over the train split (value {offset:g}): there is "
                 "nothing to learn; check --target-col or supply a series that varies")
         return cls(kind=kind, offset=offset, scale=scale)
 
@@ -43,6 +51,11 @@ class Scaler:
 
     def invert(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=np.float64) * self.scale + self.offset
+
+    def invert_forecasts(self, predicted: np.ndarray, inputs: np.ndarray,
+                         origins: np.ndarray) -> np.ndarray:
+        """Pointwise: the history (``inputs``, ``origins``) is not needed."""
+        return self.invert(predicted)
 
     def to_dict(self) -> dict:
         return {"type": self.kind, "offset": self.offset, "scale": self.scale}

@@ -13,8 +13,10 @@ decomposition sees only the ``history`` points up to its newest point, like the 
 updates of the classical baselines rolled forward on actuals. Decompositions are redone
 every ``refresh`` steps (whole primary seasons, at most ``MAX_DECOMPOSITIONS`` per
 series; every 96 steps on 4,000 half-hourly points, about 12 s) and extended
-periodically in between. The result is cached per series, because preprocessing,
-validation, evaluation and the forward forecast all ask for it.
+periodically in between. Each adjuster caches its result, because preprocessing,
+validation, evaluation and the forward forecast of a run all ask it for the same series;
+the cache lives and dies with the adjuster (and so with its run), so series forecast in
+parallel threads never evict each other's decompositions.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import math
 import threading
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,10 +35,28 @@ from contracts.errors import InvalidArgumentError
 HISTORY_CYCLES = 3  # of the longest season, per decomposition
 MAX_DECOMPOSITIONS = 50  # per series: the refresh interval widens to bound the cost
 MAX_HISTORY = 20_000  # points per decomposition; longer seasons are not adjusted
-# One entry per power transform tried (none, log); many-series runs share it across threads.
-_CACHE_SIZE = 2
-_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_cache_lock = threading.Lock()
+CACHED_SERIES = 2  # per adjuster: a run asks about one series (a test may ask about two)
+
+
+class _SeasonalCache:
+    """A small LRU of seasonal estimates by series digest, safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> np.ndarray | None:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
+    def put(self, key: tuple, value: np.ndarray) -> None:
+        with self._lock:
+            self._entries[key] = value
+            if len(self._entries) > CACHED_SERIES:
+                self._entries.popitem(last=False)
 
 
 def mstl_seasonal(history: np.ndarray, seasons: list[int], length: int) -> np.ndarray:
@@ -73,6 +93,11 @@ class SeasonalAdjuster:
     lag: int = 1
     history: int = 0
     refresh: int = 1
+    _cache: _SeasonalCache = field(default_factory=_SeasonalCache, init=False, compare=False,
+                                   hash=False, repr=False)
+
+    step = "seasonal_adjustment"
+    LABEL = "mstl"
 
     @classmethod
     def for_series(cls, seasons: list[int], horizon: int, n_points: int) -> "SeasonalAdjuster":
@@ -96,6 +121,10 @@ class SeasonalAdjuster:
         return bool(self.seasons)
 
     @property
+    def label(self) -> str | None:
+        return self.LABEL if self.enabled else None
+
+    @property
     def first_newest(self) -> int:
         """Index of the newest point of the first decomposition (two longest cycles + 1)."""
         return 2 * max(self.seasons)
@@ -108,11 +137,10 @@ class SeasonalAdjuster:
     def seasonal(self, levels: np.ndarray) -> np.ndarray:
         """S_t for t in [0, n + lag) (NaN over the burn-in), read-only; levels: [n]."""
         levels = np.asarray(levels, dtype=np.float64)
-        key = (self, len(levels), hashlib.blake2b(levels.tobytes(), digest_size=16).digest())
-        with _cache_lock:
-            if key in _cache:
-                _cache.move_to_end(key)
-                return _cache[key]
+        key = (len(levels), hashlib.blake2b(levels.tobytes(), digest_size=16).digest())
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         length = len(levels) + self.lag
         out = np.full(length, np.nan)
         for newest in range(self.first_newest, len(levels), self.refresh):
@@ -122,10 +150,7 @@ class SeasonalAdjuster:
             out[first_target:stop] = mstl_seasonal(levels[start:newest + 1], list(self.seasons),
                                                    stop - start)[first_target - start:]
         out.setflags(write=False)
-        with _cache_lock:
-            _cache[key] = out
-            if len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
+        self._cache.put(key, out)
         return out
 
     def apply(self, levels: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Chronological split and forecast windows, cut as views of the 1-D series (pure).
+"""Chronological split of a series and the forecast windows of each split (pure).
 
 A window is identified by its *origin*: the index of its last input point. Inputs are
 ``series[origin - lookback + 1 : origin + 1]``, targets ``series[origin + 1 : origin +
@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from contracts.errors import InsufficientDataError
 from spline_lstm.data.frequency import usable_seasons
@@ -70,20 +69,6 @@ def window_origins(bounds: SplitBounds, split: str, *, lookback: int, horizon: i
     if observed is not None and len(origins):
         origins = origins[observed[origins]]
     return origins
-
-
-def cut_windows(series: np.ndarray, origins: np.ndarray, lookback: int,
-                horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """X [N, lookback, 1] and y [N, horizon] (float32) for the given origins.
-
-    Windows are read from one strided view of ``series``; only the selected rows are
-    copied.
-    """
-    rows = sliding_window_view(series, lookback + horizon)
-    picked = rows[origins - lookback + 1]
-    X = picked[:, :lookback, None].astype(np.float32)
-    y = picked[:, lookback:].astype(np.float32)
-    return X, y
 
 
 def require_windows(counts: dict[str, int], bounds: SplitBounds, *, lookback: int,

@@ -1,6 +1,6 @@
-"""Streaming input: windows cut on the fly from the 1-D series, batch by batch (tf.data).
+"""Streaming input: windows cut on the fly from the model-space series, batch by batch (tf.data).
 
-Training and prediction never hold ``[N, lookback]`` copies: a 10M-point series with
+Training and prediction never hold ``[N, lookback, F]`` copies: a 10M-point series with
 lookback 168 would need 6.7 GB of windows, while the series itself is 40 MB. Each batch
 gathers its windows from the series with one index array.
 """
@@ -12,18 +12,20 @@ import numpy as np
 
 def window_dataset(series: np.ndarray, origins: np.ndarray, lookback: int, horizon: int,
                    batch_size: int, *, shuffle: bool = False, seed: int = 0,
-                   with_targets: bool = True):
-    """A tf.data.Dataset of (X [B, lookback, 1], y [B, horizon]) float32 batches.
+                   with_targets: bool = True, target_index: int = 0):
+    """A tf.data.Dataset of (X [B, lookback, F], y [B, horizon]) float32 batches.
 
-    series: float32 [n] model-space values; origins: int64 [N] index of each window's
-    last input point. Shuffling is seeded and reshuffles every epoch (deterministic
-    under ``make_deterministic``). with_targets=False yields X only (prediction).
+    series: float32 [n, F] model-space values; origins: int64 [N] index of each window's
+    last input point; y is column ``target_index``. Shuffling is seeded and reshuffles
+    every epoch (deterministic under ``make_deterministic``). with_targets=False yields X
+    only (prediction), and then the windows may end at the last point of the series.
     """
     import tensorflow as tf
 
     values = tf.constant(np.asarray(series, dtype=np.float32))
     origins_t = tf.constant(np.asarray(origins, dtype=np.int64))
-    offsets = tf.range(-lookback + 1, horizon + 1, dtype=tf.int64)
+    reach = horizon if with_targets else 0
+    offsets = tf.range(-lookback + 1, reach + 1, dtype=tf.int64)
     n = len(origins)
     n_batches = -(-n // batch_size)
 
@@ -51,9 +53,9 @@ def window_dataset(series: np.ndarray, origins: np.ndarray, lookback: int, horiz
         dataset = batches_of(origins_t)
 
     def gather(batch_origins):
-        windows = tf.gather(values, batch_origins[:, None] + offsets[None, :])
-        X = tf.expand_dims(windows[:, :lookback], -1)
-        return (X, windows[:, lookback:]) if with_targets else X
+        windows = tf.gather(values, batch_origins[:, None] + offsets[None, :])  # [B, L+r, F]
+        X = windows[:, :lookback, :]
+        return (X, windows[:, lookback:, target_index]) if with_targets else X
 
     return (dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(tf.data.AUTOTUNE))

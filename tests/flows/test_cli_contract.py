@@ -8,7 +8,7 @@ from contracts import errors
 from contracts.config import RunConfig, flag_name
 from flows.cli import build_parser
 from flows.e2e import e2e_flow, main
-from spline_lstm.reporting.triage import runbook_section
+from spline_lstm.reporting.failure import runbook_section
 
 
 def test_flow_parameters_mirror_the_config_fields_with_the_same_defaults():

@@ -100,7 +100,10 @@ def test_seasonal_adjustment_runs_end_to_end_and_through_the_consume_path(prefec
     assert main(["--run-id", "adjusted", "--artifacts-dir", str(artifacts), "--processed-npz",
                  str(layout.processed_npz), *flags]) == 0
     assert json.loads(layout.metrics_json.read_text())["dataset"]["transform"] == "mstl"
-    adjustment = json.loads(layout.meta_json.read_text())["transforms"]["seasonal_adjustment"]
+    chain = json.loads(layout.meta_json.read_text())["transform_chain"]
+    assert chain["name"] == "mstl" and [s["step"] for s in chain["steps"]] == [
+        "power", "seasonal_adjustment", "differencing", "scaling"]
+    adjustment = chain["steps"][1]
     assert adjustment["kind"] == "rolling_mstl" and adjustment["lag"] == 3
     forecast = pd.read_csv(layout.predictions_csv).query("kind == 'forecast'")["y_pred"]
     assert len(forecast) == 3 and np.isfinite(forecast).all()
@@ -193,7 +196,9 @@ def test_a_failed_gate_fails_the_flow_and_commits_nothing(prefect_harness, tmp_p
     real = evaluate_module.build_metrics_record
 
     def wrong_run_id(*args, **kwargs):
-        return {**real(*args, **kwargs), "run_id": "not-this-run"}
+        from dataclasses import replace
+
+        return replace(real(*args, **kwargs), run_id="not-this-run")
 
     monkeypatch.setattr(evaluate_module, "build_metrics_record", wrong_run_id)
     artifacts = tmp_path / "artifacts"
@@ -210,8 +215,9 @@ def test_the_failed_task_and_flow_state_messages_carry_the_code(prefect_harness,
 
     from flows.e2e import e2e_flow
 
+    # stage_tags is a flow parameter (a deployment sets it), never read from the environment
     state = e2e_flow(run_id="state-msg", input=str(tmp_path / "absent.csv"),
-                     artifacts_dir=str(tmp_path / "a"), return_state=True)
+                     artifacts_dir=str(tmp_path / "a"), stage_tags="on", return_state=True)
     assert state.is_failed()
     assert "FILE_NOT_FOUND (exit 21)" in state.message and "absent.csv" in state.message
     with get_client(sync_client=True) as client:
@@ -220,6 +226,7 @@ def test_the_failed_task_and_flow_state_messages_carry_the_code(prefect_harness,
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
         failed = [t for t in task_runs if t.state and t.state.is_failed()]
         assert [t.name.rsplit("-", 1)[0] for t in failed] == ["ingest"]
+        assert failed[0].tags == ["stage:ingest"]
         assert "FILE_NOT_FOUND (exit 21)" in failed[0].state.message
         artifacts = client.read_artifacts()
         assert any(a.key == "failure-state-msg" for a in artifacts)

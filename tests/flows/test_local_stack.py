@@ -40,8 +40,7 @@ def stack(tmp_path_factory):
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            # Poll faster than production (60 s / 10 s) so tests wait on runs, not on loops.
            "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
-           "PREFECT_WORKER_QUERY_SECONDS": "2",
-           "SPLINE_STAGE_TAGS": "on"}  # deployed runs carry their stage tags
+           "PREFECT_WORKER_QUERY_SECONDS": "2"}
     up = subprocess.run(["scripts/local_stack.sh", "up"], cwd=REPO, env=env,
                         capture_output=True, text=True, timeout=600)
     try:

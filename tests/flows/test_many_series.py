@@ -124,20 +124,13 @@ def test_bad_flags_exit_20_before_any_file_is_written(prefect_harness, tmp_path,
     assert not (tmp_path / "artifacts").exists()
 
 
-@pytest.mark.parametrize("env, flag, expected", [
-    (None, [], "off"),  # fleets: no per-task lease requests unless asked for
-    ("on", [], "on"),
-    ("on", ["--stage-tags", "off"], "off"),
-    (None, ["--stage-tags", "on"], "on"),
+@pytest.mark.parametrize("flag, expected", [
+    ([], "off"),  # fleets: no per-task lease requests unless asked for
+    (["--stage-tags", "on"], "on"),
 ])
-def test_children_run_without_stage_tags_unless_asked(monkeypatch, env, flag, expected):
+def test_children_run_without_stage_tags_unless_asked(flag, expected):
     from flows.many import parse_parameters
-    from tasks.logs import STAGE_TAGS_ENV
 
-    if env is None:
-        monkeypatch.delenv(STAGE_TAGS_ENV, raising=False)
-    else:
-        monkeypatch.setenv(STAGE_TAGS_ENV, env)
     parameters = parse_parameters(["--run-id", "fleet", "--input-dir", ".", *flag])
     assert parameters["stage_tags"] == expected and "stage_tags" not in parameters["options"]
 

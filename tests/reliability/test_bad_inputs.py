@@ -18,7 +18,7 @@ from flows import health
 from flows.e2e import main
 from spline_lstm.data.ingest import parse_raw_frame
 from spline_lstm.windows.preprocess import preprocess
-from spline_lstm.selection.select import TransformChoice
+from contracts.records import DataSummary
 from tasks.interpolate import interpolate_spline
 from tasks.preprocess import settings_for
 from tests.helpers import FAST_FLAGS, make_series
@@ -194,8 +194,7 @@ def test_random_frames_fail_only_with_coded_errors(rows):
     try:
         ingested = parse_raw_frame(raw, "timestamp", "target")
         filled = interpolate_spline.fn(ingested, None, None, None, "auto")
-        preprocess(filled, TransformChoice().apply_to(settings_for(config, filled)),
-                   run_id="fuzz", freq=filled.summary["freq"], interpolation=filled.summary,
-                   data_summary={})
+        preprocess(filled, settings_for(config, filled), run_id="fuzz",
+                   data_summary=DataSummary(source=ingested.source, n_rows=ingested.n_rows))
     except PipelineError:
         pass

@@ -1,13 +1,25 @@
-import pytest
+"""Stage tags are chosen per run (a flow parameter), not fixed when the tasks are imported."""
 
-from tasks.logs import STAGE_TAGS_ENV, stage_tags
+import inspect
+
+from tasks.logs import as_stage, stage_tags
+from tasks.train import train
 
 
-@pytest.mark.parametrize("value, expected", [(None, ["stage:train"]), ("on", ["stage:train"]),
-                                             ("off", []), ("0", []), (" OFF ", [])])
-def test_stage_tags_follow_the_environment(monkeypatch, value, expected):
-    if value is None:
-        monkeypatch.delenv(STAGE_TAGS_ENV, raising=False)
-    else:
-        monkeypatch.setenv(STAGE_TAGS_ENV, value)
-    assert stage_tags("train") == expected
+def test_stage_tags_are_a_per_call_choice(monkeypatch):
+    monkeypatch.setenv("SPLINE_STAGE_TAGS", "off")  # the old switch: no longer read
+    assert stage_tags("train") == ["stage:train"] and stage_tags("train", False) == []
+    assert as_stage(train, "train", True).tags == {"stage:train"}
+    assert as_stage(train, "train", False) is train and not train.tags
+
+
+def test_the_e2e_flow_and_its_deployments_take_stage_tags_as_a_parameter():
+    from flows.e2e import _Stages, e2e_flow
+    from flows.many import many_series_flow
+
+    assert inspect.signature(e2e_flow.fn).parameters["stage_tags"].default == "on"
+    assert inspect.signature(many_series_flow.fn).parameters["stage_tags"].default == "off"
+    stages = _Stages(tags=False)
+    assert stages("train", train) is train and stages.current == "train"
+    assert _Stages(tags=True)("load-processed", train, "scale-window").tags == {
+        "stage:scale-window"}

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
-from spline_lstm.models.naive import moving_average, naive_last, seasonal_naive, simple_baselines
+from spline_lstm.evaluation.baselines import baseline_forecasters, run_baselines
 from spline_lstm.evaluation.metrics import forecast_metrics, seasonal_naive_scale
+from spline_lstm.models.naive import moving_average, naive_last, seasonal_naive
+from tests.helpers import make_processed, make_series
 
 
 def test_metrics_match_hand_computed_values():
@@ -37,5 +39,21 @@ def test_baselines_forecast_from_the_origin():
     assert naive_last(values, origins, 2).tolist() == [[9, 9], [10, 10]]
     assert seasonal_naive(values, origins, 3, season=2).tolist() == [[8, 9, 8], [9, 10, 9]]
     assert moving_average(values, origins, 1, window=4).tolist() == [[7.5], [8.5]]
-    assert set(simple_baselines(values, origins, 2, [4, 8])) == {
-        "naive_last", "seasonal_naive", "seasonal_naive_8", "moving_average"}
+    names = [f.name for f in baseline_forecasters([4, 8], origins, classical=False)]
+    assert names == ["naive_last", "seasonal_naive", "seasonal_naive_8", "moving_average"]
+    # without a usable season, the SPEC's seasonal_naive is naive-last under that name
+    assert [f.name for f in baseline_forecasters([1], origins, classical=False)] == [
+        "naive_last", "seasonal_naive", "moving_average"]
+
+
+def test_baselines_run_through_the_forecaster_interface_on_the_models_origins():
+    data = make_processed(make_series(400, season=12)["target"], horizon=3, seasons=[12])
+    test = data.origins["test"]
+    run = run_baselines(data, baseline_forecasters([12], test, classical=True), test,
+                        fit_end=data.bounds.val_end)
+    assert set(run.forecasts) == {"naive_last", "seasonal_naive", "moving_average", "auto_ets",
+                                  "auto_arima", "auto_theta"} and not run.skipped
+    assert sorted(run.seconds) == ["auto_arima", "auto_ets", "auto_theta"]
+    np.testing.assert_array_equal(run.forecasts["naive_last"],
+                                  naive_last(data.values, test, 3))
+    assert all(f.shape == (len(test), 3) for f in run.forecasts.values())

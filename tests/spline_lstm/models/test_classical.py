@@ -1,8 +1,17 @@
+"""Classical forecasters: every origin and step, sane, and blind to what follows an origin."""
+
 import numpy as np
 import pytest
 
-from spline_lstm.models.classical import classical_forecasts
-from tests.helpers import make_series
+from spline_lstm.models.classical import classical_forecasters
+from spline_lstm.models.registry import load_forecaster
+from tests.helpers import make_processed, make_series
+
+
+def _fit_predict(values, seasons, origins, horizon=6, fit_end=480):
+    data = make_processed(values, horizon=horizon, seasons=seasons, lookback=48)
+    return {f.name: f.fit(data, fit_end=fit_end).predict(data, origins)
+            for f in classical_forecasters(seasons)}, data
 
 
 @pytest.mark.parametrize("seasons,expected", [
@@ -12,12 +21,12 @@ from tests.helpers import make_series
 def test_each_model_forecasts_every_origin_and_step(seasons, expected):
     values = make_series(600, season=seasons[0])["target"].to_numpy()
     origins = np.arange(480, 590, 7)
-    result = classical_forecasts(values, 480, origins, 6, seasons)
-    assert set(result.forecasts) == expected and not result.skipped
-    for forecast in result.forecasts.values():
+    forecasts, _ = _fit_predict(values, seasons, origins)
+    assert set(forecasts) == expected
+    for forecast in forecasts.values():
         assert forecast.shape == (len(origins), 6) and np.isfinite(forecast).all()
     naive_mae = np.abs(values[origins + 1] - values[origins]).mean()
-    for name, forecast in result.forecasts.items():  # sane, not just finite
+    for name, forecast in forecasts.items():  # sane, not just finite
         assert np.abs(forecast[:, 0] - values[origins + 1]).mean() < 3 * naive_mae, name
 
 
@@ -25,9 +34,20 @@ def test_each_model_forecasts_every_origin_and_step(seasons, expected):
 def test_a_forecast_uses_nothing_after_its_origin(seasons):
     values = make_series(600, season=seasons[0])["target"].to_numpy()
     origins = np.array([500, 540])
-    before = classical_forecasts(values, 480, origins, 4, seasons)
+    before, _ = _fit_predict(values, seasons, origins, horizon=4)
     later = values.copy()
     later[541:] += 50.0
-    after = classical_forecasts(later, 480, origins, 4, seasons)
-    for name in before.forecasts:
-        np.testing.assert_allclose(after.forecasts[name], before.forecasts[name], rtol=1e-9)
+    after, _ = _fit_predict(later, seasons, origins, horizon=4)
+    for name in before:
+        np.testing.assert_allclose(after[name], before[name], rtol=1e-9)
+
+
+def test_a_saved_classical_forecaster_refits_on_load_to_the_same_forecasts(tmp_path):
+    values = make_series(600, season=12)["target"].to_numpy()
+    data = make_processed(values, horizon=4, seasons=[12], lookback=48)
+    fitted = classical_forecasters([12])[1].fit(data, fit_end=480)  # auto_arima
+    fitted.save(tmp_path)
+    loaded = load_forecaster(tmp_path)
+    assert (loaded.name, loaded.fit_end) == ("auto_arima", 480)
+    origins = data.origins["test"]
+    np.testing.assert_array_equal(loaded.predict(data, origins), fitted.predict(data, origins))

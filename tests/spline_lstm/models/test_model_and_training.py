@@ -95,13 +95,13 @@ def test_truncated_or_code_carrying_checkpoints_are_refused_with_22(tmp_path):
 @pytest.mark.parametrize("lookback,season,expected", [(104, 52, 13), (96, 48, 12), (24, 12, 3),
                                                       (48, 24, 6), (20, 1, 2), (8, 52, 1)])
 def test_segments_are_whole_fractions_of_the_season_about_8_per_window(lookback, season, expected):
-    from spline_lstm.models.fitting import choose_segment_length
+    from spline_lstm.models.recurrent import choose_segment_length
 
     assert choose_segment_length(lookback, season) == expected
 
 
 @pytest.mark.parametrize("windows,expected", [(5000, 64), (512, 64), (300, 37), (65, 8), (20, 8)])
 def test_batch_size_gives_small_train_splits_at_least_8_steps_per_epoch(windows, expected):
-    from spline_lstm.models.fitting import choose_batch_size
+    from spline_lstm.models.recurrent import choose_batch_size
 
     assert choose_batch_size(windows) == expected

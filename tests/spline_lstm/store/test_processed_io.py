@@ -12,23 +12,16 @@ from contracts.errors import (
     InputShapeError,
     RunIdMismatchError,
 )
-from spline_lstm.data.interpolate import FilledSeries
-from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
 from spline_lstm.store.processed_io import read_processed, write_processed
-from tests.helpers import make_series
+from tests.helpers import make_processed, make_series
 
 RUN_ID = "run-a"
 
 
 @pytest.fixture
 def written(tmp_path):
-    frame = make_series(300)
-    filled = FilledSeries(timestamps=pd.DatetimeIndex(pd.to_datetime(frame["timestamp"])),
-                          values=frame["target"].to_numpy(), observed=np.ones(300, dtype=bool))
-    settings = PreprocessSettings(lookback=12, horizon=3, seasons=[24], val_size=0.1,
-                                  test_size=0.2, scaling="standard")
-    data = preprocess(filled, settings, run_id=RUN_ID, freq="h", interpolation={},
-                      data_summary={"source": "test"})
+    data = make_processed(make_series(300)["target"], horizon=3, seasons=[24], lookback=12,
+                          run_id=RUN_ID)
     layout = ArtifactLayout(tmp_path / "artifacts", RUN_ID)
     write_processed(layout, data)
     return layout, data
@@ -54,7 +47,8 @@ def test_round_trip_gives_the_same_windows_and_preprocessor(written):
         assert np.array_equal(loaded.X(split), data.X(split))
         assert np.array_equal(loaded.y(split), data.y(split))
     assert loaded.preprocessor == data.preprocessor
-    assert loaded.data_summary == {"source": "test"}
+    assert loaded.data_summary == data.data_summary and loaded.data_summary.source == "test"
+    assert loaded.feature_names == ("target",) and loaded.series.shape == (300, 1)
 
 
 def test_cli_run_id_must_match_the_npz_path(written):

@@ -1,7 +1,7 @@
 import pytest
 
 from contracts.errors import InvalidArgumentError, RunnerExecError
-from spline_lstm.store.artifact_io import write_json, write_text
+from spline_lstm.store.atomic import write_json, write_text
 from spline_lstm.store.workspace import RunWorkspace
 
 

@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.errors import InsufficientDataError
-from spline_lstm.windows.split import SPLITS, SplitBounds, cut_windows, require_windows, window_origins
+from spline_lstm.windows.cut import cut_windows
+from spline_lstm.windows.split import SPLITS, SplitBounds, require_windows, window_origins
 
 
 @settings(max_examples=60, deadline=None)
@@ -15,7 +16,7 @@ def test_windows_round_trip_to_the_series_and_respect_their_split(n, lookback, h
     bounds = SplitBounds.from_fractions(n, 0.1, 0.2)
     for split in SPLITS:
         origins = window_origins(bounds, split, lookback=lookback, horizon=horizon, burn_in=burn_in)
-        X, y = cut_windows(series, origins, lookback, horizon)
+        X, y = cut_windows(series[:, None], origins, lookback, horizon)
         assert X.shape == (len(origins), lookback, 1) and y.shape == (len(origins), horizon)
         assert X.dtype == np.float32 and y.dtype == np.float32
         start, end = bounds.target_range(split)
@@ -61,3 +62,10 @@ def test_lookback_is_two_seasons_when_the_data_allows():
     assert choose_lookback([12], 12, n_train(144)) == 24
     assert choose_lookback([24], 1, n_train(40)) == 8  # no season fits twice in train: the minimum
     assert choose_lookback([12], 1, n_train(50)) == 17  # leaves room for train windows
+
+
+def test_windows_carry_every_feature_and_the_target_column_as_y():
+    series = np.stack([np.arange(50.0), 100 + np.arange(50.0), -np.arange(50.0)], axis=1)
+    X, y = cut_windows(series, np.array([9, 20]), 5, 3, target_index=1)
+    assert X.shape == (2, 5, 3) and y.shape == (2, 3)
+    assert np.array_equal(X[0], series[5:10]) and np.array_equal(y[1], series[21:24, 1])

@@ -6,11 +6,8 @@ import numpy as np
 import pytest
 
 from contracts.errors import ArtifactContractError, RunnerExecError
-from spline_lstm.store.artifact_io import (
-    read_pickled_dict,
-    write_json,
-    write_pickled_dict,
-)
+from spline_lstm.store.atomic import write_json
+from spline_lstm.store.unpickler import read_pickled_dict, write_pickled_dict
 
 
 class _RunsACommand:

@@ -1,4 +1,4 @@
-"""What to do about a failure: the runbook section for its exit code."""
+"""The failure card of a run: what failed, why, what to do (the runbook section of its code)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,17 @@ def runbook_section(error: PipelineError, runbook: Path = RUNBOOK) -> str:
     following = re.search(rf"^#{{1,{level}}}\s", rest, re.M)
     body = rest[:following.start()] if following else rest
     return body.strip() or _FALLBACK
+
+
+def render_failure_report(run_id: str, code: str, exit_code: int, message: str,
+                          stage: str | None, stack_summary: str, rerun_command: str,
+                          runbook_hint: str) -> str:
+    return "\n".join([
+        f"# Failed run — `{run_id}`", "",
+        "## What failed", "", f"- stage: {stage or 'unknown'}",
+        f"- error: `{code}` (exit {exit_code})", "",
+        "## Why", "", message, "",
+        "## What to do", "", runbook_hint, "",
+        "## Re-run", "", "```bash", rerun_command, "```", "",
+        "## Stack summary", "", "```", stack_summary.strip(), "```", "",
+    ])

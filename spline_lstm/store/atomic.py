@@ -1,4 +1,4 @@
-"""Artifact reading and writing: atomic files, the restricted unpickler, npz/json/csv.
+"""Artifact files: atomic writes of json/text/npz/csv/bytes, and their readers.
 
 Every writer goes through ``atomic_write``: a temporary file in the destination's
 directory, fsync, then ``os.replace``. A crash leaves either the old file or the new
@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import pickle
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,7 +52,7 @@ def _write_error(path: Path, exc: OSError) -> RunnerExecError:
 
 def write_json(path: Path, payload: dict) -> None:
     """Write ``payload`` as JSON; NaN/inf (which JSON cannot hold) are written as null."""
-    text = json.dumps(_json_safe(payload), indent=2, default=_json_default, allow_nan=False)
+    text = json.dumps(json_safe(payload), indent=2, default=json_default, allow_nan=False)
     with atomic_write(path, "w") as handle:
         handle.write(text + "\n")
 
@@ -78,24 +77,19 @@ def write_bytes(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def write_pickled_dict(path: Path, payload: dict) -> None:
-    """Pickle a plain dict (builtins only) for the preprocessor contract."""
-    _require_plain(payload, "preprocessor payload")
-    with atomic_write(path, "wb") as handle:
-        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _json_safe(value):
+def json_safe(value):
+    """The one NaN rule: non-finite floats become null (JSON has no NaN), recursively."""
     if isinstance(value, float) and not np.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
-def _json_default(value):
+def json_default(value):
+    """How numpy scalars and arrays, timestamps and paths are written to JSON."""
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -107,60 +101,6 @@ def _json_default(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _require_plain(value, where: str) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{where}: key {key!r} is not a string")
-            _require_plain(item, f"{where}.{key}")
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _require_plain(item, f"{where}[{i}]")
-    elif value is not None and not isinstance(value, (str, int, float, bool)):
-        raise TypeError(f"{where} holds a {type(value).__name__}; only builtins may be pickled")
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickle builtins and numpy arrays only; refuse every other global.
-
-    A pickle can name any importable callable (``os.system``...) and have it run on
-    load; ``find_class`` is the one door such a payload must pass, so it is closed.
-    """
-
-    _ALLOWED = {
-        ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex"),
-        ("numpy", "ndarray"), ("numpy", "dtype"),
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    }
-
-    def find_class(self, module: str, name: str):
-        if (module, name) in self._ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"global '{module}.{name}' is forbidden")
-
-
-def read_pickled_dict(path: Path) -> dict:
-    """Load a preprocessor payload through the restricted unpickler (22 if unsafe/invalid)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileNotFoundError(
-            f"preprocessor not found: {path}; pass --preprocessor-pkl or re-run preprocessing")
-    try:
-        with path.open("rb") as handle:
-            payload = RestrictedUnpickler(handle).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
-            IndexError, KeyError, ImportError) as exc:
-        raise ArtifactContractError(
-            f"{path} is not a valid preprocessor payload ({exc}); it was refused unread. "
-            "Re-create it by re-running preprocessing for this run_id") from None
-    if not isinstance(payload, dict):
-        raise ArtifactContractError(
-            f"{path} holds a {type(payload).__name__}, expected a plain dict payload; "
-            "re-run preprocessing")
-    return payload
 
 
 def read_json(path: Path, what: str = "artifact") -> dict:

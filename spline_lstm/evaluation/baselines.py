@@ -1,0 +1,64 @@
+"""The baselines a run is compared with: naive ones always, classical ones on request.
+
+Each is a Forecaster fitted on points before ``fit_end`` (train + validation for the
+test split) and rolled forward on actuals, so it is scored on the model's own origins.
+A classical model that fails is reported as skipped; a naive one cannot fail.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spline_lstm.models.base import Forecaster
+from spline_lstm.models.classical import classical_forecasters
+from spline_lstm.models.naive import NaiveForecaster
+
+
+@dataclass(frozen=True)
+class BaselineRun:
+    forecasts: dict[str, np.ndarray]  # name -> [N, H], original units
+    seconds: dict[str, float] = field(default_factory=dict)  # classical models only
+    skipped: dict[str, str] = field(default_factory=dict)  # name -> why
+
+    @property
+    def classical(self) -> list[str]:
+        return sorted(self.seconds)
+
+
+def baseline_forecasters(seasons: list[int], origins: np.ndarray, *,
+                         classical: bool) -> list[Forecaster]:
+    """naive_last, seasonal_naive (one per usable season), moving_average, then classical.
+
+    The SPEC's ``seasonal_naive`` always exists: without a usable season it is naive-last.
+    """
+    out: list[Forecaster] = [NaiveForecaster("naive_last")]
+    for m in seasons:
+        if m > 1 and origins.min(initial=m) >= m - 1:
+            name = "seasonal_naive" if m == seasons[0] else f"seasonal_naive_{m}"
+            out.append(NaiveForecaster("seasonal_naive", season=m, name=name))
+    if not any(f.name == "seasonal_naive" for f in out):
+        out.append(NaiveForecaster("seasonal_naive", season=1))
+    out.append(NaiveForecaster("moving_average", window=max(seasons[0], 2)))
+    return out + (classical_forecasters(seasons) if classical else [])
+
+
+def run_baselines(data, forecasters: list[Forecaster], origins: np.ndarray,
+                  fit_end: int) -> BaselineRun:
+    """Fit each forecaster before ``fit_end`` and forecast from ``origins``."""
+    forecasts, seconds, skipped = {}, {}, {}
+    for forecaster in forecasters:
+        start = time.perf_counter()
+        try:
+            forecasts[forecaster.name] = forecaster.fit(data, fit_end=fit_end).predict(
+                data, origins)
+        except Exception as exc:  # noqa: BLE001 - a classical baseline that fails is reported
+            if forecaster.family == "naive":
+                raise
+            skipped[forecaster.name] = f"{type(exc).__name__}: {exc}"[:300]
+            continue
+        if forecaster.family != "naive":
+            seconds[forecaster.name] = round(time.perf_counter() - start, 2)
+    return BaselineRun(forecasts=forecasts, seconds=seconds, skipped=skipped)

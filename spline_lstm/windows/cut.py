@@ -1,0 +1,20 @@
+"""Cut forecast windows out of the model-space series as copies (small data, tests, npz)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def cut_windows(series: np.ndarray, origins: np.ndarray, lookback: int, horizon: int,
+                target_index: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """X [N, lookback, F] and y [N, horizon] (float32) for the given origins.
+
+    series: [n, F] model space; y holds the target column. Windows are read from one
+    strided view of ``series``; only the selected rows are copied.
+    """
+    rows = sliding_window_view(series, lookback + horizon, axis=0)  # [n', F, L+H]
+    picked = rows[origins - lookback + 1]
+    X = np.transpose(picked[:, :, :lookback], (0, 2, 1)).astype(np.float32)
+    y = picked[:, target_index, lookback:].astype(np.float32)
+    return X, y
