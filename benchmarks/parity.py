@@ -1,7 +1,8 @@
 """Parity check: the same config + seed gives the same numbers as a recorded reference.
 
-    .venv/bin/python benchmarks/parity.py            # compare with the reference, exit 1 on a change
+    .venv/bin/python benchmarks/parity.py            # compare; exit 1 on any change
     .venv/bin/python benchmarks/parity.py --record   # (re)write the reference
+    .venv/bin/python benchmarks/parity.py --out benchmarks/results/parity.md
 
 Three runs of the real ``e2e`` flow: the smoke configuration (synthetic, 3 epochs, seed
 42), co2 weekly at H=52 and air passengers at H=12 with default settings. For each, the
@@ -17,9 +18,11 @@ import argparse
 import json
 import math
 import os
+import platform
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +87,7 @@ def main() -> int:
     parser.add_argument("--record", action="store_true", help="write the reference instead")
     parser.add_argument("--rtol", type=float, default=1e-9)
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
+    parser.add_argument("--out", type=Path, help="also write the Markdown result here")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory(prefix="parity-") as tmp:
@@ -96,21 +100,44 @@ def main() -> int:
         REFERENCE.write_text(json.dumps(results, indent=1) + "\n")
         print(f"reference written to {REFERENCE}")
         return 0
-    reference = json.loads(REFERENCE.read_text())
-    failed = False
-    print("| case | pipeline MASE (reference) | now | transform | differences | seconds |")
-    print("|---|---|---|---|---|---|")
-    for name, current in results.items():
-        ref = reference[name]
-        diffs = compare({k: v for k, v in ref.items() if k != "seconds"},
-                        {k: v for k, v in current.items() if k != "seconds"}, args.rtol)
-        failed |= bool(diffs)
-        print(f"| {name} | {ref['metrics']['mase']:.6f} | {current['metrics']['mase']:.6f} | "
-              f"{current['transform']} | {len(diffs)} | {current['seconds']} |")
-        for line in diffs[:20]:
-            print(f"  {name}{line}")
-    print("parity: " + ("CHANGED" if failed else "identical to the reference"))
+    text, failed = render(json.loads(REFERENCE.read_text()), results, args.rtol)
+    print(text)
+    if args.out:
+        args.out.write_text(
+            f"# Parity with the reference\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+            f"{platform.machine()}, {os.cpu_count()} CPU cores; command: `python "
+            f"benchmarks/parity.py --out {args.out}`. Reference: "
+            f"`{REFERENCE.relative_to(ROOT)}`, recorded before the core was reshaped. Compared: "
+            "test metrics of the pipeline and of every baseline, the chosen transform, the "
+            f"validation MASE of every candidate and the forward forecast, to rtol "
+            f"{args.rtol:g}.\n\n{text}\n")
     return 1 if failed else 0
+
+
+def render(reference: dict, results: dict, rtol: float) -> tuple[str, bool]:
+    """The comparison table (and the first differences of each case); (text, any change)."""
+    lines = ["| case | pipeline MASE (reference) | now | transform | numbers compared | "
+             "differences | seconds |", "|---|---|---|---|---|---|---|"]
+    failed = False
+    for name, current in results.items():
+        ref = {k: v for k, v in reference[name].items() if k != "seconds"}
+        diffs = compare(ref, {k: v for k, v in current.items() if k != "seconds"}, rtol)
+        failed |= bool(diffs)
+        lines.append(f"| {name} | {ref['metrics']['mase']:.6f} | "
+                     f"{current['metrics']['mase']:.6f} | {current['transform']} | "
+                     f"{_leaves(ref)} | {len(diffs)} | {current['seconds']} |")
+        lines += [f"  {name}{line}" for line in diffs[:20]]
+    lines.append("")
+    lines.append("parity: " + ("CHANGED" if failed else "identical to the reference"))
+    return "\n".join(lines), failed
+
+
+def _leaves(value) -> int:
+    if isinstance(value, dict):
+        return sum(_leaves(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_leaves(v) for v in value)
+    return 1
 
 
 if __name__ == "__main__":

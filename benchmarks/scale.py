@@ -64,7 +64,8 @@ def child_preprocess(points: int, path: str, workdir: str) -> dict:
     """The pipeline's stages on a Parquet file, timed one by one, then one input epoch."""
     from contracts.artifacts import ArtifactLayout
     from contracts.config import RunConfig
-    from spline_lstm.selection.select import TransformChoice
+    from contracts.records import DataSummary
+    from spline_lstm.transforms.chain import TransformSpec
     from tasks.ingest import ingest
     from tasks.interpolate import interpolate_spline
     from tasks.preprocess import scale_and_window
@@ -80,7 +81,8 @@ def child_preprocess(points: int, path: str, workdir: str) -> dict:
     times["fill_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     layout = ArtifactLayout(Path(workdir), "scale")
-    data = scale_and_window.fn(filled, config, layout, {"source": path}, TransformChoice())
+    data = scale_and_window.fn(filled, config, layout,
+                               DataSummary(source=path, n_rows=points), TransformSpec())
     times["scale_window_s"] = time.perf_counter() - mark
     times["preprocess_s"] = time.perf_counter() - start
     rss_preprocess = peak_rss_mb()
@@ -122,23 +124,22 @@ def child_throughput(points: int, workdir: str, epochs: int) -> dict:
     import numpy as np
 
     from contracts.config import RunConfig
-    from spline_lstm.models.fitting import model_spec_for
-    from spline_lstm.data.synthetic import synthetic_series
-    from spline_lstm.data.interpolate import fill_gaps, regularize
+    from contracts.records import DataSummary
     from spline_lstm.data.frequency import parse_freq
+    from spline_lstm.data.interpolate import interpolate_series
+    from spline_lstm.data.synthetic import synthetic_series
     from spline_lstm.models.network import build_model
-    from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
-    from spline_lstm.data.interpolate import FilledSeries
+    from spline_lstm.models.recurrent import RecurrentSettings
     from spline_lstm.models.training import make_deterministic
+    from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
 
     raw = synthetic_series(points, seed=0).frame
-    grid, values, observed, _ = regularize(raw, parse_freq("h"))
-    filled_values, summary = fill_gaps(values, observed, season=24)
-    filled = FilledSeries(grid, filled_values, observed, summary)
+    filled = interpolate_series(raw, parse_freq("h"), [24, 168], max_gap=len(raw),
+                                fill_method="auto")
     settings = PreprocessSettings(lookback=LOOKBACK, horizon=1, seasons=[24, 168],
-                                  val_size=0.1, test_size=0.2, scaling="standard")
-    data = preprocess(filled, settings, run_id="throughput", freq="h", interpolation={},
-                      data_summary={})
+                                  val_size=0.1, test_size=0.2)
+    data = preprocess(filled, settings, run_id="throughput",
+                      data_summary=DataSummary(source="synthetic", n_rows=len(raw)))
     config = RunConfig(run_id="throughput", lookback=LOOKBACK, batch_size=BATCH)
     n_windows = len(data.origins["train"])
 
@@ -147,7 +148,7 @@ def child_throughput(points: int, workdir: str, epochs: int) -> dict:
     models, inputs = {}, {}
     for mode in ("materialised", "streaming"):
         make_deterministic(0)
-        models[mode] = build_model(model_spec_for(config, data))
+        models[mode] = build_model(RecurrentSettings.from_config(config).spec_for(data))
     X, y = data.windows("train")
     inputs["materialised"] = {"x": X, "y": y, "batch_size": BATCH, "shuffle": True}
     inputs["streaming"] = {"x": data.dataset("train", BATCH, shuffle=True, seed=0)}

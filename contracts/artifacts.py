@@ -23,8 +23,8 @@ REQUIRED_METRICS_KEYS = (
     "run_id", "dataset", "metrics", "training", "timestamps", "checkpoints",
     "inference", "baselines",
 )
-FINITE_METRIC_KEYS = ("mae", "mse", "rmse", "mape", "r2")
-REPORTED_METRIC_KEYS = ("mae", "mse", "rmse", "mape", "r2", "mase", "smape")
+METRIC_KEYS = ("mae", "mse", "rmse", "mape", "r2", "mase", "smape")  # every metric set, in order
+FINITE_METRIC_KEYS = ("mae", "mse", "rmse", "mape", "r2")  # the gate requires these finite
 REQUIRED_METADATA_KEYS = (
     "run_id", "git_commit", "seed", "package_versions", "command", "config",
     "start_time", "end_time",

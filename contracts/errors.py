@@ -124,11 +124,21 @@ def error_line(exc: BaseException) -> str:
     return json.dumps(error_payload(exc), ensure_ascii=False)
 
 
+# The SPEC §4 table, in exit-code order: the one list --help, the runbook check and
+# error_class_for read.
+CODED_ERRORS: tuple[type[PipelineError], ...] = (
+    InvalidArgumentError, InputFileNotFoundError, ArtifactContractError, InputShapeError,
+    RunnerExecError, InputSchemaError, InsufficientDataError, RunIdMismatchError,
+    HealthCheckFailedError, CheckpointSaveError)
+
+
 def error_class_for(exit_code: int) -> type[PipelineError]:
     """The error class of a SPEC §4 exit code (RUNNER_EXEC_ERROR for unknown codes)."""
-    for cls in (InvalidArgumentError, InputFileNotFoundError, ArtifactContractError,
-                InputShapeError, RunnerExecError, InputSchemaError, InsufficientDataError,
-                RunIdMismatchError, HealthCheckFailedError, CheckpointSaveError):
-        if cls.exit_code == exit_code:
-            return cls
-    return RunnerExecError
+    return next((cls for cls in CODED_ERRORS if cls.exit_code == exit_code), RunnerExecError)
+
+
+def exit_code_table(per_line: int = 4) -> str:
+    """'0 success | 20 INVALID_ARGUMENT | ...' over a few lines, for --help."""
+    cells = ["0 success"] + [f"{cls.exit_code} {cls.code.value}" for cls in CODED_ERRORS]
+    return "\n".join("  " + " | ".join(cells[i:i + per_line])
+                     for i in range(0, len(cells), per_line))

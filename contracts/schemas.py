@@ -7,6 +7,7 @@ the original time zone travels next to the frame, so one dtype serves every inpu
 from __future__ import annotations
 
 from enum import Enum
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -93,14 +94,21 @@ class RegularSeries(RawSeries):
         strict = True
 
 
-def validate_frame(schema: type[pa.DataFrameModel], frame: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Validate ``frame`` against ``schema`` at a stage boundary (25 on failure)."""
+def validate_frame(schema: type[pa.DataFrameModel], frame: pd.DataFrame, what: str,
+                   describe: Callable[[pd.DataFrame], str] | None = None) -> pd.DataFrame:
+    """Validate ``frame`` against ``schema``, every problem at once (25 on failure).
+
+    describe: turns pandera's failure cases into the message (default: the first few
+    column / check / value triples, prefixed by ``what``).
+    """
     from contracts.errors import InputSchemaError
 
     try:
         return schema.validate(frame, lazy=True, inplace=True)  # no copy: checks only read
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
+        if describe is not None:
+            raise InputSchemaError(describe(cases)) from None
         listed = "; ".join(f"{c['column']}: {c['check']} (e.g. {c['failure_case']!r})"
                            for _, c in cases.drop_duplicates(["column", "check"]).head(5).iterrows())
         raise InputSchemaError(f"{what} violates schema {schema.__name__}: {listed}") from None

@@ -15,15 +15,18 @@ import typing
 from typing import Any, Literal, get_args, get_origin
 
 from contracts.config import RunConfig, flag_name
-from contracts.errors import InvalidArgumentError, PipelineError, as_pipeline_error, error_line
+from contracts.errors import (
+    InvalidArgumentError,
+    PipelineError,
+    as_pipeline_error,
+    error_line,
+    exit_code_table,
+)
 
-EXIT_CODES_HELP = """exit codes:
-  0 success | 20 INVALID_ARGUMENT | 21 FILE_NOT_FOUND | 22 ARTIFACT_CONTRACT_ERROR
-  23 INPUT_SHAPE_ERROR | 24 RUNNER_EXEC_ERROR | 25 INPUT_SCHEMA_ERROR
-  26 INSUFFICIENT_DATA_ERROR | 27 RUN_ID_MISMATCH | 30 HEALTH_CHECK_FAILED
-  31 CHECKPOINT_SAVE_ERROR
+EXIT_CODES_HELP = f"""exit codes:
+{exit_code_table()}
 On failure one JSON line is printed on stderr:
-  {"ok": false, "exit_code": N, "error": {"code": ..., "message": ..., "type": ...}}
+  {{"ok": false, "exit_code": N, "error": {{"code": ..., "message": ..., "type": ...}}}}
 See runbook/README.md for what to do about each code."""
 
 

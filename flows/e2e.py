@@ -39,6 +39,7 @@ from tasks.report import write_report  # noqa: E402
 from tasks.select import choose_transform, transform_options  # noqa: E402
 from tasks.train import train  # noqa: E402
 
+
 def _default(name: str):
     return RunConfig.model_fields[name].get_default(call_default_factory=True)
 

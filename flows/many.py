@@ -23,8 +23,6 @@ from flows.cli import quiet_environment  # noqa: E402
 quiet_environment()
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import logging  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
@@ -34,16 +32,13 @@ from typing import Literal  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.futures import as_completed  # noqa: E402
-from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from contracts.artifacts import ManySeriesLayout  # noqa: E402
 from contracts.config import RunConfig  # noqa: E402
-from contracts.errors import InvalidArgumentError, RunnerExecError, as_pipeline_error  # noqa: E402
+from contracts.errors import InvalidArgumentError, as_pipeline_error  # noqa: E402
 from contracts.run_id import validate_run_id  # noqa: E402
+from flows.fleet_runner import RunnerChoice, run_all_series  # noqa: E402
 from flows.run_outcome import artifact_key  # noqa: E402
-from tasks.logs import as_stage  # noqa: E402
-from spline_lstm.store.atomic import write_json, write_text  # noqa: E402
 from spline_lstm.data.many_series import SeriesInput, folder_series, split_long_file  # noqa: E402
 from spline_lstm.reporting.fleet import (  # noqa: E402
     SUMMARY_COLUMNS,
@@ -51,8 +46,8 @@ from spline_lstm.reporting.fleet import (  # noqa: E402
     parent_failure,
     summary_markdown,
 )
-
-DASK_CONNECT_TIMEOUT = "20s"  # how long --dask-address may take to answer
+from spline_lstm.store.atomic import write_json, write_text  # noqa: E402
+from tasks.logs import as_stage  # noqa: E402
 
 # e2e options that name a series' data or a consumed run: the parent sets them per series.
 PER_SERIES_FIELDS = ("run_id", "input", "timestamp_col", "target_col", "artifacts_dir",
@@ -134,18 +129,11 @@ def many_series_flow(
         run_id, input, input_dir, series_col, timestamp_col, target_col, layout)
     logger.info("%d series: %s", len(inputs), ", ".join(s.series_id for s in inputs[:10])
                 + (" ..." if len(inputs) > 10 else ""))
-    task_runner, described, window = _task_runner(runner, max_workers, dask_address,
-                                                  dask_workers, len(inputs), fail_fast)
     shared = {"artifacts_dir": artifacts_dir, "timestamp_col": timestamp_col,
               "target_col": target_col, "overwrite": overwrite, "options": options}
-    with _workers_reach_this_api(local_dask=described.startswith("local Dask")):
-        try:
-            with task_runner:
-                rows = _run_all(task_runner, inputs, shared, window, fail_fast, logger)
-        except (OSError, TimeoutError) as exc:
-            raise RunnerExecError(
-                f"could not start or reach the {described}: {type(exc).__name__}: {exc}; "
-                "check --dask-address and that the scheduler is running") from exc
+    rows, described = run_all_series(
+        run_series, inputs, shared, RunnerChoice(runner, max_workers, dask_address, dask_workers),
+        fail_fast, logger)
     seconds = time.perf_counter() - start
     summary = {"run_id": run_id, "runner": described, "seconds": seconds,
                "n_series": len(rows), "series": rows}
@@ -180,93 +168,6 @@ def _claim(layout: ManySeriesLayout, overwrite: bool) -> None:
                 f"{layout.run_dir}; pick a new --run-id or pass --overwrite")
         shutil.rmtree(layout.run_dir)
     layout.run_dir.mkdir(parents=True, exist_ok=True)
-
-
-def _task_runner(runner: str, max_workers: int | None, dask_address: str | None,
-                 dask_workers: int, n_series: int, fail_fast: bool):
-    """(task runner, description, how many series may be in flight at once)."""
-    if runner == "dask" or dask_address:
-        from prefect_dask import DaskTaskRunner
-
-        if dask_address:
-            return (DaskTaskRunner(address=dask_address,
-                                   client_kwargs={"timeout": DASK_CONNECT_TIMEOUT}),
-                    f"Dask cluster at {dask_address}", 2 * dask_workers if fail_fast else n_series)
-        logging.getLogger("distributed").setLevel(logging.WARNING)  # cluster chatter
-        cluster = {"n_workers": dask_workers, "threads_per_worker": 1, "processes": True,
-                   "dashboard_address": None, "host": "127.0.0.1"}
-        return (DaskTaskRunner(cluster_kwargs=cluster),
-                f"local Dask cluster ({dask_workers} workers)",
-                dask_workers if fail_fast else n_series)
-    threads = max_workers or os.cpu_count() or 2
-    return (ThreadPoolTaskRunner(max_workers=threads), f"thread pool ({threads} threads)",
-            threads if fail_fast else n_series)
-
-
-@contextlib.contextmanager
-def _workers_reach_this_api(local_dask: bool):
-    """Local Dask workers are new processes: hand them this run's Prefect API address."""
-    if not local_dask:
-        yield
-        return
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        api_url = str(client.api_url).rstrip("/")
-    previous = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = api_url
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = previous
-
-
-def _run_all(task_runner, inputs: list[SeriesInput], shared: dict, window: int,
-             fail_fast: bool, logger) -> list[dict]:
-    """Submit series (at most ``window`` in flight); collect one row per series."""
-    queue, running, rows, stop = list(inputs), {}, [], False
-    while queue or running:
-        while queue and len(running) < window and not stop:
-            item = queue.pop(0)
-            future = task_runner.submit(run_series, parameters={
-                "series_id": item.series_id, "run_id": item.run_id, "input": str(item.path),
-                **shared})
-            running[future] = item
-        if not running:
-            break
-        done = next(as_completed(list(running)))
-        item = running.pop(done)
-        row = _row_of(done, item)
-        rows.append(row)
-        logger.info("series %d/%d %s: %s%s (%.1f s)", len(rows), len(inputs), item.series_id,
-                    row["status"], f", MASE {row['mase']:.3f}" if row.get("mase") is not None
-                    else f" - {row['message'][:200]}", row["seconds"])
-        stop = stop or (fail_fast and row["status"] == "failed")
-    rows += [_empty_row(item, "skipped", "not started: --fail-fast stopped the run")
-             for item in queue]
-    order = {item.run_id: i for i, item in enumerate(inputs)}
-    return sorted(rows, key=lambda r: order[r["run_id"]])
-
-
-def _row_of(future, item: SeriesInput) -> dict:
-    outcome = future.result(raise_on_failure=False)
-    if isinstance(outcome, dict):
-        return outcome
-    if isinstance(outcome, SeriesRunFailed):
-        return outcome.row
-    coded = as_pipeline_error(outcome if isinstance(outcome, BaseException)
-                              else RuntimeError(repr(outcome)))
-    return _empty_row(item, "failed", f"{coded.code.value}: {coded.message}", coded.exit_code)
-
-
-def _empty_row(item: SeriesInput, status: str, message: str, exit_code: int | None = None
-               ) -> dict:
-    return {"series_id": item.series_id, "run_id": item.run_id, "status": status,
-            "exit_code": exit_code, "mase": None, "best_baseline": None,
-            "best_baseline_mase": None, "seconds": 0.0, "message": message}
 
 
 def _publish(run_id: str, rows: list[dict], markdown: str, logger) -> None:

@@ -15,9 +15,9 @@ from contracts.artifacts import ArtifactLayout, debug_log_path, failure_report_p
 from contracts.config import RunConfig
 from contracts.errors import as_pipeline_error
 from contracts.records import ForecastRecord, MetricsRecord
+from spline_lstm.reporting.failure import render_failure_report, runbook_section
 from spline_lstm.store.atomic import json_safe, write_text
 from spline_lstm.store.provenance import reproduce_command
-from spline_lstm.reporting.failure import render_failure_report, runbook_section
 
 
 def artifact_key(prefix: str, run_id: str) -> str:

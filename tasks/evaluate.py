@@ -14,7 +14,11 @@ from contracts.config import RunConfig
 from contracts.records import MetricsRecord, TrainingSummary
 from spline_lstm.evaluation.baselines import baseline_forecasters, run_baselines
 from spline_lstm.evaluation.record import build_metrics_record
-from spline_lstm.evaluation.scoring import Evaluation, evaluate_split, inference_snapshot
+from spline_lstm.evaluation.scoring import (
+    Evaluation,
+    evaluate_split,
+    inference_snapshot,
+)
 from spline_lstm.evaluation.verdict import decide
 from spline_lstm.models.base import Forecaster
 from spline_lstm.store.atomic import write_json

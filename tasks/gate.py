@@ -7,9 +7,8 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger
-
 from spline_lstm.store.gate import check_run, enforce
+from tasks.logs import stage_logger
 
 
 @task(name="health-gate", cache_policy=NO_CACHE)

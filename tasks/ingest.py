@@ -7,10 +7,9 @@ import errno
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger
-
 from spline_lstm.data.ingest import IngestResult, read_series
 from spline_lstm.data.synthetic import synthetic_series
+from tasks.logs import stage_logger
 
 # Network filesystems and busy disks fail transiently with these; a missing file does not.
 _TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.ETIMEDOUT, errno.ESTALE, errno.EBUSY}

@@ -5,12 +5,15 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.logs import stage_logger
-
 from contracts.schemas import Col, RawSeries, validate_frame
 from spline_lstm.data.frequency import infer_freq, infer_seasons, parse_freq
 from spline_lstm.data.ingest import IngestResult
-from spline_lstm.data.interpolate import FilledSeries, choose_max_gap, interpolate_series
+from spline_lstm.data.interpolate import (
+    FilledSeries,
+    choose_max_gap,
+    interpolate_series,
+)
+from tasks.logs import stage_logger
 
 
 @task(name="spline-interpolate", cache_policy=NO_CACHE)

@@ -10,12 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from contracts.errors import InputFileNotFoundError, InputSchemaError
-from contracts.schemas import MAX_ABS_VALUE, Col, ParsedRawSeries, RawSeries
+from contracts.schemas import (
+    MAX_ABS_VALUE,
+    Col,
+    ParsedRawSeries,
+    RawSeries,
+    validate_frame,
+)
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 _TZ_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
@@ -188,11 +192,8 @@ def _parse_timestamps(column: pd.Series, name: str) -> tuple[pd.Series, str | No
 def _validate(frame: pd.DataFrame, raw: pd.DataFrame, timestamp_col: str, target_col: str,
               source: str) -> None:
     schema = ParsedRawSeries if Col.TARGET_TEXT.value in frame else RawSeries
-    try:
-        schema.validate(frame, lazy=True, inplace=True)  # no copy: checks only read
-    except pa.errors.SchemaErrors as exc:
-        raise InputSchemaError(_describe_schema_errors(exc.failure_cases, raw,
-                                                       timestamp_col, target_col, source)) from None
+    validate_frame(schema, frame, source, describe=lambda cases: _describe_schema_errors(
+        cases, raw, timestamp_col, target_col, source))
 
 
 def _describe_schema_errors(cases: pd.DataFrame, raw: pd.DataFrame, timestamp_col: str,

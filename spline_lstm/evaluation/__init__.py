@@ -1,1 +1,1 @@
-"""evaluation"""
+"""Metrics, test scoring against the baselines, the verdict and the metrics record."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from contracts.artifacts import METRIC_KEYS
+
 MAPE_EPS = 1e-8
-METRIC_KEYS = ("mae", "mse", "rmse", "mape", "r2", "mase", "smape")  # every metric set, in order
 
 
 def seasonal_naive_scale(train_values: np.ndarray, train_observed: np.ndarray, season: int) -> float:
@@ -48,8 +49,9 @@ def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, *, mase_scale: floa
                   * 100)
     mase = mae / mase_scale if mase_scale and np.isfinite(mase_scale) and mase_scale > 0 \
         else float("nan")
-    return {"mae": mae, "mse": mse, "rmse": float(np.sqrt(mse)), "mape": mape, "r2": r2,
-            "mase": mase, "smape": smape}
+    values = {"mae": mae, "mse": mse, "rmse": float(np.sqrt(mse)), "mape": mape, "r2": r2,
+              "mase": mase, "smape": smape}
+    return {key: values[key] for key in METRIC_KEYS}
 
 
 def per_step_metrics(y_true: np.ndarray, y_pred: np.ndarray, mask: np.ndarray,

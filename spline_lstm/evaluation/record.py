@@ -32,7 +32,7 @@ def build_metrics_record(data, evaluation: Evaluation, verdict: Verdict,
         checkpoints=checkpoints,
         inference=inference,
         verdict=verdict,
-        classical_baselines=None if baselines is None or not (baselines.seconds or baselines.skipped)
-        else {"fitted_on": "train+val, rolled forward on actuals", "seconds": baselines.seconds,
-              "skipped": baselines.skipped},
+        classical_baselines=None if baselines is None else {
+            "fitted_on": "train+val, rolled forward on actuals", "seconds": baselines.seconds,
+            "skipped": baselines.skipped},
     )

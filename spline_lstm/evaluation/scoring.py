@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from contracts.records import InferenceSnapshot
-from spline_lstm.evaluation.metrics import forecast_metrics, per_step_metrics, seasonal_naive_scale
+from spline_lstm.evaluation.metrics import (
+    forecast_metrics,
+    per_step_metrics,
+    seasonal_naive_scale,
+)
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""models"""
+"""The Forecaster interface and its families: recurrent, classical, naive (see registry)."""

@@ -13,7 +13,12 @@ from typing import Callable
 
 from contracts.errors import InvalidArgumentError
 from spline_lstm.models.base import SPEC_FILE, Forecaster
-from spline_lstm.models.classical import MSTL_TRENDS, STATS_MODELS, MSTLForecaster, StatsForecaster
+from spline_lstm.models.classical import (
+    MSTL_TRENDS,
+    STATS_MODELS,
+    MSTLForecaster,
+    StatsForecaster,
+)
 from spline_lstm.models.naive import NaiveForecaster
 from spline_lstm.models.recurrent import RecurrentForecaster, RecurrentSettings
 

@@ -1,1 +1,1 @@
-"""reporting"""
+"""What people read: the run report, plot, predictions table, failure card, fleet summary."""

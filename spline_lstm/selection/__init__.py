@@ -1,1 +1,1 @@
-"""selection"""
+"""Choose among candidates (transform x forecaster) on the validation split."""

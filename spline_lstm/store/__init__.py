@@ -1,1 +1,1 @@
-"""store"""
+"""Artifact files: atomic writes, the safe unpickler, processed I/O, workspace, gate, provenance."""

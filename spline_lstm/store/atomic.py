@@ -18,7 +18,11 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from contracts.errors import ArtifactContractError, InputFileNotFoundError, RunnerExecError
+from contracts.errors import (
+    ArtifactContractError,
+    InputFileNotFoundError,
+    RunnerExecError,
+)
 
 
 @contextmanager

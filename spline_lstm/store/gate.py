@@ -15,6 +15,7 @@ from contracts.artifacts import (
     REQUIRED_CHECKPOINT_META_KEYS,
     REQUIRED_META_KEYS,
     REQUIRED_METADATA_KEYS,
+    REQUIRED_METRICS_KEYS,
     REQUIRED_NPZ_KEYS,
     SPLIT_CONTRACT_SCHEMA_VERSION,
     ArtifactLayout,
@@ -32,6 +33,8 @@ class GateResult:
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)  # the files this check requires
+    missing: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -52,9 +55,9 @@ def check_run(root: Path, run_id: str, *, require_training: bool = True) -> Gate
             "the run's files were still being moved into place when its process stopped "
             "(commit journal present); the next run with this run_id completes the move")
     expected = layout.required_artifacts() if require_training else layout.preprocessing_artifacts()
-    for path in expected:
-        if not path.is_file():
-            result.problems.append(f"missing {layout.relative(path)}")
+    result.expected = [str(layout.relative(p)) for p in expected]
+    result.missing = [str(layout.relative(p)) for p in expected if not p.is_file()]
+    result.problems += [f"missing {name}" for name in result.missing]
     if result.problems:
         return result
     found: dict[str, object] = {}
@@ -76,8 +79,8 @@ def check_run(root: Path, run_id: str, *, require_training: bool = True) -> Gate
                     found, "checkpoint_meta.json")
         _check_json(result, layout.metadata_json, layout, REQUIRED_METADATA_KEYS, found,
                     "metadata.json")
-        metrics = _check_json(result, layout.metrics_json, layout,
-                              ("run_id", "metrics", "checkpoints"), found, "metrics.json")
+        metrics = _check_json(result, layout.metrics_json, layout, REQUIRED_METRICS_KEYS,
+                              found, "metrics.json")
         if metrics:
             _check_metrics(result, metrics, layout, found)
         for path in (layout.best_checkpoint, layout.last_checkpoint):
@@ -97,11 +100,17 @@ def enforce(result: GateResult) -> None:
     """Raise 30 for missing/unparsable artifacts, 27 when only run_ids disagree."""
     if result.passed:
         return
-    if result.problems and all(p.startswith("missing ") for p in result.problems) and \
-            not result.checked and len(result.problems) >= len(REQUIRED_META_KEYS):
+    if result.expected and len(result.missing) == len(result.expected):
         raise HealthCheckFailedError(
             f"run_id {result.run_id!r} has no artifacts under {result.root}: check --run-id "
             "and --artifacts-dir, or run the pipeline first")
+    layout = ArtifactLayout(Path(result.root), result.run_id)
+    preprocessing = {str(layout.relative(p)) for p in layout.preprocessing_artifacts()}
+    if result.missing and set(result.expected) - set(result.missing) == preprocessing:
+        raise HealthCheckFailedError(
+            f"run_id {result.run_id!r} under {result.root} has only its preprocessing "
+            f"artifacts (missing {', '.join(result.missing)}): it is a --preprocess-only run. "
+            "Check it with --preprocess-only, or train on it with --processed-npz")
     if result.problems:
         detail = "; ".join(result.problems + result.mismatches)
         raise HealthCheckFailedError(

@@ -26,8 +26,14 @@ from contracts.artifacts import (
     lock_path,
     staging_root,
 )
-from contracts.errors import ArtifactContractError, InvalidArgumentError, RunnerExecError
+from contracts.errors import (
+    ArtifactContractError,
+    InvalidArgumentError,
+    RunnerExecError,
+)
 from spline_lstm.store.atomic import write_json
+
+LOCK_ATTEMPTS = 20  # a lock file replaced under us this often means heavy contention
 
 
 def _move_all(source_root: Path, target_root: Path, relative: list[str]) -> list[Path]:
@@ -184,21 +190,43 @@ class RunWorkspace:
 
     def _acquire_lock(self) -> None:
         path = lock_path(self.artifacts_dir, self.run_id)
+        for _attempt in range(LOCK_ATTEMPTS):
+            fd = self._open_lock_file(path)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                raise RunnerExecError(
+                    f"run_id {self.run_id!r} is being written right now by pid {holder}; wait "
+                    "for it to finish or use another --run-id") from None
+            # The holder unlinks the file before releasing it: a lock taken on a file that is
+            # no longer (or no more) at ``path`` guards nothing, since a newcomer locks a fresh
+            # file there. Keep the lock only if ``path`` is still the file we locked.
+            if _same_file(fd, path):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                self._lock_fd = fd
+                return
+            os.close(fd)
+        raise RunnerExecError(
+            f"could not lock run_id {self.run_id!r}: its lock file {path} kept being replaced "
+            "by other processes; retry in a moment")
+
+    def _open_lock_file(self, path: Path) -> int:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise RunnerExecError(
                 f"cannot create files under --artifacts-dir {self.artifacts_dir}: "
                 f"{exc.strerror or exc}; make it writable or choose another directory") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise RunnerExecError(
-                f"run_id {self.run_id!r} is being written right now by pid {holder}; wait "
-                "for it to finish or use another --run-id") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        self._lock_fd = fd
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        on_disk = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)

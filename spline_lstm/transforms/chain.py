@@ -7,7 +7,7 @@ fitted chain: apply (original units -> model space), invert forecasts (model spa
 original units, in reverse order), and one serialised description read by the
 preprocessor payload, meta.json and the report alike. Like a darts ``Pipeline``:
 fit / transform / inverse_transform over steps that share one small interface
-(``apply``, ``invert_forecasts``, ``burn_in``, ``label``, ``to_dict``).
+(transforms/step.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from spline_lstm.transforms.scaling import Scaler
 from spline_lstm.transforms.seasonal_adjust import SeasonalAdjuster
 
 STEP_ORDER = ("power", "seasonal_adjustment", "differencing", "scaling")
-_POINTWISE = {"power", "scaling"}  # invert without looking at the history
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ class TransformChain:
 
     def _step_inputs(self, values: np.ndarray) -> list[np.ndarray | None]:
         """What each step was applied to, for the steps whose inversion reads history."""
-        needs = [step.step not in _POINTWISE for step in self.steps]
+        needs = [not getattr(step, "pointwise", False) for step in self.steps]
         last_needed = max((i for i, need in enumerate(needs) if need), default=-1)
         inputs, current = [], values
         for i, step in enumerate(self.steps):

@@ -1,4 +1,4 @@
-"""Differencing: w_t = (1 - B)^d (1 - B^m)^D x_t, inverted from the known levels (nothing to fit)."""
+"""Differencing w_t = (1 - B)^d (1 - B^m)^D x_t, inverted from the known levels (no fit)."""
 
 from __future__ import annotations
 

@@ -8,12 +8,13 @@ import numpy as np
 from scipy import special, stats
 
 from contracts.errors import InvalidArgumentError
+from spline_lstm.transforms.step import PointwiseStep
 
 POWER_KINDS = ("none", "log", "boxcox")
 
 
 @dataclass(frozen=True)
-class PowerTransform:
+class PowerTransform(PointwiseStep):
     """y = boxcox(x + shift, lam) (lam 0 = log); identity for kind 'none'."""
 
     kind: str = "none"
@@ -21,7 +22,6 @@ class PowerTransform:
     shift: float = 0.0
 
     step = "power"
-    burn_in = 0
 
     @classmethod
     def fit(cls, train: np.ndarray, kind: str) -> "PowerTransform":
@@ -65,11 +65,6 @@ class PowerTransform:
             bound = -1.0 / self.lam
             values = np.maximum(values, bound + 1e-9) if self.lam > 0 else np.minimum(values, bound - 1e-9)
         return special.inv_boxcox(values, self.lam) - self.shift
-
-    def invert_forecasts(self, predicted: np.ndarray, inputs: np.ndarray,
-                         origins: np.ndarray) -> np.ndarray:
-        """Pointwise: the history (``inputs``, ``origins``) is not needed."""
-        return self.invert(predicted)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "lambda": self.lam, "shift": self.shift}

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from contracts.errors import InputSchemaError, InvalidArgumentError
+from spline_lstm.transforms.step import PointwiseStep
 
 SCALER_TYPES = ("standard", "minmax")
 
 
 @dataclass(frozen=True)
-class Scaler:
+class Scaler(PointwiseStep):
     """x_scaled = (x - offset) / scale. standard: mean/std; minmax: min/(max - min)."""
 
     kind: str
@@ -20,7 +21,6 @@ class Scaler:
     scale: float
 
     step = "scaling"
-    burn_in = 0
     label = None  # scaling is not part of the chain's short name
 
     @classmethod
@@ -51,11 +51,6 @@ class Scaler:
 
     def invert(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=np.float64) * self.scale + self.offset
-
-    def invert_forecasts(self, predicted: np.ndarray, inputs: np.ndarray,
-                         origins: np.ndarray) -> np.ndarray:
-        """Pointwise: the history (``inputs``, ``origins``) is not needed."""
-        return self.invert(predicted)
 
     def to_dict(self) -> dict:
         return {"type": self.kind, "offset": self.offset, "scale": self.scale}

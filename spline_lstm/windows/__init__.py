@@ -1,1 +1,1 @@
-"""windows"""
+"""Chronological split, forecast windows (cut or streamed) and the processed data."""

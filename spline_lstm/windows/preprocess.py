@@ -14,7 +14,12 @@ from spline_lstm.transforms.chain import TransformChain, TransformSpec
 from spline_lstm.transforms.features import FeatureSet
 from spline_lstm.transforms.preprocessor import Preprocessor
 from spline_lstm.windows.processed import ProcessedData
-from spline_lstm.windows.split import SPLITS, SplitBounds, require_windows, window_origins
+from spline_lstm.windows.split import (
+    SPLITS,
+    SplitBounds,
+    require_windows,
+    window_origins,
+)
 
 
 @dataclass(frozen=True)

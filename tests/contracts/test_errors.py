@@ -40,3 +40,12 @@ def test_unexpected_exceptions_become_runner_exec_errors():
 def test_input_and_contract_errors_are_quiet_runtime_errors_are_not():
     quiet = {cls for cls, _, _ in EXPECTED if cls.quiet}
     assert {c.exit_code for c in quiet} == {20, 21, 22, 23, 25, 26, 27}
+
+
+def test_the_coded_errors_are_the_spec_table_in_order_and_map_back():
+    assert [cls for cls, _, _ in EXPECTED] == list(e.CODED_ERRORS)
+    assert all(e.error_class_for(code) is cls for cls, code, _ in EXPECTED)
+    assert e.error_class_for(99) is e.RunnerExecError
+    subclasses = {c for c in vars(e).values() if isinstance(c, type)
+                  and issubclass(c, e.PipelineError) and c is not e.PipelineError}
+    assert subclasses == set(e.CODED_ERRORS)  # a new error class must join the table

@@ -66,6 +66,12 @@ def test_smoke_run_writes_every_artifact_and_passes_the_gate(smoke_run, capsys):
     for section in ("## Verdict", "Reproduce:", "## Data", "## Test metrics", "## Latest inference",
                     "## Forecast", "## Artifacts", "## Warnings"):
         assert section in report
+    assert "None" not in report  # every line reads a typed field that has a value
+    verdict = metrics["verdict"]  # decided once, in the metrics record; the report reads it
+    assert verdict["best_baseline"] in report.split("## Run")[0]
+    assert verdict["model_mase"] == metrics["metrics"]["mase"]
+    chain = json.loads(layout.meta_json.read_text())["transform_chain"]
+    assert f"transforms (fitted on train): **{chain['name']}**" in report
     assert not (artifacts / ".staging" / run_id).exists()
 
 

@@ -180,9 +180,9 @@ def test_dask_address_joins_an_existing_cluster(prefect_harness, tmp_path, capsy
 
 def test_an_unreachable_dask_address_exits_24_and_names_the_flag(prefect_harness, tmp_path,
                                                                  capfd, monkeypatch):
-    import flows.many
+    import flows.fleet_runner
 
-    monkeypatch.setattr(flows.many, "DASK_CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr(flows.fleet_runner, "DASK_CONNECT_TIMEOUT", "2s")
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

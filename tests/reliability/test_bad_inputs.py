@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 from contracts.config import RunConfig
 from contracts.errors import PipelineError
+from contracts.records import DataSummary
 from flows import health
 from flows.e2e import main
 from spline_lstm.data.ingest import parse_raw_frame
 from spline_lstm.windows.preprocess import preprocess
-from contracts.records import DataSummary
 from tasks.interpolate import interpolate_spline
 from tasks.preprocess import settings_for
 from tests.helpers import FAST_FLAGS, make_series

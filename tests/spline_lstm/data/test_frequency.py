@@ -2,7 +2,12 @@ import pandas as pd
 import pytest
 
 from contracts.errors import InvalidArgumentError
-from spline_lstm.data.frequency import infer_freq, infer_seasons, parse_freq, usable_seasons
+from spline_lstm.data.frequency import (
+    infer_freq,
+    infer_seasons,
+    parse_freq,
+    usable_seasons,
+)
 
 
 @pytest.mark.parametrize("freq,dropped,expected", [

@@ -4,8 +4,6 @@ import pytest
 from contracts.errors import (
     InputFileNotFoundError,
     InputSchemaError,
-    InsufficientDataError,
-    RunnerExecError,
 )
 from contracts.run_id import validate_run_id
 from spline_lstm.data.many_series import child_run_ids, folder_series, split_long_file

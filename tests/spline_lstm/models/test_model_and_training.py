@@ -3,7 +3,11 @@ import pytest
 
 from contracts.errors import CheckpointSaveError
 from spline_lstm.models.network import ModelSpec, build_model, load_checkpoint
-from spline_lstm.models.training import make_deterministic, save_model_atomically, train_model
+from spline_lstm.models.training import (
+    make_deterministic,
+    save_model_atomically,
+    train_model,
+)
 
 
 def _batches(X, y, batch_size=16):

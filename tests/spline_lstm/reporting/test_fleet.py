@@ -1,7 +1,11 @@
 """The many-series outcome: when the parent fails, and the summary people read."""
 
 from contracts.errors import InsufficientDataError, RunnerExecError
-from spline_lstm.reporting.fleet import SeriesRunFailed, parent_failure, summary_markdown
+from spline_lstm.reporting.fleet import (
+    SeriesRunFailed,
+    parent_failure,
+    summary_markdown,
+)
 
 
 def _row(status, code=None, series="s"):

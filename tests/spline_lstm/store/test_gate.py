@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
+from contracts.artifacts import ArtifactLayout
 from contracts.errors import HealthCheckFailedError, RunIdMismatchError
 from spline_lstm.store.gate import check_run, enforce
-from contracts.artifacts import ArtifactLayout
 
 pytestmark = pytest.mark.flow
 
@@ -69,3 +69,26 @@ def test_run_id_disagreements_fail_with_27(run_copy, tamper, where):
         enforce(check_run(run_copy.root, run_copy.run_id))
     assert caught.value.exit_code == 27
     assert f"{where} says run_id 'other'" in caught.value.message
+
+
+def test_a_preprocess_only_run_is_named_as_such_not_as_having_no_artifacts(run_copy, tmp_path):
+    for path in run_copy.training_artifacts():
+        path.unlink()
+    enforce(check_run(run_copy.root, run_copy.run_id, require_training=False))
+    with pytest.raises(HealthCheckFailedError) as caught:
+        enforce(check_run(run_copy.root, run_copy.run_id))
+    assert "has no artifacts" not in caught.value.message
+    assert "it is a --preprocess-only run" in caught.value.message
+    with pytest.raises(HealthCheckFailedError, match="has no artifacts"):
+        enforce(check_run(tmp_path / "empty", run_copy.run_id, require_training=False))
+    run_copy.meta_json.unlink()  # a broken preprocess-only run: its missing file is named
+    with pytest.raises(HealthCheckFailedError, match="missing processed/smoke-shared/meta.json"):
+        enforce(check_run(run_copy.root, run_copy.run_id, require_training=False))
+
+
+def test_the_metrics_json_must_carry_every_spec_key(run_copy):
+    payload = json.loads(run_copy.metrics_json.read_text())
+    del payload["baselines"]
+    run_copy.metrics_json.write_text(json.dumps(payload))
+    with pytest.raises(HealthCheckFailedError, match=r"lacks key\(s\) \['baselines'\]"):
+        enforce(check_run(run_copy.root, run_copy.run_id))

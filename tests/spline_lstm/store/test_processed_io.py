@@ -2,7 +2,6 @@ import json
 import pickle
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from contracts.artifacts import ArtifactLayout

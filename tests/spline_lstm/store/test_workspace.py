@@ -67,3 +67,34 @@ def test_discard_leaves_the_previous_run_untouched(tmp_path):
     failing.discard()
     failing.close()
     assert '"good"' in good.final.metrics_json.read_text()
+
+
+def test_a_lock_taken_on_an_orphaned_lock_file_is_dropped_and_taken_again(tmp_path, monkeypatch):
+    """A waiter that opened the lock file before its holder unlinked it must not keep a lock
+    on that orphaned file while a newcomer locks the fresh one: two writers at once."""
+    import os
+
+    from contracts.artifacts import lock_path
+    from spline_lstm.store import workspace as workspace_module
+
+    holder = RunWorkspace(tmp_path, "r1")
+    holder.open(overwrite=False)
+    stale = os.open(lock_path(tmp_path, "r1"), os.O_RDWR)  # opened while the holder holds it
+    holder.close()  # unlinks the file, then releases it
+    real_open, handed = os.open, []
+
+    def open_stale_first(path, flags, mode=0o777):
+        if not handed:
+            handed.append(stale)
+            return stale
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(workspace_module.os, "open", open_stale_first)
+    waiter = RunWorkspace(tmp_path, "r1")
+    waiter.open(overwrite=False)  # locks the orphan first, notices, locks the real file
+    monkeypatch.undo()
+    newcomer = RunWorkspace(tmp_path, "r1")
+    with pytest.raises(RunnerExecError, match="being written right now"):
+        newcomer.open(overwrite=False)
+    assert os.fstat(waiter._lock_fd).st_ino == os.stat(lock_path(tmp_path, "r1")).st_ino
+    waiter.close()

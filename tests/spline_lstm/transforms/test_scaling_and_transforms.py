@@ -5,9 +5,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from contracts.errors import InputSchemaError
-from spline_lstm.transforms.scaling import Scaler
 from spline_lstm.transforms.differencing import Differencer
 from spline_lstm.transforms.power import PowerTransform
+from spline_lstm.transforms.scaling import Scaler
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
 
@@ -59,3 +59,25 @@ def test_differencing_inverts_exactly_given_the_true_future(values, difference, 
     index = origins[:, None] + np.arange(1, horizon + 1)
     levels = diff.invert_forecasts(w[index], values, origins)
     np.testing.assert_allclose(levels, values[index], rtol=1e-9, atol=1e-4)
+
+
+def test_the_chain_applies_in_one_order_inverts_exactly_and_reads_v1_payloads():
+    from spline_lstm.transforms.chain import STEP_ORDER, TransformChain, TransformSpec
+    from spline_lstm.transforms.preprocessor import Preprocessor
+    from tests.helpers import make_processed, make_series
+
+    values = make_series(300, season=12)["target"].to_numpy() + 10
+    spec = TransformSpec(power="log", difference=1, seasonal_difference=12)
+    data = make_processed(values, horizon=4, seasons=[12], transform=spec)
+    chain = data.preprocessor.chain
+    assert [step.step for step in chain.steps] == list(STEP_ORDER)
+    assert chain.name == spec.name == "log+diff1+sdiff12" and chain.spec == spec
+    origins = data.origins["test"]
+    back = chain.to_original_units(data.y("test"), data.values, origins)
+    np.testing.assert_allclose(back, values[origins[:, None] + np.arange(1, 5)], rtol=1e-5)
+    assert TransformChain.from_dict(chain.to_dict()) == chain
+    payload = data.preprocessor.to_payload()
+    v1 = {k: v for k, v in payload.items() if k not in ("transform_chain", "features")}
+    v1.update(power=chain.power.to_dict(), differencing=chain.differencer.to_dict(),
+              seasonal_adjustment=chain.adjuster.to_dict())
+    assert Preprocessor.from_payload(v1) == data.preprocessor  # artifacts from before still read

@@ -6,7 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.errors import InvalidArgumentError
-from spline_lstm.transforms.seasonal_adjust import MAX_DECOMPOSITIONS, SeasonalAdjuster, mstl_seasonal
+from spline_lstm.transforms.seasonal_adjust import (
+    MAX_DECOMPOSITIONS,
+    SeasonalAdjuster,
+    mstl_seasonal,
+)
 
 
 def _seasonal_series(n: int, seed: int = 0, season: int = 12) -> np.ndarray:
@@ -84,3 +88,27 @@ def test_settings_round_trip_and_identity_when_absent():
     values = _seasonal_series(30)
     assert np.array_equal(SeasonalAdjuster().apply(values), values)
     assert SeasonalAdjuster().burn_in == 0
+
+
+def test_series_adjusted_side_by_side_never_evict_each_others_decompositions(monkeypatch):
+    """Each adjuster keeps its own cache: three series in threads decompose once each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spline_lstm.transforms import seasonal_adjust
+
+    real, calls = seasonal_adjust.mstl_seasonal, []
+
+    def counting(history, seasons, length):
+        calls.append(len(history))
+        return real(history, seasons, length)
+
+    monkeypatch.setattr(seasonal_adjust, "mstl_seasonal", counting)
+    series = [_seasonal_series(100, seed) for seed in range(3)]
+    adjusters = [SeasonalAdjuster.for_series([12], 2, 100) for _ in series]
+    first = [a.seasonal(v) for a, v in zip(adjusters, series)]
+    per_series = len(calls)
+    with ThreadPoolExecutor(3) as pool:  # interleaved asks, as a many-series run makes them
+        again = list(pool.map(lambda i: adjusters[i % 3].seasonal(series[i % 3]), range(12)))
+    assert len(calls) == per_series  # nothing recomputed: no series evicted another
+    for i, values in enumerate(again):
+        np.testing.assert_array_equal(values, first[i % 3])

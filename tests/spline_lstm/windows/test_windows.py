@@ -5,7 +5,12 @@ from hypothesis import strategies as st
 
 from contracts.errors import InsufficientDataError
 from spline_lstm.windows.cut import cut_windows
-from spline_lstm.windows.split import SPLITS, SplitBounds, require_windows, window_origins
+from spline_lstm.windows.split import (
+    SPLITS,
+    SplitBounds,
+    require_windows,
+    window_origins,
+)
 
 
 @settings(max_examples=60, deadline=None)
