@@ -109,7 +109,8 @@ def _data_section(ctx: ReportContext) -> list[str]:
            f"{points['test']}; windows: train {windows['train']}, val {windows['val']}, "
            f"test {windows['test']}",
            f"- transforms (fitted on train): **{chain['name']}**, in order: " +
-           "; ".join(_step_text(step) for step in chain["steps"]),
+           "; ".join(_step_text(step) for step, active in zip(chain["steps"], _active(pre))
+                     if active),
            f"- model inputs: {', '.join(pre.features.names)}"]
     if pre.chain.adjuster.enabled:
         out.append("- seasonal adjustment: the seasonal part of each point comes from an MSTL "
@@ -121,6 +122,11 @@ def _data_section(ctx: ReportContext) -> list[str]:
     if data.transform_selection:
         out += _selection_table(data.transform_selection)
     return out
+
+
+def _active(pre: Preprocessor) -> list[bool]:
+    """Which steps change the series (scaling always does)."""
+    return [step.label is not None or step.step == "scaling" for step in pre.chain.steps]
 
 
 def _step_text(step: dict) -> str:
