@@ -69,14 +69,15 @@ def run_one(run_id: str, artifacts: Path, kill_after: float | None, env: dict,
 
 
 def classify(artifacts: Path, outcome: Outcome) -> str:
-    from contracts.artifacts import ArtifactLayout, commit_journal_path
+    from contracts.artifacts import ArtifactLayout
+    from spline_lstm.store.commit import commit_in_progress
     from spline_lstm.store.gate import check_run
 
     gate = check_run(artifacts, outcome.run_id)
     if gate.passed:
         return "completed"
     present = ArtifactLayout(artifacts, outcome.run_id).existing_artifacts()
-    if commit_journal_path(artifacts, outcome.run_id).exists():
+    if commit_in_progress(artifacts, outcome.run_id):
         return "interrupted"
     if not present and outcome.returncode != 0:
         return "absent"

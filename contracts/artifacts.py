@@ -143,14 +143,33 @@ class ArtifactLayout:
         return ArtifactLayout(root=Path(root), run_id=self.run_id)
 
 
+# A run's private paths are {artifacts}/.staging/<kind>/<run_id>[.json]: the run_id is always
+# a whole path component under a folder of its kind, so no valid run_id can name another
+# run's private path (``.staging/X.scratch`` used to be the staging tree of run "X.scratch").
+
+
+def _private(artifacts_dir: Path, kind: str, run_id: str, suffix: str = "") -> Path:
+    return Path(artifacts_dir) / STAGING_DIRNAME / kind / f"{validate_run_id(run_id)}{suffix}"
+
+
 def staging_root(artifacts_dir: Path, run_id: str) -> Path:
     """Where a run writes before its artifacts are committed into place."""
-    return Path(artifacts_dir) / STAGING_DIRNAME / validate_run_id(run_id)
+    return _private(artifacts_dir, "runs", run_id)
+
+
+def scratch_root(artifacts_dir: Path, run_id: str) -> Path:
+    """Working files of a run that are never committed (e.g. rejected candidates)."""
+    return _private(artifacts_dir, "scratch", run_id)
+
+
+def backup_root(artifacts_dir: Path, run_id: str) -> Path:
+    """The previous run's files while an --overwrite commit replaces them."""
+    return _private(artifacts_dir, "backup", run_id)
 
 
 def commit_journal_path(artifacts_dir: Path, run_id: str) -> Path:
     """Present only while a run's files are being moved into place (or if that was killed)."""
-    return Path(artifacts_dir) / STAGING_DIRNAME / f"{validate_run_id(run_id)}.commit.json"
+    return _private(artifacts_dir, "journals", run_id, ".json")
 
 
 def lock_path(artifacts_dir: Path, run_id: str) -> Path:

@@ -21,6 +21,13 @@ from pydantic import (
 from contracts.errors import InvalidArgumentError
 from contracts.run_id import validate_run_id
 
+MAX_UNITS = 4096  # per recurrent layer: wider nets gain nothing here (README, Accuracy)
+MAX_LAYERS = 8
+MAX_SEASON = 100_000
+MAX_LOOKBACK = 100_000
+TEXT_FIELDS = ("input", "timestamp_col", "target_col", "artifacts_dir", "freq", "processed_npz",
+               "preprocessor_pkl")
+
 
 class RunConfig(BaseModel):
     """Everything that determines a run. Same config + seed => same metrics."""
@@ -41,7 +48,7 @@ class RunConfig(BaseModel):
     fill_method: Literal["auto", "linear", "pchip", "seasonal"] = Field(
         "auto", description="Gap filling: auto = PCHIP-type cubic for short gaps, seasonal-aware "
         "for gaps of an eighth of a season or more.")
-    lookback: int | None = Field(None, ge=2, description="Input window length in steps. "
+    lookback: int | None = Field(None, ge=2, le=MAX_LOOKBACK, description="Input window length in steps. "
                                  "Omitted: chosen from the season and horizon.")
     horizon: int = Field(1, ge=1, le=10_000, description="Steps forecast from each origin.")
     season: list[int] | None = Field(None, description="Season length(s) in steps, primary "
@@ -111,13 +118,25 @@ class RunConfig(BaseModel):
     def _units_positive(cls, value: list[int]) -> list[int]:
         if not value or any(u < 1 for u in value):
             raise ValueError("give one positive integer per recurrent layer, e.g. 64 64")
+        if len(value) > MAX_LAYERS or max(value) > MAX_UNITS:
+            raise ValueError(f"at most {MAX_LAYERS} layers of at most {MAX_UNITS} units each, "
+                             "e.g. 64 64")
         return value
 
     @field_validator("season")
     @classmethod
     def _seasons_positive(cls, value: list[int] | None) -> list[int] | None:
-        if value is not None and (not value or any(m < 1 for m in value)):
-            raise ValueError("season lengths must be positive integers, e.g. 48 336")
+        if value is not None and (not value or any(m < 1 or m > MAX_SEASON for m in value)):
+            raise ValueError(f"season lengths must be integers from 1 to {MAX_SEASON}, "
+                             "e.g. 48 336")
+        return value
+
+    @field_validator(*TEXT_FIELDS)
+    @classmethod
+    def _not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is empty (an unset shell variable?); give a value or leave the "
+                             "flag out")
         return value
 
     @model_validator(mode="after")

@@ -34,9 +34,15 @@ class PipelineError(Exception):
     # message only, the stack trace goes to the debug log (SPEC §4).
     quiet: ClassVar[bool] = True
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, quiet: bool | None = None,
+                 fix: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if quiet is not None:  # e.g. a runtime failure the user caused and can fix
+            self.quiet = quiet
+        # When the fix is a flag value (RunConfig field -> value), the failure card's re-run
+        # command carries it, so pasting that command works.
+        self.fix = dict(fix or {})
 
     def __str__(self) -> str:
         return f"{self.code.value} (exit {self.exit_code}): {self.message}"

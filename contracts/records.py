@@ -41,6 +41,7 @@ class GridSummary:
     n_rows_with_value: int = 0
     n_off_grid: int = 0
     n_merged_into_shared_slot: int = 0
+    warnings: list[str] = field(default_factory=list)  # e.g. a filled gap longer than a season
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -18,10 +18,12 @@ from contracts.config import RunConfig, flag_name
 from contracts.errors import (
     InvalidArgumentError,
     PipelineError,
+    RunnerExecError,
     as_pipeline_error,
     error_line,
     exit_code_table,
 )
+from spline_lstm.cancel import stop_requested
 
 EXIT_CODES_HELP = f"""exit codes:
 {exit_code_table()}
@@ -30,9 +32,17 @@ On failure one JSON line is printed on stderr:
 See runbook/README.md for what to do about each code."""
 
 
+# Prefect gives its temporary server 20 s to answer; a first run on a fresh PREFECT_HOME on
+# a busy machine needs more (database migrations), and then failed with a traceback.
+EPHEMERAL_STARTUP_TIMEOUT_S = "90"
+_STANDALONE = False  # this process is the command (not a test or a caller of main())
+
+
 def quiet_environment() -> None:
     """Settings every entry point wants before Prefect or TensorFlow are imported."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+                          EPHEMERAL_STARTUP_TIMEOUT_S)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ chatter is not for operators
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # same speed here, bit-stable results
 
@@ -118,8 +128,80 @@ def quiet_console_tracebacks() -> None:
 
 
 def fail(exc: BaseException) -> int:
-    """Print the SPEC §4 JSON line for ``exc`` on stderr; return its exit code."""
+    """Print the SPEC §4 JSON line for ``exc`` on stderr (last); return its exit code."""
     coded = as_pipeline_error(exc)
+    stop_temporary_server()
     sys.stderr.write(error_line(exc) + "\n")
     sys.stderr.flush()
     return coded.exit_code
+
+
+def standalone(main) -> int:
+    """Run ``main`` as the process's command: its last output line is its own."""
+    global _STANDALONE
+    _STANDALONE = True
+    return main()
+
+
+def stop_temporary_server() -> None:
+    """Stop Prefect's temporary server now, when this process is the command.
+
+    Prefect stops it at exit and logs "Stopping temporary server" then, after the
+    command's last line; stopped here, nothing of Prefect's follows that line.
+    """
+    if not _STANDALONE or "prefect.server.api.server" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.server.api.server import SubprocessASGIServer
+
+    servers = list(SubprocessASGIServer._instances.values())
+    listening = not temporary_server_gone()
+    # Send what is queued while it listens; a server killed with us (a signal to the
+    # process group) is not waited for.
+    for service in (APILogWorker, EventsWorker) if listening else ():
+        try:
+            service.drain_all(timeout=1 if stop_requested() else 5)
+        except Exception:  # noqa: BLE001 - logs that cannot be sent are in the local log
+            pass
+    for server in servers:
+        try:
+            server.stop()
+        except Exception:  # noqa: BLE001 - it is going away with the process anyway
+            pass
+
+
+def temporary_server_gone() -> bool:
+    """True when this process started Prefect's temporary server and it has exited (e.g.
+    a signal to the whole process group): every API call would only be retried."""
+    if "prefect.server.api.server" not in sys.modules:
+        return False
+    from prefect.server.api.server import SubprocessASGIServer
+
+    processes = [s.server_process for s in list(SubprocessASGIServer._instances.values())
+                 if s.server_process is not None]
+    return bool(processes) and all(p.poll() is not None for p in processes)
+
+
+def orchestrator_error(exc: BaseException) -> PipelineError:
+    """A coded error for a failure of Prefect itself (start-up, an API that went away)."""
+    if isinstance(exc, PipelineError):
+        return exc
+    text = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc) else ''}"
+    if "ephemeral Prefect API server" in str(exc):
+        limit = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
+        return RunnerExecError(
+            f"Prefect's temporary server did not answer within {limit} s ({text}). The "
+            "machine may be busy: raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or "
+            "start a server once with scripts/local_stack.sh up and export the "
+            "PREFECT_API_URL it prints", quiet=True)
+    if isinstance(exc, KeyboardInterrupt):
+        return RunnerExecError("stopped by the user (Ctrl-C) before the run started; nothing "
+                               "was written", quiet=True)
+    api = os.environ.get("PREFECT_API_URL")
+    return RunnerExecError(
+        f"the Prefect orchestration failed ({text}); "
+        + (f"check that the server at PREFECT_API_URL={api} is up (scripts/local_stack.sh "
+           "status) or unset PREFECT_API_URL to use a temporary one" if api else
+           "re-run; if it persists, start a server with scripts/local_stack.sh up and "
+           "export the PREFECT_API_URL it prints"), quiet=True)

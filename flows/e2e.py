@@ -25,7 +25,11 @@ from prefect import flow, get_run_logger  # noqa: E402
 from contracts.config import RunConfig  # noqa: E402
 from contracts.records import DataSummary  # noqa: E402
 from contracts.run_id import resolve_run_id  # noqa: E402
+from flows.preflight import preflight  # noqa: E402
 from flows.run_outcome import publish_failure, publish_success  # noqa: E402
+from flows.stopping import stop_on_signals  # noqa: E402
+from spline_lstm.cancel import raise_if_stop_requested  # noqa: E402
+from spline_lstm.store.commit import commit_in_progress  # noqa: E402
 from spline_lstm.store.processed_io import processed_sources  # noqa: E402
 from spline_lstm.store.workspace import RunWorkspace  # noqa: E402
 from tasks.evaluate import evaluate  # noqa: E402
@@ -113,6 +117,7 @@ class _Stages:
 
     def __call__(self, name: str, task, tag: str | None = None):
         """Enter stage ``name``; ``task`` with its stage tag when the run wants tags."""
+        raise_if_stop_requested()  # a stop asked for during the previous stage
         self.current = name
         return as_stage(task, tag or name, self.tags)
 
@@ -132,8 +137,14 @@ def run_pipeline(config: RunConfig) -> dict:
         logger.warning("finished moving the files of an earlier, interrupted run of %s",
                        config.run_id)
     stage = _Stages(config.stage_tags == "on")
+
+    def discard_unless_committing() -> None:  # a killed commit is finished by the next run
+        if not commit_in_progress(workspace.artifacts_dir, config.run_id):
+            workspace.discard()
+
     try:
-        summary = _run_stages(config, workspace, consumed, stage, start_time)
+        with stop_on_signals(cleanup=discard_unless_committing):
+            summary = _run_stages(config, workspace, consumed, stage, start_time)
     except BaseException as exc:
         workspace.discard()
         publish_failure(config, stage.current, exc)
@@ -184,7 +195,7 @@ def _prepare(config: RunConfig, workspace: RunWorkspace, stage: _Stages) -> tupl
     ingested = stage("ingest", ingest)(config.input, config.timestamp_col, config.target_col,
                                        config.synthetic_points, config.seed)
     filled = stage("spline-interpolate", interpolate_spline)(
-        ingested, config.freq, config.season, config.max_gap, config.fill_method)
+        ingested, config.freq, config.season, config.max_gap, config.fill_method, config)
     summary = DataSummary(source=ingested.source, n_rows=ingested.n_rows,
                           n_missing_values=ingested.n_missing, timezone=ingested.timezone,
                           notes=tuple(ingested.notes))
@@ -207,15 +218,25 @@ def _prepare(config: RunConfig, workspace: RunWorkspace, stage: _Stages) -> tupl
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: parse flags, run the flow, map failures to exit codes."""
-    from flows.cli import fail, parse_config, quiet_console_tracebacks
+    from flows.cli import (
+        fail,
+        orchestrator_error,
+        parse_config,
+        quiet_console_tracebacks,
+    )
     from flows.run_outcome import print_success
 
     try:
         config = parse_config(argv)
+        preflight(config)
     except Exception as exc:  # noqa: BLE001 - every failure gets its coded JSON line
         return fail(exc)
     quiet_console_tracebacks()
-    state = e2e_flow(**config.model_dump(), return_state=True)
+    try:
+        with stop_on_signals():  # a stop while Prefect starts: the watchdog ends it
+            state = e2e_flow(**config.model_dump(), return_state=True)
+    except BaseException as exc:  # noqa: BLE001 - the orchestrator itself failed
+        return fail(orchestrator_error(exc))
     if state.is_completed():
         print_success(state.result())
         return 0
@@ -223,4 +244,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from flows.cli import standalone
+
+    sys.exit(standalone(main))

@@ -58,6 +58,7 @@ def publish_success(config: RunConfig, final: ArtifactLayout, record: MetricsRec
                                  description="Where this run's files are")
     except Exception as exc:  # noqa: BLE001 - the UI is a convenience, the files are the truth
         logger.warning("could not attach Prefect artifacts: %s", exc)
+    resolve_failure_card(Path(config.artifacts_dir), config.run_id, logger)
     verdict = record.verdict
     return json_safe({
         "run_id": config.run_id,
@@ -71,16 +72,35 @@ def publish_success(config: RunConfig, final: ArtifactLayout, record: MetricsRec
     })
 
 
+def resolve_failure_card(artifacts_dir: Path, run_id: str, logger) -> None:
+    """A run_id that succeeds is no longer broken: its old failure card moves to
+    ``logs/resolved/``, marked with when it was resolved, so ``logs/*.failed.md`` lists
+    only runs that are still failing."""
+    card = failure_report_path(artifacts_dir, run_id)
+    if not card.is_file():
+        return
+    resolved = card.parent / "resolved" / card.name
+    try:
+        write_text(resolved, f"> Resolved: run_id `{run_id}` succeeded at "
+                             f"{datetime.now(timezone.utc).isoformat()}.\n\n"
+                             + card.read_text(encoding="utf-8"))
+        card.unlink()
+    except OSError as exc:
+        logger.warning("could not move the old failure card %s: %s", card, exc)
+
+
 def publish_failure(config: RunConfig, stage: str, exc: BaseException) -> None:
     """Write the failure card and trace under logs/, and attach the card to the flow run."""
     logger = get_run_logger()
     coded = as_pipeline_error(exc)
     trace = "".join(traceback.format_exception(exc))
+    artifacts_dir = Path(config.artifacts_dir)
+    existing = bool(ArtifactLayout(artifacts_dir, config.run_id).existing_artifacts())
     card = render_failure_report(
         run_id=config.run_id, code=coded.code.value, exit_code=coded.exit_code,
         message=coded.message, stage=stage, stack_summary=_stack_summary(exc),
-        rerun_command=reproduce_command(config), runbook_hint=runbook_section(coded))
-    artifacts_dir = Path(config.artifacts_dir)
+        rerun_command=reproduce_command(config, coded.fix, overwrite=existing),
+        runbook_hint=runbook_section(coded))
     try:
         write_text(failure_report_path(artifacts_dir, config.run_id), card)
         log = debug_log_path(artifacts_dir, config.run_id)
@@ -105,4 +125,7 @@ def _stack_summary(exc: BaseException, frames: int = 6) -> str:
 
 
 def print_success(summary: dict) -> None:
+    from flows.cli import stop_temporary_server
+
+    stop_temporary_server()  # its goodbye line comes before ours
     print(json.dumps(json_safe({"ok": True, **summary}), default=str))

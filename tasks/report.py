@@ -37,7 +37,8 @@ def write_report(config: RunConfig, data: ProcessedData, outcome: EvaluationOutc
         inference=record.inference, forecast=forecast,
         artifacts={p.name if p.parent.name == config.run_id else str(final.relative(p)):
                    str(p) for p in final.required_artifacts()},
-        warnings=run_warnings(data.data_summary, training, record.verdict),
+        warnings=run_warnings(data.data_summary, training, record.verdict,
+                              data.preprocessor.grid),
         plot_file=staged.forecast_png.name)
     write_text(staged.report_md, render_report(context))
     stage_logger().info("report written: %s", final.report_md)

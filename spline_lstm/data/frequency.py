@@ -17,14 +17,23 @@ _CALENDAR_CANDIDATES = (
 )
 
 
+MIN_STEP = pd.Timedelta(milliseconds=1)  # finer grids are not time series we can serve
+
+
 def parse_freq(freq: str) -> pd.DateOffset:
-    """Parse a user-given pandas offset alias or raise INVALID_ARGUMENT."""
+    """Parse a user-given pandas offset alias: a positive step of at least 1 ms (else 20)."""
     try:
-        return to_offset(freq)
-    except (ValueError, TypeError) as exc:
+        offset = to_offset(freq)
+    except Exception:  # noqa: BLE001 - pandas raises several types for bad aliases
         raise InvalidArgumentError(
             f"--freq {freq!r} is not a pandas offset alias; use e.g. 30min, h, D, W-SAT, MS"
-        ) from exc
+        ) from None
+    step = step_timedelta(offset)
+    if offset.n <= 0 or (step is not None and step < MIN_STEP):
+        raise InvalidArgumentError(
+            f"--freq {freq!r} is not a positive step of at least 1ms (got {offset!r}); use "
+            "e.g. 30min, h, D, W-SAT, MS, or omit it to infer the step from the data")
+    return offset
 
 
 def infer_freq(timestamps: pd.Series | pd.DatetimeIndex) -> pd.DateOffset:

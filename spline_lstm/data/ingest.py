@@ -2,7 +2,7 @@
 
 Every problem in the raw data is collected (pandera ``lazy=True``) and reported at once
 as INPUT_SCHEMA_ERROR. The many-series flow reads its long-format input in
-``data/many_series.py``; both share ``is_parquet``.
+``data/many_series.py``; both read through ``data/readers.py``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from contracts.schemas import (
     RawSeries,
     validate_frame,
 )
+from spline_lstm.data.readers import clean_name, read_columns, require_columns
 
-PARQUET_SUFFIXES = {".parquet", ".pq"}
 _TZ_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _MAX_EXAMPLES = 5
+MAX_TIMESTAMP_CHARS = 64  # "2024-01-01T00:30:00.123456789+05:30" has 35
 
 
 @dataclass(frozen=True)
@@ -47,24 +48,36 @@ class IngestResult:
 def read_series(path: str | Path, timestamp_col: str = "timestamp",
                 target_col: str = "target") -> IngestResult:
     """Read ``path`` (CSV or Parquet), validate it and return it sorted by time."""
-    path = Path(path)
+    path = check_input_file(Path(path))
+    raw = read_columns(path, timestamp_col, target_col)
+    return parse_raw_frame(raw, timestamp_col, target_col, source=str(path))
+
+
+def check_input_file(path: Path, flag: str = "--input") -> Path:
+    """``path`` if it is a regular file this process can read, else 21 saying why."""
     if not path.exists():
         raise InputFileNotFoundError(
-            f"input file not found: {path} (resolved from {Path.cwd()}); check --input")
+            f"input file not found: {path} (resolved from {Path.cwd()}); check {flag}")
     if not path.is_file():
         raise InputFileNotFoundError(
             f"input path {path} is a {'directory' if path.is_dir() else 'special file'}, "
-            "expected a CSV or Parquet file; pass the file itself with --input")
-    raw = _read_parquet(path, timestamp_col, target_col) if is_parquet(path) \
-        else _read_csv(path, timestamp_col, target_col)
-    return parse_raw_frame(raw, timestamp_col, target_col, source=str(path))
+            f"expected a CSV or Parquet file; pass the file itself with {flag}")
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise InputFileNotFoundError(
+            f"input file {path} cannot be read ({exc.strerror or exc}); give this user read "
+            f"permission, or copy the file somewhere readable and pass that with {flag}") \
+            from None
+    return path
 
 
 def parse_raw_frame(raw: pd.DataFrame, timestamp_col: str, target_col: str,
                     source: str = "frame") -> IngestResult:
     """Parse and validate a frame holding the two input columns (pure; no I/O)."""
-    raw = raw.rename(columns=lambda c: str(c).lstrip("\ufeff").strip()).reset_index(drop=True)
-    _require_columns(raw, timestamp_col, target_col, source)
+    raw = raw.rename(columns=clean_name).reset_index(drop=True)
+    require_columns(list(raw.columns), timestamp_col, target_col, source)
     if raw.empty:
         raise InputSchemaError(
             f"{source} has a header but no data rows; expected one row per observation "
@@ -86,82 +99,6 @@ def parse_raw_frame(raw: pd.DataFrame, timestamp_col: str, target_col: str,
     return IngestResult(frame=frame, source=source, timezone=timezone, notes=tuple(notes))
 
 
-def is_parquet(path: Path) -> bool:
-    """By suffix, else by the Parquet magic bytes."""
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        return True
-    with path.open("rb") as handle:
-        return handle.read(4) == b"PAR1"
-
-
-def _read_csv(path: Path, timestamp_col: str, target_col: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, engine="pyarrow", dtype_backend="numpy_nullable"
-                           ).pipe(_numpy_dtypes)
-    except pd.errors.EmptyDataError:
-        pass
-    except Exception:  # pyarrow rejects some valid-but-odd files: retry with the C engine
-        try:
-            return pd.read_csv(path, engine="c", dtype={timestamp_col: str}, encoding="utf-8-sig")
-        except pd.errors.EmptyDataError:
-            pass
-        except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-            raise InputSchemaError(
-                f"{path} could not be read as CSV ({type(exc).__name__}: {_first_line(exc)}); "
-                f"expected UTF-8 text with a header line '{timestamp_col},{target_col}'") from exc
-    raise InputSchemaError(
-        f"{path} is empty; expected a header line '{timestamp_col},{target_col}' "
-        "followed by one row per observation")
-
-
-def _read_parquet(path: Path, timestamp_col: str, target_col: str) -> pd.DataFrame:
-    import pyarrow
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # noqa: BLE001 - any pyarrow failure means "not a Parquet file"
-        raise InputSchemaError(
-            f"{path} could not be read as Parquet ({_first_line(exc)}); "
-            "pass a valid Parquet file or a CSV") from exc
-    _require_columns(pd.DataFrame(columns=schema.names), timestamp_col, target_col, str(path))
-    # Column-wise read: only the two columns the pipeline uses are loaded.
-    table = pq.read_table(path, columns=[timestamp_col, target_col])
-    # self_destruct frees each Arrow column once converted: one copy in memory, not two.
-    frame = table.to_pandas(self_destruct=True, split_blocks=True)
-    del table
-    pyarrow.default_memory_pool().release_unused()
-    return _numpy_dtypes(frame)
-
-
-def _numpy_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn nullable extension dtypes into plain numpy ones (NaN for missing numbers)."""
-    out = {}
-    for name, column in frame.items():
-        if pd.api.types.is_float_dtype(column) or pd.api.types.is_integer_dtype(column):
-            out[name] = column.astype("float64", copy=False)
-        elif pd.api.types.is_string_dtype(column) and not pd.api.types.is_object_dtype(column):
-            out[name] = column.astype(object).where(column.notna(), None)
-        else:
-            out[name] = column
-    return pd.DataFrame(out, index=frame.index, copy=False)
-
-
-def _require_columns(frame: pd.DataFrame, timestamp_col: str, target_col: str,
-                     source: str) -> None:
-    missing = [c for c in (timestamp_col, target_col) if c not in frame.columns]
-    if not missing:
-        return
-    available = [str(c) for c in frame.columns]
-    hint = ""
-    if len(available) == 1 and any(sep in available[0] for sep in (";", "\t", "|")):
-        hint = (" The header looks like one column: the file seems to use a delimiter "
-                "other than ','; save it as comma-separated.")
-    raise InputSchemaError(
-        f"{source} lacks column(s) {missing}; available columns: {available}. "
-        f"Name them with --timestamp-col / --target-col.{hint}")
-
-
 def _parse_timestamps(column: pd.Series, name: str) -> tuple[pd.Series, str | None, list[str]]:
     """Parse to naive datetime64[ns]; aware input is converted to UTC."""
     if isinstance(column.dtype, pd.DatetimeTZDtype):
@@ -174,6 +111,8 @@ def _parse_timestamps(column: pd.Series, name: str) -> tuple[pd.Series, str | No
             f"timestamp column '{name}' holds numbers (e.g. {column.iloc[0]!r}); expected date/"
             "time text such as 2024-01-01 or 2024-01-01T00:30:00+00:00")
     text = column.astype("string").str.strip()
+    # A cell no timestamp needs is not parsed at all: format="mixed" costs seconds per MB.
+    text = text.where(text.str.len() <= MAX_TIMESTAMP_CHARS)
     aware = text.str.contains(_TZ_SUFFIX, regex=True, na=False)
     utc = bool(aware.any())
     parsed = pd.to_datetime(text, errors="coerce", utc=utc, format="ISO8601")
@@ -217,7 +156,7 @@ def _describe_schema_errors(cases: pd.DataFrame, raw: pd.DataFrame, timestamp_co
         column = check_columns.get(str(check)) or names.get(str(group["column"].iloc[0]),
                                                             str(group["column"].iloc[0]))
         rows = [int(i) for i in pd.unique(group["index"].dropna())]
-        examples = [f"{raw[timestamp_col].iloc[i]}|{raw[target_col].iloc[i]}"
+        examples = [f"{_short(raw[timestamp_col].iloc[i])}|{_short(raw[target_col].iloc[i])}"
                     for i in rows[:_MAX_EXAMPLES]]
         where = f"{len(rows)} row(s), e.g. data rows {[r + 1 for r in rows[:_MAX_EXAMPLES]]} " \
                 f"with {examples}" if rows else "the whole column"
@@ -229,3 +168,8 @@ def _describe_schema_errors(cases: pd.DataFrame, raw: pd.DataFrame, timestamp_co
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+def _short(cell, limit: int = 60) -> str:
+    text = str(cell)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"

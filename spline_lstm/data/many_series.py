@@ -21,7 +21,7 @@ from contracts.errors import (
     PipelineError,
 )
 from contracts.run_id import validate_run_id
-from spline_lstm.data.ingest import is_parquet
+from spline_lstm.data.readers import is_parquet
 from spline_lstm.store.atomic import atomic_write
 
 SERIES_SUFFIXES = (".csv", ".parquet", ".pq")

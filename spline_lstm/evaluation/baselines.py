@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spline_lstm.cancel import StopRequested, raise_if_stop_requested
 from spline_lstm.models.base import Forecaster
 from spline_lstm.models.classical import classical_forecasters
 from spline_lstm.models.naive import NaiveForecaster
@@ -50,12 +51,13 @@ def run_baselines(data, forecasters: list[Forecaster], origins: np.ndarray,
     """Fit each forecaster before ``fit_end`` and forecast from ``origins``."""
     forecasts, seconds, skipped = {}, {}, {}
     for forecaster in forecasters:
+        raise_if_stop_requested()
         start = time.perf_counter()
         try:
             forecasts[forecaster.name] = forecaster.fit(data, fit_end=fit_end).predict(
                 data, origins)
         except Exception as exc:  # noqa: BLE001 - a classical baseline that fails is reported
-            if forecaster.family == "naive":
+            if forecaster.family == "naive" or isinstance(exc, StopRequested):
                 raise
             skipped[forecaster.name] = f"{type(exc).__name__}: {exc}"[:300]
             continue

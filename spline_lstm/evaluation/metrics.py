@@ -6,7 +6,8 @@ import numpy as np
 
 from contracts.artifacts import METRIC_KEYS
 
-MAPE_EPS = 1e-8
+MAPE_EPS = 1e-8  # targets below this share of the largest one are left out of MAPE
+TINY = 1e-100
 
 
 def seasonal_naive_scale(train_values: np.ndarray, train_observed: np.ndarray, season: int) -> float:
@@ -38,12 +39,16 @@ def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, *, mase_scale: floa
         return {k: float("nan") for k in METRIC_KEYS}
     err = p - t
     mae = float(np.mean(np.abs(err)))
-    mse = float(np.mean(err ** 2))
-    nonzero = np.abs(t) > MAPE_EPS
+    magnitude = float(np.max(np.abs(t)))
+    # Squares of values below 1e-100 underflow: square them in units of their magnitude.
+    unit = magnitude if 0 < magnitude < TINY else 1.0
+    e, tu = err / unit, t / unit
+    mse = float(np.mean(e ** 2)) * unit ** 2
+    nonzero = np.abs(t) > MAPE_EPS * magnitude
     mape = float(np.mean(np.abs(err[nonzero]) / np.abs(t[nonzero])) * 100) if nonzero.any() \
         else float("nan")
-    sst = float(np.sum((t - t.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(err ** 2)) / sst if sst > 0 else float("nan")
+    sst = float(np.sum((tu - tu.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(e ** 2)) / sst if sst > 0 else float("nan")
     denom = np.abs(t) + np.abs(p)
     smape = float(np.mean(np.where(denom > 0, 2 * np.abs(err) / np.where(denom > 0, denom, 1), 0))
                   * 100)

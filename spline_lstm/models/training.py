@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from contracts.errors import CheckpointSaveError
+from spline_lstm.cancel import raise_if_stop_requested
 
 MONITOR = "val_loss"
 
@@ -63,6 +64,9 @@ def _checkpoint_callback(best_path: Path, log: Callable[[str], None], total_epoc
             super().__init__()
             self.best = math.inf
             self.best_epoch = 0
+
+        def on_train_batch_end(self, batch: int, logs=None) -> None:
+            raise_if_stop_requested()  # a polite stop ends training within a batch
 
         def on_epoch_end(self, epoch: int, logs=None) -> None:
             logs = logs or {}

@@ -10,6 +10,7 @@ from contracts.config import RunConfig
 from contracts.records import (
     DataSummary,
     ForecastRecord,
+    GridSummary,
     InferenceSnapshot,
     SelectionSummary,
     TrainingSummary,
@@ -181,9 +182,10 @@ def _forecast_section(fc: ForecastRecord, plot_file: str | None) -> list[str]:
     return out + ([f"![forecast]({plot_file})", ""] if plot_file else [])
 
 
-def run_warnings(data: DataSummary, training: TrainingSummary, verdict: Verdict) -> list[str]:
+def run_warnings(data: DataSummary, training: TrainingSummary, verdict: Verdict,
+                 grid: GridSummary | None = None) -> list[str]:
     """What a reader should know before trusting the run, from its records."""
-    found = []
+    found = [f"gaps: {w}" for w in (grid.warnings if grid else [])]
     if not training.early_stopped:
         found.append(f"early stopping did not trigger: training ran all "
                      f"{training.epochs_requested} epochs; more epochs may help")

@@ -30,7 +30,8 @@ def looks_multiplicative(train: np.ndarray, season: int) -> bool:
     return bool(np.isfinite(rho) and rho >= MULTIPLICATIVE_RANK_CORRELATION and moves)
 
 
-def transform_candidates(config: RunConfig, train: np.ndarray, seasons: list[int]) -> list[TransformSpec]:
+def transform_candidates(config: RunConfig, train: np.ndarray, seasons: list[int],
+                         positive: bool = True) -> list[TransformSpec]:
     """The transforms to compare; a single one when the config fixes every choice.
 
     On auto, the seasonal adjustment joins the candidates only while the seasonal
@@ -40,6 +41,9 @@ def transform_candidates(config: RunConfig, train: np.ndarray, seasons: list[int
     series, whose validation split holds a handful of windows: on monthly air passengers
     at H=12 the adjustment won on 3 validation windows and then lost to seasonal
     differencing on the test split (MASE 1.02 vs 0.77).
+
+    positive: every value of the whole series is > 0 (log applies to every point, so a
+    zero anywhere rules it out; this is a domain check, not a choice made on the data).
     """
     usable = [m for m in usable_seasons(seasons, len(train)) if m > 1]
     if config.seasonal_difference is None:
@@ -47,7 +51,8 @@ def transform_candidates(config: RunConfig, train: np.ndarray, seasons: list[int
     else:
         lags = [config.seasonal_difference]
     if config.power == "auto":
-        powers = ["none"] + (["log"] if usable and looks_multiplicative(train, usable[0]) else [])
+        powers = ["none"] + (["log"] if positive and usable and
+                             looks_multiplicative(train, usable[0]) else [])
     else:
         powers = [config.power]
     plain = [TransformSpec(power=p, difference=config.difference, seasonal_difference=m,

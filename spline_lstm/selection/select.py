@@ -18,8 +18,9 @@ from typing import Callable
 
 import numpy as np
 
-from contracts.errors import InsufficientDataError, InvalidArgumentError
+from contracts.errors import InsufficientDataError, InvalidArgumentError, PipelineError
 from contracts.records import CandidateSummary, DataSummary, SelectionSummary
+from spline_lstm.cancel import raise_if_stop_requested
 from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.evaluation.scoring import score
 from spline_lstm.models.base import Forecaster
@@ -49,6 +50,7 @@ class CandidateFit:
     data: ProcessedData | None = None  # kept for the winner only
     seconds: float = 0.0
     note: str = ""
+    error: PipelineError | None = None  # why it could not be prepared
 
     @property
     def fitted(self) -> bool:
@@ -102,7 +104,8 @@ def select(filled: FilledSeries, settings: PreprocessSettings, candidates: list[
             return preprocess(filled, settings.with_transform(candidate.transform),
                               run_id=run_id, data_summary=data_summary)
         except (InsufficientDataError, InvalidArgumentError) as exc:
-            return CandidateFit(candidate, float("nan"), note=f"skipped: {exc.message}")
+            return CandidateFit(candidate, float("nan"), note=f"skipped: {exc.message}",
+                                error=exc)
 
     prepared: dict[int, ProcessedData | CandidateFit] = {}
     reference = None
@@ -113,6 +116,7 @@ def select(filled: FilledSeries, settings: PreprocessSettings, candidates: list[
             break
 
     def fit(i: int, candidate: Candidate) -> CandidateFit:
+        raise_if_stop_requested()
         start = time.perf_counter()
         data = prepared.pop(i, None) or prepare(candidate)
         if isinstance(data, CandidateFit):
@@ -129,14 +133,26 @@ def select(filled: FilledSeries, settings: PreprocessSettings, candidates: list[
     fits = _fit_all(candidates, fit, workers or selection_workers(len(candidates)), log)
     scored = [f for f in fits if f.fitted]
     if not scored:
-        notes = "; ".join(f"{f.candidate.name}: {f.note or 'no finite validation score'}"
-                          for f in fits)
-        raise InsufficientDataError(f"no candidate could be fitted ({notes})")
+        raise _nothing_fitted(fits)
     winner = min(scored, key=lambda f: f.val_mase)
     # Only the winner's processed data is needed from here on: the others are freed.
     fits = [f if f is winner else CandidateFit(f.candidate, f.val_mase, f.forecaster, None,
                                                f.seconds, f.note) for f in fits]
     return Selection(winner=winner, candidates=fits)
+
+
+def _nothing_fitted(fits: list[CandidateFit]) -> PipelineError:
+    """The error of a selection without a winner: the candidates' own when they all failed
+    the same way (a flag that cannot apply is 20, not "too little data"), else 26."""
+    errors = [f.error for f in fits]
+    if errors and all(e is not None and type(e) is type(errors[0]) for e in errors):
+        first = errors[0]
+        others = f" (and the same for {len(errors) - 1} other candidate(s))" if len(errors) > 1 \
+            else ""
+        return type(first)(first.message + others)
+    notes = "; ".join(f"{f.candidate.name}: {f.note or 'no finite validation score'}"
+                      for f in fits)
+    return InsufficientDataError(f"no candidate could be fitted ({notes})")
 
 
 def _fit_all(candidates: list[Candidate], fit, workers: int,

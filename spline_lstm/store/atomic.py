@@ -11,6 +11,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -120,15 +121,29 @@ def read_json(path: Path, what: str = "artifact") -> dict:
     return payload
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Load every array of an npz file eagerly (pickled objects refused)."""
+def read_npz(path: Path, max_bytes: int | None = None) -> dict[str, np.ndarray]:
+    """Load every array of an npz file eagerly (pickled objects refused).
+
+    max_bytes: refuse (22), before decompressing anything, an archive whose members
+    declare more bytes than that (a zip bomb declares gigabytes in kilobytes).
+    """
     path = Path(path)
     if not path.is_file():
         raise InputFileNotFoundError(
             f"processed artifact not found: {path}; check --processed-npz or re-run preprocessing")
     try:
+        if max_bytes is not None:
+            with zipfile.ZipFile(path) as archive:
+                declared = sum(info.file_size for info in archive.infolist())
+            if declared > max_bytes:
+                raise ArtifactContractError(
+                    f"{path} declares {declared:,} bytes of arrays, more than the {max_bytes:,} "
+                    "its meta.json allows; it was refused unread. Re-run preprocessing")
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except ArtifactContractError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bad zip, a bad header, a lying shape: refuse
         raise ArtifactContractError(
-            f"{path} is not a readable npz archive ({exc}); re-run preprocessing") from None
+            f"{path} is not a readable npz archive ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); re-run preprocessing") from None

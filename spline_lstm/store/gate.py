@@ -19,10 +19,10 @@ from contracts.artifacts import (
     REQUIRED_NPZ_KEYS,
     SPLIT_CONTRACT_SCHEMA_VERSION,
     ArtifactLayout,
-    commit_journal_path,
 )
 from contracts.errors import HealthCheckFailedError, PipelineError, RunIdMismatchError
 from spline_lstm.store.atomic import read_json
+from spline_lstm.store.commit import commit_in_progress
 from spline_lstm.store.unpickler import read_pickled_dict
 
 
@@ -50,7 +50,7 @@ def check_run(root: Path, run_id: str, *, require_training: bool = True) -> Gate
     """Inspect every artifact of ``run_id`` under ``root``; never raises for bad artifacts."""
     layout = ArtifactLayout(Path(root), run_id)
     result = GateResult(run_id=run_id, root=str(root))
-    if commit_journal_path(Path(root), run_id).exists():
+    if commit_in_progress(Path(root), run_id):
         result.problems.append(
             "the run's files were still being moved into place when its process stopped "
             "(commit journal present); the next run with this run_id completes the move")

@@ -16,16 +16,17 @@ from contracts.artifacts import (
     REQUIRED_PREPROCESSOR_KEYS,
     SPLIT_CONTRACT_SCHEMA_VERSION,
     ArtifactLayout,
-    commit_journal_path,
 )
 from contracts.errors import (
     ArtifactContractError,
     InputFileNotFoundError,
     InputShapeError,
+    PipelineError,
     RunIdMismatchError,
 )
 from contracts.records import DataSummary
 from spline_lstm.store.atomic import read_json, read_npz, write_json, write_npz
+from spline_lstm.store.commit import commit_in_progress
 from spline_lstm.store.unpickler import read_pickled_dict, write_pickled_dict
 from spline_lstm.transforms.preprocessor import Preprocessor
 from spline_lstm.windows.preprocess import assemble
@@ -151,7 +152,7 @@ def read_processed(npz_path: Path, run_id: str, preprocessor_path: Path | None =
             f"--processed-npz {npz_path} does not exist; check the path or re-run preprocessing")
     path_run_id = run_id_from_npz_path(npz_path)
     artifacts_root = npz_path.parent.parent.parent
-    if commit_journal_path(artifacts_root, path_run_id).exists():
+    if commit_in_progress(artifacts_root, path_run_id):
         raise ArtifactContractError(
             f"the artifacts of run {path_run_id!r} under {artifacts_root} are incomplete: their "
             "commit was interrupted. Re-run that run_id once (it completes the commit), then "
@@ -184,13 +185,41 @@ def read_processed(npz_path: Path, run_id: str, preprocessor_path: Path | None =
             f"split_contract.json of {run_id} has schema_version "
             f"{split_contract.get('schema_version')!r}, expected "
             f"{SPLIT_CONTRACT_SCHEMA_VERSION!r}; re-run preprocessing")
-    arrays = read_npz(npz_path)
+    arrays = read_npz(npz_path, max_bytes=_npz_byte_limit(meta))
     _require_keys(arrays, REQUIRED_NPZ_KEYS + SERIES_NPZ_KEYS, f"{npz_path}")
-    pre = Preprocessor.from_payload(payload)
+    pre = _preprocessor(payload, preprocessor_path)
     for split in SPLITS:
         check_window_pair(arrays[f"X_{split}"], arrays[f"y_{split}"], lookback=pre.lookback,
                           horizon=pre.horizon, n_features=pre.features.n_features, split=split)
     return _rebuild(pre, arrays, DataSummary.from_dict(meta.get("data_summary", {})))
+
+
+def _npz_byte_limit(meta: dict) -> int:
+    """The most bytes the npz described by ``meta`` can hold (a quarter and 1 MiB spare)."""
+    try:
+        n = sum(int(v) for v in meta["split_sizes"].values())
+        counts = {s: int(meta["window_counts"][s]) for s in SPLITS}
+        stored = {s: bool(meta.get("windows_stored", {}).get(s, True)) for s in SPLITS}
+        lookback, horizon = int(meta["lookback"]), int(meta["horizon"])
+        features = int(meta.get("n_features", 1))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ArtifactContractError(
+            f"meta.json does not describe its arrays ({type(exc).__name__}: {exc}); re-run "
+            "preprocessing") from None
+    per_point = 4 * features + 8 + 1 + 8  # series, values, observed, timestamps
+    windows = sum(counts[s] * (lookback * features + horizon) * 4 for s in SPLITS if stored[s])
+    return int(1.25 * (n * per_point + 8 * sum(counts.values()) + windows)) + 2**20
+
+
+def _preprocessor(payload: dict, path: Path) -> Preprocessor:
+    try:
+        return Preprocessor.from_payload(payload)
+    except PipelineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a payload of the wrong shape is a contract error
+        raise ArtifactContractError(
+            f"preprocessor {path} does not hold a valid preprocessor ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); re-run preprocessing for this run_id") from None
 
 
 def _rebuild(pre: Preprocessor, arrays: dict[str, np.ndarray],

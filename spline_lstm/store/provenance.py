@@ -43,14 +43,20 @@ def invoked_command() -> str:
     return shlex.join([Path(sys.executable).name] + sys.argv) if sys.argv else ""
 
 
-def reproduce_command(config: RunConfig) -> str:
-    """A ``python flows/e2e.py`` command that reruns ``config`` (defaults omitted)."""
+def reproduce_command(config: RunConfig, changes: dict[str, object] | None = None,
+                      overwrite: bool = True) -> str:
+    """A ``python flows/e2e.py`` command that reruns ``config`` (defaults omitted).
+
+    changes: field -> value to apply first (a failure's fix); overwrite: whether the
+    command needs --overwrite (it does where artifacts of this run_id exist).
+    """
     defaults = RunConfig(run_id=config.run_id)
+    changed = config.model_copy(update=changes or {})
     parts = ["python", "flows/e2e.py", "--run-id", config.run_id]
     for name in RunConfig.model_fields:
         if name in ("run_id", "overwrite"):
             continue
-        value = getattr(config, name)
+        value = getattr(changed, name)
         if value == getattr(defaults, name):
             continue
         if isinstance(value, bool):
@@ -59,7 +65,8 @@ def reproduce_command(config: RunConfig) -> str:
             parts += [flag_name(name), *map(str, value)]
         else:
             parts += [flag_name(name), str(value)]
-    parts.append("--overwrite")
+    if overwrite:
+        parts.append("--overwrite")
     return shlex.join(parts)
 
 

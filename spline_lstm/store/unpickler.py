@@ -59,8 +59,7 @@ def read_pickled_dict(path: Path) -> dict:
     try:
         with path.open("rb") as handle:
             payload = RestrictedUnpickler(handle).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
-            IndexError, KeyError, ImportError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a corrupt pickle raises, refuse it
         raise ArtifactContractError(
             f"{path} is not a valid preprocessor payload ({exc}); it was refused unread. "
             "Re-create it by re-running preprocessing for this run_id") from None

@@ -1,16 +1,15 @@
 """A run's private workspace: a lock, a staging tree, and the commit into place.
 
-Stages write into ``{artifacts}/.staging/{run_id}/`` (same layout as the final tree).
-Only after the health gate passes on the staged tree are the files moved into their
-final places, completion evidence (metadata, metrics) last. So a failed or killed run
-never leaves artifacts that the gate or a consume-path run would accept, and never
-touches a previous good run of the same run_id.
+Stages write into ``{artifacts}/.staging/runs/{run_id}/`` (same layout as the final
+tree). Only after the health gate passes on the staged tree are the files moved into
+their final places (store/commit.py: journaled, undone on failure). So a failed or
+killed run never leaves artifacts that the gate or a consume-path run would accept, and
+never damages a previous good run of the same run_id.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ from contracts.artifacts import (
     LOGS_DIRNAME,
     STAGING_DIRNAME,
     ArtifactLayout,
-    commit_journal_path,
     lock_path,
+    scratch_root,
     staging_root,
 )
 from contracts.errors import (
@@ -31,41 +30,31 @@ from contracts.errors import (
     InvalidArgumentError,
     RunnerExecError,
 )
-from spline_lstm.store.atomic import write_json
+from spline_lstm.store.commit import commit_run, finish_interrupted_commit
 
 LOCK_ATTEMPTS = 20  # a lock file replaced under us this often means heavy contention
 
 
-def _move_all(source_root: Path, target_root: Path, relative: list[str]) -> list[Path]:
-    moved = []
-    for rel in relative:
-        src, dst = source_root / rel, target_root / rel
-        if src.exists():
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
-        moved.append(dst)
-    return moved
+def check_artifacts_dir(artifacts_dir: Path) -> None:
+    """Refuse (20) an --artifacts-dir that is not a directory this process can write in.
 
-
-def finish_interrupted_commit(artifacts_dir: Path, run_id: str) -> bool:
-    """Complete a commit that a killed process left half done; True if there was one.
-
-    Call with the run_id's lock held.
+    Checked by writing: permissions, read-only mounts and pseudo file systems (/sys,
+    /proc) all answer the same question. Creates the directory if it is missing.
     """
-    journal = commit_journal_path(artifacts_dir, run_id)
-    if not journal.is_file():
-        return False
+    path = Path(artifacts_dir)
+    if path.exists() and not path.is_dir():
+        raise InvalidArgumentError(
+            f"--artifacts-dir {path} is a file, not a directory; choose a directory (it is "
+            "created if missing)")
+    probe = path / f".write-check-{os.getpid()}"
     try:
-        listed = json.loads(journal.read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunnerExecError(
-            f"the commit journal {journal} of an interrupted run is unreadable ({exc}); "
-            "remove it and re-run with --overwrite") from None
-    layout = ArtifactLayout(Path(artifacts_dir), run_id)
-    _move_all(staging_root(artifacts_dir, run_id), layout.root, listed)
-    journal.unlink()
-    shutil.rmtree(staging_root(artifacts_dir, run_id), ignore_errors=True)
-    return True
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidArgumentError(
+            f"--artifacts-dir {path} is not a directory this process can write in "
+            f"({exc.strerror or exc}); choose a writable directory") from None
 
 
 def ensure_contained(artifacts_dir: Path, run_id: str) -> None:
@@ -110,8 +99,7 @@ class RunWorkspace:
     @property
     def scratch(self) -> Path:
         """Working files that are never committed (e.g. models of rejected candidates)."""
-        root = staging_root(self.artifacts_dir, self.run_id)
-        return root.with_name(root.name + ".scratch")
+        return scratch_root(self.artifacts_dir, self.run_id)
 
     # ---------------------------------------------------------------- lifecycle
     def open(self, *, overwrite: bool, keep: tuple[Path, ...] = ()) -> None:
@@ -120,6 +108,7 @@ class RunWorkspace:
         keep: final artifacts this run reads and re-commits unchanged (consume path);
         they do not count as existing artifacts.
         """
+        check_artifacts_dir(self.artifacts_dir)
         ensure_contained(self.artifacts_dir, self.run_id)
         self._acquire_lock()
         try:
@@ -146,33 +135,8 @@ class RunWorkspace:
             shutil.copy2(source, destination)
 
     def commit(self) -> list[Path]:
-        """Move every staged file into place; return the final paths.
-
-        A journal naming every file is written first and removed last: if the process
-        dies in between, readers see the journal and refuse the run, and the next run of
-        this run_id finishes the moves (every staged file already passed the gate).
-        """
-        staged, final = self.staged, self.final
-        files = sorted(p for p in staged.root.rglob("*") if p.is_file())
-        evidence = {staged.metadata_json, staged.metrics_json}
-        ordered = [p for p in files if p not in evidence] + \
-            [p for p in (staged.metadata_json, staged.metrics_json) if p in files]
-        relative = [str(p.relative_to(staged.root)) for p in ordered]
-        journal = commit_journal_path(self.artifacts_dir, self.run_id)
-        try:
-            write_json(journal, {"run_id": self.run_id, "files": relative})
-            # Completion evidence of an older run goes first: mid-commit, the run is
-            # incomplete, never a mixed "complete" one.
-            for stale in (final.metrics_json, final.metadata_json):
-                stale.unlink(missing_ok=True)
-            committed = _move_all(staged.root, final.root, relative)
-            for leftover in set(final.existing_artifacts()) - set(committed):
-                leftover.unlink(missing_ok=True)
-            journal.unlink()
-        except OSError as exc:
-            raise RunnerExecError(
-                f"could not move the artifacts of {self.run_id!r} into {self.artifacts_dir}: "
-                f"{exc}; the run is incomplete, re-run it with --overwrite") from exc
+        """Move every staged file into place (see store/commit.py); the final paths."""
+        committed = commit_run(self.artifacts_dir, self.run_id)
         self.discard()
         return committed
 
@@ -199,7 +163,7 @@ class RunWorkspace:
                 os.close(fd)
                 raise RunnerExecError(
                     f"run_id {self.run_id!r} is being written right now by pid {holder}; wait "
-                    "for it to finish or use another --run-id") from None
+                    "for it to finish or use another --run-id", quiet=True) from None
             # The holder unlinks the file before releasing it: a lock taken on a file that is
             # no longer (or no more) at ``path`` guards nothing, since a newcomer locks a fresh
             # file there. Keep the lock only if ``path`` is still the file we locked.

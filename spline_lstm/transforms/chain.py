@@ -69,6 +69,7 @@ class TransformChain:
         values: float64 [n] original units. Every step before scaling only looks back, so
         the train part of the transformed whole series is the transformed train split.
         """
+        PowerTransform.require_domain(values, spec.power)
         power = PowerTransform.fit(values[:train_end], spec.power)
         adjuster = (SeasonalAdjuster.for_series(seasons, horizon, len(values))
                     if spec.seasonal_adjust else SeasonalAdjuster())

@@ -46,6 +46,19 @@ class PowerTransform(PointwiseStep):
             lam = 1.0
         return cls(kind="boxcox", lam=float(np.clip(lam, -1.0, 2.0)))
 
+    @staticmethod
+    def require_domain(values: np.ndarray, kind: str) -> None:
+        """Refuse (20) a log / Box-Cox transform of a series with a value <= 0 anywhere:
+        it is applied to every point and forecast origin, not only to the train split."""
+        if kind in ("none", "auto") or not len(values):
+            return
+        low = int(np.argmin(values))
+        if values[low] <= 0:
+            raise InvalidArgumentError(
+                f"--power {kind} needs every value of the series to be positive, but point "
+                f"{low + 1} of {len(values)} is {values[low]:g}; use --power none (or shift "
+                "the series to positive values)")
+
     @property
     def label(self) -> str | None:
         """Its part of the chain's short name, or None when it does nothing."""

@@ -6,10 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from contracts.errors import InputSchemaError, InvalidArgumentError
+from contracts.errors import (
+    InputSchemaError,
+    InsufficientDataError,
+    InvalidArgumentError,
+)
 from spline_lstm.transforms.step import PointwiseStep
 
 SCALER_TYPES = ("standard", "minmax")
+RELATIVE_SPREAD = 1e-12  # below this spread / magnitude a column is constant to float64
 
 
 @dataclass(frozen=True)
@@ -34,13 +39,19 @@ class Scaler(PointwiseStep):
         values = np.asarray(train, dtype=np.float64)
         values = values[np.isfinite(values)]
         if values.size < 2:
-            raise InputSchemaError(f"the train split has fewer than 2 values of {column} to "
-                                   "fit the scaler")
+            raise InsufficientDataError(
+                f"the train split has fewer than 2 values of {column} to fit the scaler; "
+                "supply a longer series or lower --lookback / --horizon / differencing")
+        magnitude = float(np.max(np.abs(values)))
         if kind == "standard":
             offset, scale = float(values.mean()), float(values.std())
+            if scale == 0.0 and magnitude > 0:
+                # Values around 1e-300 have a variance below the smallest float but a
+                # perfectly usable spread: measure it relative to their magnitude.
+                scale = float((values / magnitude).std()) * magnitude
         else:
             offset, scale = float(values.min()), float(values.max() - values.min())
-        if not np.isfinite(scale) or scale <= 1e-12 * max(1.0, abs(offset)):
+        if not np.isfinite(scale) or scale <= RELATIVE_SPREAD * magnitude:
             raise InputSchemaError(
                 f"{column} is constant over the train split (value {offset:g}): there is "
                 "nothing to learn; check --target-col or supply a series that varies")

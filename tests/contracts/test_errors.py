@@ -48,4 +48,5 @@ def test_the_coded_errors_are_the_spec_table_in_order_and_map_back():
     assert e.error_class_for(99) is e.RunnerExecError
     subclasses = {c for c in vars(e).values() if isinstance(c, type)
                   and issubclass(c, e.PipelineError) and c is not e.PipelineError}
-    assert subclasses == set(e.CODED_ERRORS)  # a new error class must join the table
+    assert subclasses == set(e.CODED_ERRORS)  # a new code must join the table
+    assert e.RunnerExecError("x").quiet is False and e.RunnerExecError("x", quiet=True).quiet

@@ -164,8 +164,18 @@ def test_failures_exit_with_their_code_and_leave_no_artifacts(prefect_harness, t
     assert payload["ok"] is False and payload["exit_code"] == exit_code
     assert payload["error"]["code"] == code and fragment in payload["error"]["message"]
     assert _leftovers(artifacts, run_id) == []
+    if case in PREFLIGHT:  # refused before Prefect starts: no flow run, no card, no folder
+        assert not artifacts.exists()
+        return
     card = (artifacts / "logs" / f"{run_id}.failed.md").read_text()
     assert code in card and "## Re-run" in card and "python flows/e2e.py" in card
+    rerun = card.split("## Re-run")[1].split("## Stack")[0]
+    assert "--overwrite" not in rerun  # nothing of this run_id exists to overwrite
+    if case == "gap too long":  # the re-run command carries the fix, so pasting it works
+        assert "--max-gap 20" in rerun
+
+
+PREFLIGHT = {"missing file"}
 
 
 @pytest.mark.parametrize("argv,fragment", [

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.artifacts import ArtifactLayout, commit_journal_path
+from contracts.artifacts import ArtifactLayout, commit_journal_path, staging_root
 from flows import health
 from flows.e2e import main
 from spline_lstm.store.processed_io import read_processed
@@ -53,7 +53,7 @@ def test_sigkill_during_training_leaves_nothing_that_is_accepted(prefect_harness
     artifacts = tmp_path / "artifacts"
     layout = ArtifactLayout(artifacts, "killed")
     proc = _cli("killed", artifacts, *SLOW_FLAGS)
-    staged_best = artifacts / ".staging" / "killed" / "checkpoints" / "killed" / "best.keras"
+    staged_best = staging_root(artifacts, "killed") / "checkpoints" / "killed" / "best.keras"
     deadline = time.time() + 240
     while not staged_best.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.5)
@@ -69,21 +69,21 @@ def test_sigkill_during_training_leaves_nothing_that_is_accepted(prefect_harness
     # the same run_id runs cleanly afterwards: the dead run's staging is cleared
     assert main(["--run-id", "killed", "--artifacts-dir", str(artifacts), *FAST_FLAGS]) == 0
     assert _gate_code(artifacts, "killed") == 0
-    assert not (artifacts / ".staging" / "killed").exists()
+    assert not staging_root(artifacts, "killed").exists()
 
 
 KILL_MID_COMMIT = textwrap.dedent("""
     import os, signal, sys, types
     sys.path.insert(0, {repo!r})
-    import spline_lstm.store.workspace as workspace
+    import spline_lstm.store.commit as commit
     moves = []
     def replace(src, dst):
         moves.append(dst)
         if len(moves) == 6:  # halfway through moving the run's files into place
             os.kill(os.getpid(), signal.SIGKILL)
         return os.replace(src, dst)
-    workspace.os = types.SimpleNamespace(**{{n: getattr(os, n) for n in dir(os) if not n.startswith("__")}})
-    workspace.os.replace = replace
+    commit.os = types.SimpleNamespace(**{{n: getattr(os, n) for n in dir(os) if not n.startswith("__")}})
+    commit.os.replace = replace
     from flows.e2e import main
     sys.exit(main(sys.argv[1:]))
 """)
@@ -159,13 +159,14 @@ def test_two_run_ids_in_parallel_do_not_touch_each_other(prefect_harness, tmp_pa
         assert other not in layout.metrics_json.read_text()
 
 
-def test_an_unwritable_artifacts_dir_is_a_clean_24(prefect_harness, tmp_path, capfd):
+def test_an_unusable_artifacts_dir_is_a_clean_20_before_anything_starts(tmp_path, capfd):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the artifacts directory should be")
-    code = main(["--run-id", "nowhere", "--artifacts-dir", str(blocker), *FAST_FLAGS])
-    out, err = capfd.readouterr()
-    assert code == 24 and "Traceback" not in err
-    assert "--artifacts-dir" in read_error_line(err)["error"]["message"]
+    for where in (blocker, blocker / "below-a-file", Path("/proc/1/no-such-dir")):
+        code = main(["--run-id", "nowhere", "--artifacts-dir", str(where), *FAST_FLAGS])
+        out, err = capfd.readouterr()
+        assert code == 20 and "Traceback" not in err, err[-2000:]
+        assert f"--artifacts-dir {where}" in read_error_line(err)["error"]["message"]
 
 
 def test_a_full_disk_is_a_clean_coded_error_and_leaves_no_run(prefect_harness, tmp_path):
