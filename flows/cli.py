@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import types
 import typing
@@ -137,10 +138,18 @@ def fail(exc: BaseException) -> int:
 
 
 def standalone(main) -> int:
-    """Run ``main`` as the process's command: its last output line is its own."""
+    """Run ``main`` as the process's command: its last output line is its own.
+
+    Once that line is printed the run is over: a SIGTERM or Ctrl-C that arrives while
+    the interpreter tidies up (Prefect's and TensorFlow's exit handlers) has nothing left
+    to stop, and is ignored rather than killing the process without its exit code.
+    """
     global _STANDALONE
     _STANDALONE = True
-    return main()
+    code = main()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
+    return code
 
 
 def stop_temporary_server() -> None:

@@ -17,6 +17,10 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 from flows.cli import quiet_environment  # noqa: E402
 
 quiet_environment()
+if __name__ == "__main__":
+    from flows.stopping import catch_early_stops
+
+    catch_early_stops()
 
 from datetime import datetime, timezone  # noqa: E402
 
@@ -229,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = parse_config(argv)
         preflight(config)
+        raise_if_stop_requested()  # a signal while the command was starting
     except Exception as exc:  # noqa: BLE001 - every failure gets its coded JSON line
         return fail(exc)
     quiet_console_tracebacks()

@@ -21,6 +21,10 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 from flows.cli import quiet_environment  # noqa: E402
 
 quiet_environment()
+if __name__ == "__main__":
+    from flows.stopping import catch_early_stops
+
+    catch_early_stops()
 
 import argparse  # noqa: E402
 import os  # noqa: E402
@@ -246,15 +250,23 @@ def parse_parameters(argv: list[str] | None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from flows.cli import fail, quiet_console_tracebacks
+    from flows.cli import fail, orchestrator_error, quiet_console_tracebacks
     from flows.run_outcome import print_success
+    from flows.stopping import stop_on_signals
+    from spline_lstm.cancel import raise_if_stop_requested
 
     try:
         parameters = parse_parameters(argv)
+        raise_if_stop_requested()  # a signal while the command was starting
     except Exception as exc:  # noqa: BLE001 - every failure gets its coded JSON line
         return fail(exc)
     quiet_console_tracebacks()
-    state = many_series_flow(**parameters, return_state=True)
+    try:
+        # Series in threads check the same stop request after every training batch.
+        with stop_on_signals():
+            state = many_series_flow(**parameters, return_state=True)
+    except BaseException as exc:  # noqa: BLE001 - the orchestrator itself failed
+        return fail(orchestrator_error(exc))
     if state.is_completed():
         print_success(state.result())
         return 0
@@ -262,4 +274,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from flows.cli import standalone
+
+    sys.exit(standalone(main))

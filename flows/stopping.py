@@ -29,6 +29,14 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _watchdog_started = threading.Event()
 
 
+def catch_early_stops() -> None:
+    """From the first line of a command: a signal during its imports (seconds of Prefect
+    and TensorFlow) asks for a stop instead of killing the process without its line."""
+    for sig in SIGNALS:
+        signal.signal(sig, lambda signum, _frame: request_stop(
+            f"the process received {signal.Signals(signum).name}"))
+
+
 @contextlib.contextmanager
 def stop_on_signals(cleanup: Callable[[], None] = lambda: None) -> Iterator[None]:
     """While inside, SIGTERM / SIGINT ask the run to stop; ``cleanup`` runs if the run has

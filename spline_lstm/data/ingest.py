@@ -101,6 +101,17 @@ def parse_raw_frame(raw: pd.DataFrame, timestamp_col: str, target_col: str,
 
 def _parse_timestamps(column: pd.Series, name: str) -> tuple[pd.Series, str | None, list[str]]:
     """Parse to naive datetime64[ns]; aware input is converted to UTC."""
+    try:
+        return _parse_timestamp_column(column, name)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
+        raise InputSchemaError(
+            f"column '{name}' holds timestamps pandas cannot represent ({exc}); timestamps "
+            f"must lie between {pd.Timestamp.min:%Y-%m-%d} and {pd.Timestamp.max:%Y-%m-%d}"
+        ) from None
+
+
+def _parse_timestamp_column(column: pd.Series, name: str
+                            ) -> tuple[pd.Series, str | None, list[str]]:
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         return column.dt.tz_convert("UTC").dt.tz_localize(None), "UTC", \
             [f"timestamps were in time zone {column.dt.tz}; converted to UTC"]

@@ -101,7 +101,12 @@ def _csv_header(path: Path, timestamp_col: str, target_col: str) -> list[str]:
             f"{path} could not be read as CSV (its first line is not UTF-8 text: {exc.reason} "
             f"at byte {exc.start}); expected UTF-8 text with a header line "
             f"'{timestamp_col},{target_col}'") from None
-    return next(csv.reader([text]), [])
+    try:
+        return next(csv.reader([text.rstrip("\r\n")]), [])
+    except csv.Error as exc:
+        raise InputSchemaError(
+            f"{path} could not be read as CSV (its header line: {exc}); expected a header "
+            f"line such as '{timestamp_col},{target_col}'") from None
 
 
 def _read_csv(path: Path, timestamp_col: str, target_col: str) -> pd.DataFrame:

@@ -135,7 +135,11 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], int, str, str]]:
     gappy.loc[100:119, "target"] = None
     gappy.to_csv(tmp_path / "gappy.csv", index=False)
     make_series(200).to_csv(tmp_path / "hourly.csv", index=False)
+    make_series(200).rename(columns={"target": "passengers"}).to_csv(tmp_path / "named.csv",
+                                                                     index=False)
     return {
+        "wrong target column": (["--input", str(tmp_path / "named.csv")], 25,
+                                "INPUT_SCHEMA_ERROR", "lacks column(s) ['target']"),
         "missing file": (["--input", str(tmp_path / "nope.csv")], 21, "FILE_NOT_FOUND", "nope.csv"),
         "bad raw data": (["--input", str(tmp_path / "bad.csv")], 25, "INPUT_SCHEMA_ERROR",
                          "twelve"),
@@ -173,9 +177,25 @@ def test_failures_exit_with_their_code_and_leave_no_artifacts(prefect_harness, t
     assert "--overwrite" not in rerun  # nothing of this run_id exists to overwrite
     if case == "gap too long":  # the re-run command carries the fix, so pasting it works
         assert "--max-gap 20" in rerun
+    if case == "wrong target column":
+        assert "--target-col passengers" in rerun
 
 
 PREFLIGHT = {"missing file"}
+
+
+def test_a_run_id_that_succeeds_later_has_its_failure_card_marked_resolved(prefect_harness,
+                                                                           tmp_path):
+    artifacts = tmp_path / "artifacts"
+    bad = tmp_path / "bad.csv"
+    make_series(20).to_csv(bad, index=False)
+    assert main(["--run-id", "later", "--artifacts-dir", str(artifacts), "--input", str(bad),
+                 *FAST_FLAGS]) == 26
+    card = artifacts / "logs" / "later.failed.md"
+    assert card.is_file()
+    assert main(["--run-id", "later", "--artifacts-dir", str(artifacts), *FAST_FLAGS]) == 0
+    resolved = artifacts / "logs" / "resolved" / "later.failed.md"
+    assert not card.exists() and resolved.read_text().startswith("> Resolved: run_id `later`")
 
 
 @pytest.mark.parametrize("argv,fragment", [
