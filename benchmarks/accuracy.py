@@ -40,6 +40,8 @@ def _cases(data_dir: Path) -> list[tuple[str, Path, int]]:
 
     cases = []
     for path in sorted(data_dir.glob("*.csv")):
+        if "target" not in path.open().readline().strip().split(","):
+            continue  # e.g. the covariates file (elecdemand): its own benchmark
         season = infer_seasons(infer_freq(read_series(path).frame["timestamp"]))[0]
         cases += [(path.stem, path, 1), (path.stem, path, season)]
     return cases

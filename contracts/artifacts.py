@@ -79,6 +79,11 @@ class ArtifactLayout:
     def checkpoint_meta_json(self) -> Path:
         return self.models_dir / "checkpoint_meta.json"
 
+    @property
+    def intervals_json(self) -> Path:
+        """The calibration of the prediction intervals (what serving needs to give them)."""
+        return self.models_dir / "intervals.json"
+
     # checkpoints/{run_id}/
     @property
     def checkpoints_dir(self) -> Path:
@@ -129,7 +134,7 @@ class ArtifactLayout:
         return self.preprocessing_artifacts() + self.training_artifacts()
 
     def optional_artifacts(self) -> tuple[Path, ...]:
-        return (self.forecast_png,)
+        return (self.forecast_png, self.intervals_json)
 
     def existing_artifacts(self) -> list[Path]:
         """Files of this run that already exist under ``root``."""

@@ -25,6 +25,8 @@ MAX_UNITS = 4096  # per recurrent layer: wider nets gain nothing here (README, A
 MAX_LAYERS = 8
 MAX_SEASON = 100_000
 MAX_LOOKBACK = 100_000
+MAX_LEVELS = 5
+MAX_BACKTEST_WINDOWS = 50
 TEXT_FIELDS = ("input", "timestamp_col", "target_col", "artifacts_dir", "freq", "processed_npz",
                "preprocessor_pkl")
 
@@ -48,7 +50,8 @@ class RunConfig(BaseModel):
     fill_method: Literal["auto", "linear", "pchip", "seasonal"] = Field(
         "auto", description="Gap filling: auto = PCHIP-type cubic for short gaps, seasonal-aware "
         "for gaps of an eighth of a season or more.")
-    lookback: int | None = Field(None, ge=2, le=MAX_LOOKBACK, description="Input window length in steps. "
+    lookback: int | None = Field(None, ge=2, le=MAX_LOOKBACK, description="Input window "
+                                 "length in steps. "
                                  "Omitted: chosen from the season and horizon.")
     horizon: int = Field(1, ge=1, le=10_000, description="Steps forecast from each origin.")
     season: list[int] | None = Field(None, description="Season length(s) in steps, primary "
@@ -103,6 +106,22 @@ class RunConfig(BaseModel):
     preprocess_only: bool = Field(False, description="Stop after writing the processed "
                                   "artifacts (to be consumed later with --processed-npz).")
     overwrite: bool = Field(False, description="Replace the artifacts of an existing run_id.")
+    level: list[float] = Field(default_factory=lambda: [80.0, 95.0], description="Levels (%) "
+                               "of the prediction intervals, e.g. 80 95: lo_/hi_ columns in "
+                               "the predictions, calibrated on data the model did not train "
+                               "on (validation split and backtest blocks).")
+    interval_method: Literal["adaptive", "static"] = Field(
+        "adaptive", description="static: conformal quantiles of the calibration errors; "
+        "adaptive: the same, with the working level corrected after each test outcome once "
+        "it is observed (keeps coverage when the error level drifts).")
+    backtest_windows: int = Field(0, ge=0, le=MAX_BACKTEST_WINDOWS, description="Rolling-"
+                                  "origin backtests: refit the chosen configuration at this "
+                                  "many expanding origins before the test split and score "
+                                  "each following block (0: none). Their errors also "
+                                  "calibrate the intervals.")
+    backtest_step: int | None = Field(None, ge=1, description="Points per backtest block "
+                                      "(the distance between origins). Omitted: the "
+                                      "validation split's size, at least one horizon.")
     stage_tags: Literal["on", "off"] = Field(
         "on", description="Tag each stage's task runs stage:<stage> (to filter them in the UI "
         "or cap a stage with a Prefect concurrency limit); each tag costs a concurrency-lease "
@@ -130,6 +149,18 @@ class RunConfig(BaseModel):
             raise ValueError(f"season lengths must be integers from 1 to {MAX_SEASON}, "
                              "e.g. 48 336")
         return value
+
+    @field_validator("level")
+    @classmethod
+    def _levels_are_percentages(cls, value: list[float]) -> list[float]:
+        if not value or len(value) > MAX_LEVELS:
+            raise ValueError(f"give 1 to {MAX_LEVELS} levels in percent, e.g. 80 95")
+        if any(not 0 < v < 100 for v in value):
+            raise ValueError("each level must lie strictly between 0 and 100 (percent), "
+                             "e.g. 80 95")
+        if len(set(value)) != len(value):
+            raise ValueError("levels must differ from each other, e.g. 80 95")
+        return sorted(float(v) for v in value)
 
     @field_validator(*TEXT_FIELDS)
     @classmethod

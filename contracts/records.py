@@ -146,15 +146,17 @@ class TrainingSummary:
 
 @dataclass(frozen=True)
 class ForecastRecord:
-    """A forecast of the ``horizon`` steps after ``origin`` (original units)."""
+    """A forecast of the ``horizon`` steps after ``origin`` (original units), with its
+    prediction intervals: "lo_80" / "hi_80" ... -> one bound per step."""
 
     origin: pd.Timestamp
     timestamps: list[pd.Timestamp]
     values: list[float]
+    intervals: dict[str, list[float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"origin": str(self.origin), "values": list(self.values),
-                "timestamps": [str(t) for t in self.timestamps]}
+                "timestamps": [str(t) for t in self.timestamps], **self.intervals}
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,8 @@ class MetricsRecord:
     inference: InferenceSnapshot
     verdict: Verdict
     classical_baselines: dict | None = None
+    intervals: dict | None = None  # coverage, width, interval score per level and forecaster
+    backtest: dict | None = None  # rolling-origin windows: MASE per window and step
     schema_version: str = METRICS_SCHEMA_VERSION
 
     def to_dict(self) -> dict:
@@ -208,8 +212,9 @@ class MetricsRecord:
                "baselines": self.baselines, "training": self.training,
                "timestamps": self.timestamps, "checkpoints": self.checkpoints,
                "inference": self.inference.to_dict(), "verdict": self.verdict.to_dict()}
-        if self.classical_baselines is not None:
-            out["classical_baselines"] = self.classical_baselines
+        for key in ("classical_baselines", "intervals", "backtest"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
 

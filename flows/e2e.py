@@ -36,6 +36,7 @@ from spline_lstm.cancel import raise_if_stop_requested  # noqa: E402
 from spline_lstm.store.commit import commit_in_progress  # noqa: E402
 from spline_lstm.store.processed_io import processed_sources  # noqa: E402
 from spline_lstm.store.workspace import RunWorkspace  # noqa: E402
+from tasks.backtest import backtest_folds, backtest_window, run_backtests  # noqa: E402
 from tasks.evaluate import evaluate  # noqa: E402
 from tasks.gate import health_gate  # noqa: E402
 from tasks.infer import infer_snapshot  # noqa: E402
@@ -104,6 +105,10 @@ def e2e_flow(
     preprocessor_pkl: str | None = _default("preprocessor_pkl"),
     preprocess_only: bool = _default("preprocess_only"),
     overwrite: bool = _default("overwrite"),
+    level: list[float] = _default("level"),
+    interval_method: str = _default("interval_method"),
+    backtest_windows: int = _default("backtest_windows"),
+    backtest_step: int | None = _default("backtest_step"),
     stage_tags: str = _default("stage_tags"),
 ) -> dict:
     """Run the whole pipeline for one run_id; fail (never partially succeed) on any error."""
@@ -179,10 +184,15 @@ def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stag
         return {"run_id": config.run_id, "preprocess_only": True,
                 "processed_npz": str(final.processed_npz)}
     forecaster, training = stage("train", train)(data, config, staged, pretrained)
+    backtests = None
+    if config.backtest_windows:
+        folds = backtest_folds(config, data)  # 26 now, if they do not fit
+        backtests = run_backtests(stage("backtest", backtest_window), data.filled(), config,
+                                  data.preprocessor.chain.spec, folds, workspace.scratch,
+                                  data.data_summary)
     outcome = stage("evaluate", evaluate)(data, forecaster, training, config, staged, final,
-                                          start_time)
-    forecast = stage("infer-snapshot", infer_snapshot)(data, forecaster, outcome.evaluation,
-                                                       staged)
+                                          start_time, backtests)
+    forecast = stage("infer-snapshot", infer_snapshot)(data, forecaster, outcome, staged)
     stage("report", write_report)(config, data, outcome, training, forecast, staged, final)
     stage("health-gate", health_gate)(str(staged.root), config.run_id)
     stage.current = "commit"

@@ -1,10 +1,12 @@
-"""Stage 5: score the model and the baselines on the test split; write metrics.json."""
+"""Stage 5: score the model and the baselines on the test split; write metrics.json and the
+calibration of the prediction intervals."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -12,7 +14,9 @@ from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from contracts.records import MetricsRecord, TrainingSummary
+from spline_lstm.evaluation.backtest import FoldResult, summarize
 from spline_lstm.evaluation.baselines import baseline_forecasters, run_baselines
+from spline_lstm.evaluation.intervals import calibrate, intervals_report
 from spline_lstm.evaluation.record import build_metrics_record
 from spline_lstm.evaluation.scoring import (
     Evaluation,
@@ -21,6 +25,7 @@ from spline_lstm.evaluation.scoring import (
 )
 from spline_lstm.evaluation.verdict import decide
 from spline_lstm.models.base import Forecaster
+from spline_lstm.models.conformal import ConformalCalibrator
 from spline_lstm.store.atomic import write_json
 from spline_lstm.windows.processed import ProcessedData
 from tasks.logs import stage_logger
@@ -30,31 +35,68 @@ from tasks.logs import stage_logger
 class EvaluationOutcome:
     evaluation: Evaluation
     record: MetricsRecord
+    calibrator: ConformalCalibrator
+    test_bounds: dict[float, tuple[np.ndarray, np.ndarray]]
 
 
 @task(name="evaluate", cache_policy=NO_CACHE)
 def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSummary,
              config: RunConfig, staged: ArtifactLayout, final: ArtifactLayout,
-             start_time: str) -> EvaluationOutcome:
+             start_time: str, backtests: list[FoldResult] | None = None) -> EvaluationOutcome:
     logger = stage_logger()
     pre, test = data.preprocessor, data.origins["test"]
     check_window_source(data.series, data.origins, lookback=pre.lookback, horizon=pre.horizon)
     baselines = run_baselines(
         data, baseline_forecasters(pre.seasons, test, classical=config.baselines == "all"),
-        test, fit_end=data.bounds.val_end)
+        test, fit_end=data.bounds.val_end, levels=config.level)
     if baselines.classical or baselines.skipped:
         logger.info("classical baselines %s in %s s%s", baselines.classical, baselines.seconds,
                     f"; skipped {baselines.skipped}" if baselines.skipped else "")
     evaluation = evaluate_split(data, forecaster.predict(data, test),
                                 baselines=baselines.forecasts)
-    verdict = decide(evaluation)
+    calibrator = calibrate(data, forecaster, config.level,
+                           [(r.y_true, r.y_pred, r.scored) for r in backtests or []],
+                           source=_source(backtests))
+    static_bounds = calibrator.bounds(evaluation.y_pred)
+    test_bounds = static_bounds
+    if config.interval_method == "adaptive":
+        test_bounds, calibrator = calibrator.adapt(evaluation.y_true, evaluation.y_pred,
+                                                   evaluation.scored, evaluation.origins)
     record = build_metrics_record(
-        data, evaluation, verdict, training, inference_snapshot(data, evaluation),
+        data, evaluation, decide(evaluation), training, inference_snapshot(data, evaluation),
         checkpoints={"best": str(final.best_checkpoint), "last": str(final.last_checkpoint)},
         start_time=start_time, end_time=datetime.now(timezone.utc).isoformat(),
-        baselines=baselines if config.baselines == "all" else None)
+        baselines=baselines if config.baselines == "all" else None,
+        intervals=_intervals_section(evaluation, calibrator, test_bounds, baselines.intervals,
+                                     static_bounds if config.interval_method == "adaptive"
+                                     else None),
+        backtest=summarize(backtests, backtests[0].fold.end - backtests[0].fold.cut)
+        if backtests else None)
     write_json(staged.metrics_json, record.to_dict())
-    logger.info("test MASE %.4f (best baseline %s %.4f), RMSE %.4f", evaluation.metrics["mase"],
-                verdict.best_baseline, evaluation.baselines[verdict.best_baseline]["mase"],
-                evaluation.metrics["rmse"])
-    return EvaluationOutcome(evaluation=evaluation, record=record)
+    write_json(staged.intervals_json, {"run_id": config.run_id, **calibrator.to_dict()})
+    verdict = record.verdict
+    logger.info("test MASE %.4f (best baseline %s %.4f), RMSE %.4f; interval coverage %s",
+                evaluation.metrics["mase"], verdict.best_baseline,
+                evaluation.baselines[verdict.best_baseline]["mase"], evaluation.metrics["rmse"],
+                {k: round(v["coverage"], 1) for k, v in record.intervals["pipeline"].items()})
+    return EvaluationOutcome(evaluation, record, calibrator, test_bounds)
+
+
+def _source(backtests: list[FoldResult] | None) -> str:
+    return "the validation split" + (f" and {len(backtests)} backtest blocks" if backtests
+                                     else "")
+
+
+def _intervals_section(evaluation: Evaluation, calibrator: ConformalCalibrator,
+                       test_bounds: dict, native: dict, static: dict | None) -> dict:
+    """Coverage, width and interval score on the test split, pipeline and native baselines
+    (and, for the adaptive method, what the static calibration alone would have given)."""
+    def scored(bounds):
+        return intervals_report(evaluation.y_true, bounds, evaluation.scored)
+
+    section = {"levels": calibrator.levels, "calibration": calibrator.to_dict(),
+               "pipeline": scored(test_bounds),
+               "baselines": {name: scored(bounds) for name, bounds in sorted(native.items())}}
+    if static is not None:
+        section["pipeline_static"] = scored(static)
+    return section

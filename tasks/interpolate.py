@@ -43,5 +43,7 @@ def interpolate_spline(ingested: IngestResult, freq: str | None, season: list[in
     if config is not None:
         check_feasible(filled.timestamps, filled.values, filled.observed, grid.freq,
                        lookback=settings_for(config, filled).lookback, horizon=config.horizon,
-                       val_size=config.val_size, test_size=config.test_size)
+                       val_size=config.val_size, test_size=config.test_size,
+                       backtest_windows=config.backtest_windows,
+                       backtest_step=config.backtest_step)
     return filled

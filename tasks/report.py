@@ -28,7 +28,8 @@ def write_report(config: RunConfig, data: ProcessedData, outcome: EvaluationOutc
         end_time=record.timestamps["end_time"], git_commit_sha=commit))
     write_bytes(staged.forecast_png, render_forecast_png(
         data, outcome.evaluation, forecast,
-        title=f"{config.run_id}: history, test and forward forecast"))
+        title=f"{config.run_id}: history, test and forward forecast",
+        test_bounds=outcome.test_bounds))
     context = ReportContext(
         run_id=config.run_id, git_commit=commit, command=provenance.reproduce_command(config),
         config=config, preprocessor=data.preprocessor, data_summary=data.data_summary,
@@ -39,6 +40,7 @@ def write_report(config: RunConfig, data: ProcessedData, outcome: EvaluationOutc
                    str(p) for p in final.required_artifacts()},
         warnings=run_warnings(data.data_summary, training, record.verdict,
                               data.preprocessor.grid),
-        plot_file=staged.forecast_png.name)
+        plot_file=staged.forecast_png.name, intervals=record.intervals,
+        backtest=record.backtest)
     write_text(staged.report_md, render_report(context))
     stage_logger().info("report written: %s", final.report_md)

@@ -34,6 +34,10 @@ class FilledSeries:
     observed: np.ndarray  # bool [n]
     grid: GridSummary = field(default_factory=GridSummary)
 
+    def head(self, n: int) -> "FilledSeries":
+        """The first ``n`` points (a backtest fold's past)."""
+        return FilledSeries(self.timestamps[:n], self.values[:n], self.observed[:n], self.grid)
+
     def to_frame(self) -> pd.DataFrame:
         """The series as a frame in the RegularSeries layout (validate it with the schema)."""
         return pd.DataFrame({Col.TIMESTAMP.value: self.timestamps.to_numpy(),

@@ -23,6 +23,9 @@ class BaselineRun:
     forecasts: dict[str, np.ndarray]  # name -> [N, H], original units
     seconds: dict[str, float] = field(default_factory=dict)  # classical models only
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why
+    # name -> level -> (lo, hi) [N, H]: the native intervals of the models that have them
+    intervals: dict[str, dict[float, tuple[np.ndarray, np.ndarray]]] = field(
+        default_factory=dict)
 
     @property
     def classical(self) -> list[str]:
@@ -47,15 +50,20 @@ def baseline_forecasters(seasons: list[int], origins: np.ndarray, *,
 
 
 def run_baselines(data, forecasters: list[Forecaster], origins: np.ndarray,
-                  fit_end: int) -> BaselineRun:
-    """Fit each forecaster before ``fit_end`` and forecast from ``origins``."""
-    forecasts, seconds, skipped = {}, {}, {}
+                  fit_end: int, levels: list[float] | None = None) -> BaselineRun:
+    """Fit each forecaster before ``fit_end`` and forecast from ``origins`` (with the native
+    intervals at ``levels`` of the models that have them)."""
+    forecasts, seconds, skipped, intervals = {}, {}, {}, {}
     for forecaster in forecasters:
         raise_if_stop_requested()
         start = time.perf_counter()
         try:
-            forecasts[forecaster.name] = forecaster.fit(data, fit_end=fit_end).predict(
-                data, origins)
+            fitted = forecaster.fit(data, fit_end=fit_end)
+            if levels and fitted.capabilities.probabilistic:
+                forecasts[fitted.name], intervals[fitted.name] = fitted.predict_interval(
+                    data, origins, levels)
+            else:
+                forecasts[fitted.name] = fitted.predict(data, origins)
         except Exception as exc:  # noqa: BLE001 - a classical baseline that fails is reported
             if forecaster.family == "naive" or isinstance(exc, StopRequested):
                 raise
@@ -63,4 +71,5 @@ def run_baselines(data, forecasters: list[Forecaster], origins: np.ndarray,
             continue
         if forecaster.family != "naive":
             seconds[forecaster.name] = round(time.perf_counter() - start, 2)
-    return BaselineRun(forecasts=forecasts, seconds=seconds, skipped=skipped)
+    return BaselineRun(forecasts=forecasts, seconds=seconds, skipped=skipped,
+                       intervals=intervals)

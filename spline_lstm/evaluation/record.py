@@ -10,7 +10,8 @@ from spline_lstm.evaluation.scoring import Evaluation
 def build_metrics_record(data, evaluation: Evaluation, verdict: Verdict,
                          training: TrainingSummary, inference: InferenceSnapshot, *,
                          checkpoints: dict[str, str], start_time: str, end_time: str,
-                         baselines: BaselineRun | None) -> MetricsRecord:
+                         baselines: BaselineRun | None, intervals: dict | None = None,
+                         backtest: dict | None = None) -> MetricsRecord:
     pre = data.preprocessor
     counts = data.window_counts()
     return MetricsRecord(
@@ -35,4 +36,6 @@ def build_metrics_record(data, evaluation: Evaluation, verdict: Verdict,
         classical_baselines=None if baselines is None else {
             "fitted_on": "train+val, rolled forward on actuals", "seconds": baselines.seconds,
             "skipped": baselines.skipped},
+        intervals=intervals,
+        backtest=backtest,
     )

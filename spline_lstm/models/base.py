@@ -60,6 +60,12 @@ class Forecaster(ABC):
     def predict(self, data: "ProcessedData", origins: np.ndarray) -> np.ndarray:
         """Forecasts [N, H] in original units from each origin."""
 
+    def predict_interval(self, data: "ProcessedData", origins: np.ndarray, levels: list[float]
+                         ) -> tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
+        """(forecasts [N, H], level -> (lo, hi) [N, H]) from the family's own intervals;
+        only for ``capabilities.probabilistic`` (others are calibrated from outside)."""
+        raise NotImplementedError(f"{self.name} gives no intervals of its own")
+
     @abstractmethod
     def settings(self) -> dict:
         """The constructor settings (builtins), enough to rebuild an unfitted copy."""

@@ -43,7 +43,15 @@ def _seasons_over_one(data, seasons: list[int] | None) -> list[int]:
 
 class _Classical(Forecaster):
     family = "classical"
-    capabilities = Capabilities()
+    capabilities = Capabilities(probabilistic=True)
+
+    def predict(self, data, origins: np.ndarray) -> np.ndarray:
+        return self._forward(data, np.asarray(origins), [])[0]
+
+    def predict_interval(self, data, origins: np.ndarray, levels: list[float]
+                         ) -> tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
+        """(forecasts [N, H], level -> (lo, hi) [N, H]): statsforecast's own intervals."""
+        return self._forward(data, np.asarray(origins), list(levels))
 
     def __init__(self, name: str, seasons: list[int] | None = None) -> None:
         super().__init__(name)
@@ -83,15 +91,16 @@ class StatsForecaster(_Classical):
         self._model = model
         return self
 
-    def predict(self, data, origins: np.ndarray) -> np.ndarray:
+    def _forward(self, data, origins: np.ndarray, levels: list[float]):
         self._ensure_fitted(data)
         horizon, values = data.preprocessor.horizon, data.values
-        if len(origins) == 0:
-            return np.zeros((0, horizon))
+        outputs = _Outputs(len(origins), horizon, levels)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return np.stack([self._model.forward(y=values[:o + 1], h=horizon)["mean"]
-                             for o in origins])
+            for i, o in enumerate(origins):
+                outputs.put(i, self._model.forward(y=values[:o + 1], h=horizon,
+                                                   **({"level": levels} if levels else {})))
+        return outputs.result()
 
     def settings(self) -> dict:
         return {"model": self.name, "seasons": self.seasons, "fit_end": self.fit_end}
@@ -157,11 +166,11 @@ class MSTLForecaster(_Classical):
         self._model = model
         return self
 
-    def predict(self, data, origins: np.ndarray) -> np.ndarray:
+    def _forward(self, data, origins: np.ndarray, levels: list[float]):
         self._ensure_fitted(data)
         seasons, values = _seasons_over_one(data, self.seasons), data.values
         horizon = data.preprocessor.horizon
-        out = np.empty((len(origins), horizon))
+        outputs = _Outputs(len(origins), horizon, levels)
         refresh_every = seasons[0]
         seasonal, decomposed_at = None, None
         with warnings.catch_warnings():
@@ -173,11 +182,32 @@ class MSTLForecaster(_Classical):
                                                            int(origins[-1]) + horizon + 1)
                 adjusted = values[:origin + 1] - seasonal[:origin + 1]
                 future = seasonal[origin + 1:origin + 1 + horizon]
-                out[i] = self._model.forward(y=adjusted, h=horizon)["mean"] + future
-        return out
+                outputs.put(i, self._model.forward(y=adjusted, h=horizon,
+                                                   **({"level": levels} if levels else {})),
+                            shift=future)
+        return outputs.result()
 
     def settings(self) -> dict:
         return {"trend": self.trend, "seasons": self.seasons, "fit_end": self.fit_end}
+
+
+class _Outputs:
+    """Collects statsforecast ``forward`` outputs (mean, lo-L, hi-L) origin by origin."""
+
+    def __init__(self, n: int, horizon: int, levels: list[float]) -> None:
+        self.levels = levels
+        self.mean = np.empty((n, horizon))
+        self.bounds = {level: (np.empty((n, horizon)), np.empty((n, horizon)))
+                       for level in levels}
+
+    def put(self, i: int, forward: dict, shift: np.ndarray | float = 0.0) -> None:
+        self.mean[i] = np.asarray(forward["mean"]) + shift
+        for level, (lo, hi) in self.bounds.items():
+            lo[i] = np.asarray(forward[f"lo-{level}"]) + shift  # keyed by the level as given
+            hi[i] = np.asarray(forward[f"hi-{level}"]) + shift
+
+    def result(self) -> tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
+        return self.mean, self.bounds
 
 
 def classical_forecasters(seasons: list[int]) -> list[Forecaster]:

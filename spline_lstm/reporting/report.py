@@ -42,6 +42,8 @@ class ReportContext:
     artifacts: dict[str, str]
     warnings: list[str] = field(default_factory=list)
     plot_file: str | None = None
+    intervals: dict | None = None  # the metrics record's "intervals"
+    backtest: dict | None = None  # the metrics record's "backtest"
 
 
 def fmt(value, digits: int = 4) -> str:
@@ -172,10 +174,13 @@ def _training_and_inference(tr: TrainingSummary, inf: InferenceSnapshot) -> list
 
 
 def _forecast_section(fc: ForecastRecord, plot_file: str | None) -> list[str]:
+    bounds = list(fc.intervals)
     out = ["## Forecast (next steps after the last observation)", "",
-           f"Origin {fc.origin}.", "", "| timestamp | forecast |", "|---|---|"]
-    out += [f"| {t} | {fmt(v)} |" for t, v in zip(fc.timestamps[:FORECAST_ROWS],
-                                                  fc.values[:FORECAST_ROWS])]
+           f"Origin {fc.origin}.", "", "| timestamp | forecast | " + " | ".join(bounds) + " |",
+           "|---|---|" + "---|" * len(bounds)]
+    out += [f"| {t} | {fmt(v)} | " + " | ".join(fmt(fc.intervals[b][i]) for b in bounds) + " |"
+            for i, (t, v) in enumerate(zip(fc.timestamps[:FORECAST_ROWS],
+                                           fc.values[:FORECAST_ROWS]))]
     if len(fc.values) > FORECAST_ROWS:
         out.append(f"| … | ({len(fc.values) - FORECAST_ROWS} more in the predictions CSV) |")
     out.append("")
@@ -195,10 +200,55 @@ def run_warnings(data: DataSummary, training: TrainingSummary, verdict: Verdict,
     return found + [f"input: {note}" for note in data.notes]
 
 
+def _intervals_section(intervals: dict | None) -> list[str]:
+    if not intervals:
+        return []
+    calibration = intervals["calibration"]
+    adaptive = calibration["method"].startswith("adaptive")
+    out = ["## Prediction intervals (test split)", "",
+           f"{calibration['method']}: calibrated on {calibration['source']} "
+           f"({calibration['n_scores']} scored errors), errors measured after the "
+           f"{calibration['power']['kind']} power transform" +
+           ("; across the test split each interval's working level was corrected by the "
+            "outcomes observed before its origin (never its own)." if adaptive else
+            "; the test split is never used.") +
+           " Coverage should be close to the level; a lower interval score is better.", "",
+           "| forecaster | level | coverage % | mean width | interval score |",
+           "|---|---|---|---|---|"]
+    rows = [("**model**", intervals["pipeline"])] + [
+        (f"{name} (its own)", levels) for name, levels in intervals["baselines"].items()]
+    for name, levels in rows:
+        out += [f"| {name} | {level} | {fmt(m['coverage'])} | {fmt(m['mean_width'])} | "
+                f"{fmt(m['interval_score'])} |" for level, m in levels.items()]
+    return out + [""]
+
+
+def _backtest_section(backtest: dict | None) -> list[str]:
+    if not backtest:
+        return []
+    out = ["## Backtest (rolling origin, before the test split)", "",
+           f"{backtest['windows']} windows of {backtest['step']} points, the chosen "
+           "configuration refitted at each: MASE mean "
+           f"{fmt(backtest['mase_mean'])}, spread (std) {fmt(backtest['mase_std'])}.", "",
+           "| window | block starts | train points | MASE | best baseline (MASE) |",
+           "|---|---|---|---|---|"]
+    for row in backtest["per_window"]:
+        finite = {k: v for k, v in row["baselines"].items() if v is not None}
+        best = min(finite, key=finite.get) if finite else None
+        out.append(f"| {row['window']} | {row['cut']} | {row['train_points']} | "
+                   f"{fmt(row['mase'])} | {f'{best} ({fmt(finite[best])})' if best else '—'} |")
+    steps = backtest["mase_per_step_mean"]
+    if len(steps) > 1:
+        out += ["", "MASE per step (mean over windows): " +
+                ", ".join(fmt(v) for v in steps[:24]) + (" …" if len(steps) > 24 else "")]
+    return out + [""]
+
+
 def render_report(ctx: ReportContext) -> str:
     out = [f"# Run report — `{ctx.run_id}`", "", "## Verdict", "",
            verdict_sentence(ctx.verdict), ""]
     out += _run_section(ctx) + _data_section(ctx) + _metrics_section(ctx.evaluation)
+    out += _intervals_section(ctx.intervals) + _backtest_section(ctx.backtest)
     out += _training_and_inference(ctx.training, ctx.inference)
     out += _forecast_section(ctx.forecast, ctx.plot_file)
     out += ["## Artifacts", ""] + [f"- {k}: `{v}`" for k, v in ctx.artifacts.items()] + [""]

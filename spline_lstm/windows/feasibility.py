@@ -12,6 +12,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from contracts.errors import InputSchemaError, InsufficientDataError
+from spline_lstm.windows.folds import default_step, plan_folds
 from spline_lstm.windows.split import (
     SPLITS,
     SplitBounds,
@@ -22,8 +23,13 @@ from spline_lstm.windows.split import (
 
 def check_feasible(timestamps: pd.DatetimeIndex, values: np.ndarray, observed: np.ndarray,
                    freq: str, *, lookback: int, horizon: int, val_size: float,
-                   test_size: float) -> None:
-    """Raise 25 / 26 naming what to change; return quietly when the run can work."""
+                   test_size: float, backtest_windows: int = 0,
+                   backtest_step: int | None = None) -> None:
+    """Raise 25 / 26 naming what to change; return quietly when the run can work.
+
+    backtest_windows: also check that the folds fit (before the transform's burn-in is
+    known; the exact check runs again once it is).
+    """
     check_forecast_timestamps(timestamps[-1], freq, horizon)
     seen = np.asarray(values)[np.asarray(observed, dtype=bool)]
     if seen.size and np.ptp(seen) == 0:
@@ -35,6 +41,11 @@ def check_feasible(timestamps: pd.DatetimeIndex, values: np.ndarray, observed: n
               for s in SPLITS}
     require_windows(counts, bounds, lookback=lookback, horizon=horizon)
     check_test_split_scorable(values[bounds.val_end:], observed[bounds.val_end:])
+    if backtest_windows:
+        val_points = bounds.val_end - bounds.train_end
+        plan_folds(bounds.val_end, windows=backtest_windows, step=backtest_step or
+                   default_step(bounds.val_end, val_points, horizon), val_points=val_points,
+                   lookback=lookback, horizon=horizon)
 
 
 def check_forecast_timestamps(last: pd.Timestamp, freq: str, horizon: int) -> None:

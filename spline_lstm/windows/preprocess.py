@@ -36,14 +36,16 @@ class PreprocessSettings:
 
 
 def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: str,
-               data_summary: DataSummary,
-               covariates: dict[str, np.ndarray] | None = None) -> ProcessedData:
+               data_summary: DataSummary, covariates: dict[str, np.ndarray] | None = None,
+               bounds: SplitBounds | None = None) -> ProcessedData:
     """Split chronologically, fit the transforms and scalers on train, cut windows.
 
     covariates: name -> float [n] on the same grid as ``filled`` (scaled, not transformed).
+    bounds: the split, when not the settings' fractions (a backtest fold's).
     """
     values = filled.values
-    bounds = SplitBounds.from_fractions(len(values), settings.val_size, settings.test_size)
+    bounds = bounds or SplitBounds.from_fractions(len(values), settings.val_size,
+                                                  settings.test_size)
     seasons = usable_seasons(list(settings.seasons), bounds.train_end)
     chain, target = TransformChain.fit_apply(values, bounds.train_end, settings.transform,
                                              seasons=seasons, horizon=settings.horizon)

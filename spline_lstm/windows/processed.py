@@ -89,6 +89,12 @@ class ProcessedData:
     def window_counts(self) -> dict[str, int]:
         return {s: int(len(self.origins[s])) for s in SPLITS}
 
+    def filled(self):
+        """The regular, gap-filled series this data was made from (original units)."""
+        from spline_lstm.data.interpolate import FilledSeries
+
+        return FilledSeries(self.timestamps, self.values, self.observed, self.preprocessor.grid)
+
     def with_summary(self, data_summary: DataSummary) -> "ProcessedData":
         """The same data with another data summary (windows already cut are kept)."""
         from dataclasses import replace

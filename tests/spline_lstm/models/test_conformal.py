@@ -1,0 +1,97 @@
+"""Conformal intervals: calibrated, asymmetric after a log transform, causal when adaptive."""
+
+import numpy as np
+import pytest
+
+from spline_lstm.evaluation.intervals import interval_metrics
+from spline_lstm.models.conformal import ConformalCalibrator, step_scale
+from spline_lstm.transforms.power import PowerTransform
+
+ONES = np.ones((4000, 3), dtype=bool)
+
+
+def _calibrated(errors: np.ndarray, levels=(80, 95), power=PowerTransform()) -> ConformalCalibrator:
+    n, h = errors.shape
+    truth = np.full((n, h), 100.0)
+    return ConformalCalibrator.fit(power=power, y_true=truth, y_pred=truth - errors,
+                                   scored=np.ones((n, h), bool), step_scale=np.ones(h),
+                                   levels=list(levels), source="test")
+
+
+def test_exchangeable_errors_are_covered_at_the_nominal_level():
+    rng = np.random.default_rng(0)
+    calibrator = _calibrated(rng.standard_t(4, (1000, 3)))
+    truth = 50 + rng.standard_t(4, (4000, 3))
+    bounds = calibrator.bounds(np.full((4000, 3), 50.0))
+    for level in (80, 95):
+        assert interval_metrics(truth, *bounds[level], level)["coverage"] == pytest.approx(
+            level, abs=2)
+        assert calibrator.methods[str(level)] == "signed"
+
+
+def test_a_log_scale_series_gets_intervals_wider_above_than_below():
+    rng = np.random.default_rng(1)
+    truth = np.exp(rng.normal(np.log(100), 0.2, (400, 2)))
+    calibrator = ConformalCalibrator.fit(
+        power=PowerTransform(kind="log", lam=0.0), y_true=truth, y_pred=np.full((400, 2), 100.0),
+        scored=np.ones((400, 2), bool), step_scale=np.ones(2), levels=[90], source="t")
+    lo, hi = calibrator.bounds(np.full((1, 2), 100.0))[90.0]
+    assert (hi - 100 > 100 - lo).all() and (lo > 0).all()
+
+
+def test_few_calibration_errors_fall_back_to_wider_symmetric_or_t_intervals():
+    calibrator = _calibrated(np.random.default_rng(2).normal(0, 1, (6, 1)), levels=(50, 95))
+    assert calibrator.methods == {"50": "signed", "95": "t"}
+    lo, hi = calibrator.bounds(np.zeros((1, 1)))[95.0]
+    assert hi[0, 0] == pytest.approx(-lo[0, 0]) and hi[0, 0] > 2
+
+
+def test_step_spreads_never_shrink_with_the_horizon():
+    errors = np.array([[1.0, 3.0, 2.0, 5.0]] * 10)
+    scale = step_scale(PowerTransform(), errors, np.zeros_like(errors), np.ones_like(errors, bool))
+    assert scale.tolist() == [1.0, 3.0, 3.0, 5.0]
+
+
+def test_adaptive_intervals_recover_coverage_when_the_error_level_drifts():
+    rng = np.random.default_rng(3)
+    calibrator = _calibrated(rng.normal(0, 1, (300, 3)))
+    truth, forecast = rng.normal(0, 2.5, (3000, 3)), np.zeros((3000, 3))
+    static = calibrator.bounds(forecast)
+    adaptive, final = calibrator.adapt(truth, forecast, ONES[:3000], np.arange(3000))
+    for level in (80, 95):
+        assert interval_metrics(truth, *static[level], level)["coverage"] < level - 15
+        assert interval_metrics(truth, *adaptive[level], level)["coverage"] == pytest.approx(
+            level, abs=3)
+    assert final.methods["80"].startswith("adaptive")
+    # the final working level now covers the drifted errors for the forecasts to come
+    lo, hi = final.bounds(np.zeros((1, 3)))[80.0]
+    assert hi[0, 0] > calibrator.bounds(np.zeros((1, 3)))[80.0][1][0, 0] * 1.5
+
+
+def test_an_adaptive_interval_never_sees_an_outcome_after_its_origin():
+    rng = np.random.default_rng(4)
+    calibrator = _calibrated(rng.normal(0, 1, (200, 3)))
+    truth, forecast = rng.normal(0, 1.5, (300, 3)), np.zeros((300, 3))
+    later = truth.copy()
+    later[150:] += 40.0  # outcomes of origins 150.. (targets 151..) change
+    before = calibrator.adapt(truth, forecast, ONES[:300], np.arange(300))[0]
+    after = calibrator.adapt(later, forecast, ONES[:300], np.arange(300))[0]
+    for level in before:  # every interval up to origin 150 uses only targets <= 150
+        np.testing.assert_array_equal(before[level][0][:151], after[level][0][:151])
+        assert not np.array_equal(before[level][0][152:], after[level][0][152:])
+
+
+def test_the_calibration_round_trips_through_json():
+    calibrator = _calibrated(np.random.default_rng(5).normal(0, 1, (100, 2)))
+    again = ConformalCalibrator.from_dict(calibrator.to_dict())
+    assert again == calibrator
+    np.testing.assert_array_equal(again.bounds(np.ones((2, 2)))[95.0][1],
+                                  calibrator.bounds(np.ones((2, 2)))[95.0][1])
+
+
+def test_the_interval_score_matches_its_definition():
+    m = interval_metrics(np.array([0.0, 5.0, -3.0]), np.array([-1.0, -1.0, -1.0]),
+                         np.array([1.0, 1.0, 1.0]), 80)
+    # widths 2 each; misses by 4 above and 2 below, each charged 2 / 0.2 = 10 times
+    assert m["coverage"] == pytest.approx(100 / 3)
+    assert m["mean_width"] == 2.0 and m["interval_score"] == pytest.approx((2 + 42 + 22) / 3)
