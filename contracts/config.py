@@ -111,9 +111,10 @@ class RunConfig(BaseModel):
                                "the predictions, calibrated on data the model did not train "
                                "on (validation split and backtest blocks).")
     interval_method: Literal["adaptive", "static"] = Field(
-        "adaptive", description="static: conformal quantiles of the calibration errors; "
-        "adaptive: the same, with the working level corrected after each test outcome once "
-        "it is observed (keeps coverage when the error level drifts).")
+        "adaptive", description="static: conformal quantiles of the calibration errors "
+        "(validation split, backtest blocks); adaptive: each interval also calibrated on "
+        "the errors of earlier forecasts whose targets were observed before its origin "
+        "(keeps up when the error level drifts).")
     backtest_windows: int = Field(0, ge=0, le=MAX_BACKTEST_WINDOWS, description="Rolling-"
                                   "origin backtests: refit the chosen configuration at this "
                                   "many expanding origins before the test split and score "

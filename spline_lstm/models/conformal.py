@@ -15,16 +15,16 @@ conformal quantile at level L needs n >= 2 / (1 - L/100) - 1; below that the int
 symmetric on absolute scores (n >= 1 / (1 - L/100) - 1), and below that a t-based
 prediction interval on the scores (few calibration windows: a short series).
 
-The adaptive variant (``adapt``, adaptive conformal inference, Gibbs & Candès 2021) keeps
-coverage when the error level drifts: walking through forecasts in time order, each
-interval that turns out to miss its target (known once the target is observed, never
-before) lowers the working miscoverage, each hit raises it:
-alpha <- alpha + gamma (alpha* - miss), on the same calibration scores. The working
-levels reached at the end calibrate the forecasts made from there on.
+The adaptive variant (``adapt``, online conformal) keeps up when the error level drifts:
+walking through forecasts in time order, each interval is calibrated on every error known
+at its origin: the calibration errors plus those of earlier forecasts whose targets have
+been observed by then (never its own, never a later one). The forecasts made after the
+last one are calibrated on all of them.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field, replace
 
@@ -79,29 +79,29 @@ class ConformalCalibrator:
         return out
 
     def adapt(self, y_true: np.ndarray, y_pred: np.ndarray, scored: np.ndarray,
-              origins: np.ndarray, gamma: float = 0.05
+              origins: np.ndarray
               ) -> tuple[dict[float, tuple[np.ndarray, np.ndarray]], "ConformalCalibrator"]:
-        """Adaptive intervals for forecasts from ``origins`` (time order) and the calibrator
-        at the working levels reached at the end. ``gamma`` is per horizon of outcomes."""
+        """Online intervals for forecasts from ``origins`` (time order), and the calibrator
+        of the forecasts that come after them (every outcome known by then)."""
         horizon = y_pred.shape[1]
         centre = self.power.apply(np.asarray(y_pred, dtype=np.float64))
         truth = self.power.apply(np.asarray(y_true, dtype=np.float64))
         scale = np.asarray(self.step_scale)[None, :horizon]
-        step = gamma / horizon
+        widths, pooled = _walk(np.abs(truth - centre) / scale, scored, origins,
+                               self.abs_scores, [1.0 - float(k) / 100.0 for k in self.quantiles])
         bounds, quantiles, methods = {}, {}, {}
-        for key in self.quantiles:
-            target = 1.0 - float(key) / 100.0
-            q, alpha = _walk(np.abs(truth - centre) / scale, scored, origins,
-                             self.abs_scores, target, step)
-            lo, hi = self.power.invert(centre - scale * q), self.power.invert(centre + scale * q)
+        for i, key in enumerate(self.quantiles):
+            lo = self.power.invert(centre - scale * widths[i])
+            hi = self.power.invert(centre + scale * widths[i])
             bounds[float(key)] = (np.minimum(lo, y_pred), np.maximum(hi, y_pred))
-            final = _adaptive_quantile(self.abs_scores, alpha)
-            quantiles[key], methods[key] = (-final, final), f"adaptive (alpha {alpha:.4f})"
-        return bounds, replace(self, quantiles=quantiles, methods=methods)
+            q, method = _absolute_quantile(pooled, 1.0 - float(key) / 100.0)
+            quantiles[key], methods[key] = (-q, q), f"online {method}"
+        return bounds, replace(self, quantiles=quantiles, methods=methods,
+                               n_scores=int(pooled.size), abs_scores=pooled)
 
     def to_dict(self) -> dict:
-        adaptive = any(m.startswith("adaptive") for m in self.methods.values())
-        return {"method": "adaptive conformal (ACI)" if adaptive else
+        adaptive = any(m.startswith("online") for m in self.methods.values())
+        return {"method": "online conformal" if adaptive else
                 "normalised split conformal", "source": self.source,
                 "n_scores": self.n_scores, "power": self.power.to_dict(),
                 "step_scale": list(self.step_scale),
@@ -132,35 +132,40 @@ def step_scale(power: PowerTransform, y_true: np.ndarray, y_pred: np.ndarray,
 
 
 def _walk(abs_scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
-          calibration: np.ndarray, target: float, step: float) -> tuple[np.ndarray, float]:
-    """Per forecast (origin, h) the normalised half-width used, walking in time order;
-    an outcome updates alpha once its target (origin + h) is at or before the origin."""
+          calibration: np.ndarray, alphas: list[float]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per miscoverage, the normalised half-width of each forecast (origin, h), calibrated
+    on ``calibration`` plus the outcomes whose target (origin' + h') is at or before its
+    origin; and all the scores at the end (sorted)."""
     n, horizon = abs_scores.shape
-    widths = np.empty((n, horizon))
-    alpha = target
+    widths = [np.empty((n, horizon)) for _ in alphas]
+    known = list(calibration)  # kept sorted: each outcome is inserted once observed
     resolve_at = (np.asarray(origins)[:, None] + np.arange(1, horizon + 1)[None, :]).ravel()
     order = np.argsort(resolve_at, kind="stable")
     pending = 0
     for i, origin in enumerate(origins):
         while pending < order.size and resolve_at[order[pending]] <= origin:
             j, h = divmod(int(order[pending]), horizon)
-            if scored[j, h]:
-                alpha += step * (target - float(abs_scores[j, h] > widths[j, h]))
+            if scored[j, h] and np.isfinite(abs_scores[j, h]):
+                bisect.insort(known, float(abs_scores[j, h]))
             pending += 1
-        widths[i] = _adaptive_quantile(calibration, alpha)
-    return widths, alpha
+        current = np.asarray(known)
+        for width, alpha in zip(widths, alphas):
+            width[i] = _absolute_quantile(current, alpha)[0]
+    rest = abs_scores.ravel()[order[pending:]]
+    keep = scored.ravel()[order[pending:]] & np.isfinite(rest)
+    return widths, np.sort(np.concatenate([np.asarray(known), rest[keep]]))
 
 
-def _adaptive_quantile(sorted_abs: np.ndarray, alpha: float) -> float:
-    """The (1 - alpha) conformal quantile; alpha <= 0 is capped at twice the largest score
-    (an infinite interval tells nobody anything), alpha >= 1 gives 0."""
+def _absolute_quantile(sorted_abs: np.ndarray, alpha: float) -> tuple[float, str]:
+    """The conformal (1 - alpha) quantile of sorted |scores|, or a t-based half-width
+    when there are too few of them for one."""
     n = sorted_abs.size
-    if n == 0:
-        return 0.0
-    if alpha >= 1:
-        return 0.0
-    k = math.ceil((n + 1) * (1 - alpha)) if alpha > 0 else n + 1
-    return float(sorted_abs[k - 1]) if k <= n else 2.0 * float(sorted_abs[-1])
+    k = math.ceil((n + 1) * (1 - alpha))
+    if n and k <= n:
+        return float(sorted_abs[k - 1]), "absolute"
+    spread = float(np.sqrt(np.mean(sorted_abs ** 2))) if n else 1.0
+    return float(stats.t.ppf(1 - alpha / 2, df=max(n - 1, 1))) * spread * \
+        math.sqrt(1 + 1 / max(n, 1)), "t"
 
 
 def _errors(power: PowerTransform, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -177,10 +182,5 @@ def _quantiles(scores: np.ndarray, alpha: float) -> tuple[tuple[float, float], s
         upper = ordered[math.ceil((n + 1) * (1 - alpha / 2)) - 1]
         lower = ordered[math.floor((n + 1) * alpha / 2) - 1]
         return (float(min(lower, 0.0)), float(max(upper, 0.0))), "signed"
-    absolute = np.sort(np.abs(scores))
-    if n and math.ceil((n + 1) * (1 - alpha)) <= n:
-        q = float(absolute[math.ceil((n + 1) * (1 - alpha)) - 1])
-        return (-q, q), "absolute"
-    spread = float(np.sqrt(np.mean(scores ** 2))) if n else 1.0
-    q = float(stats.t.ppf(1 - alpha / 2, df=max(n - 1, 1))) * spread * math.sqrt(1 + 1 / max(n, 1))
-    return (-q, q), "t"
+    q, method = _absolute_quantile(np.sort(np.abs(scores)), alpha)
+    return (-q, q), method

@@ -204,13 +204,14 @@ def _intervals_section(intervals: dict | None) -> list[str]:
     if not intervals:
         return []
     calibration = intervals["calibration"]
-    adaptive = calibration["method"].startswith("adaptive")
+    adaptive = calibration["method"].startswith("online")
     out = ["## Prediction intervals (test split)", "",
            f"{calibration['method']}: calibrated on {calibration['source']} "
            f"({calibration['n_scores']} scored errors), errors measured after the "
            f"{calibration['power']['kind']} power transform" +
-           ("; across the test split each interval's working level was corrected by the "
-            "outcomes observed before its origin (never its own)." if adaptive else
+           ("; across the test split each interval was also calibrated on the errors of "
+            "earlier forecasts whose targets were observed before its origin (never its own)."
+            if adaptive else
             "; the test split is never used.") +
            " Coverage should be close to the level; a lower interval score is better.", "",
            "| forecaster | level | coverage % | mean width | interval score |",
