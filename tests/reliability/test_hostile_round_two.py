@@ -223,13 +223,17 @@ def _last_line_is_the_error(err: str, code: int) -> dict:
 
 
 @pytest.mark.flow
-def test_the_json_line_is_last_when_the_temporary_server_stops(tmp_path, prefect_home):
-    path, _ = write_named_case("constant test split", tmp_path)
+@pytest.mark.parametrize("name", ["constant test split", "huge timestamp cell"])
+def test_the_json_line_is_last_when_the_temporary_server_stops(tmp_path, prefect_home, name):
+    """Hostile input through the real command, as the README runs it: its code, its
+    message, no traceback, and the line last although Prefect's server stops after it."""
+    code, fragment = NAMED_CASES[name]
+    path, _ = write_named_case(name, tmp_path)
     proc = _cli(["--run-id", "last", "--input", str(path), "--artifacts-dir",
                  str(tmp_path / "a")], _ephemeral_env(prefect_home))
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 26
-    assert "every observed value" in _last_line_is_the_error(err, 26)["error"]["message"]
+    assert proc.returncode == code
+    assert fragment in _last_line_is_the_error(err, code)["error"]["message"]
 
 
 @pytest.mark.flow
