@@ -74,7 +74,9 @@ def add_config_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
         if name in skip:
             continue
         default = field.get_default(call_default_factory=True)
-        kwargs: dict[str, Any] = {"dest": name, "help": field.description}
+        # argparse %-formats help strings: a literal "%" in a description must be doubled
+        help_text = (field.description or "").replace("%", "%%")
+        kwargs: dict[str, Any] = {"dest": name, "help": help_text}
         annotation = _strip_optional(field.annotation)
         if annotation is bool:
             kwargs.update(action="store_true", default=default)

@@ -54,11 +54,16 @@ def test_smoke_run_writes_every_artifact_and_passes_the_gate(smoke_run, capsys):
     load_checkpoint(layout.last_checkpoint)
 
     predictions = pd.read_csv(layout.predictions_csv)
-    assert list(predictions.columns) == ["origin", "timestamp", "step", "y_true", "y_pred", "kind"]
+    assert list(predictions.columns) == ["origin", "timestamp", "step", "y_true", "y_pred", "kind",
+                                         "lo_80", "hi_80", "lo_95", "hi_95"]
     forecast = predictions[predictions["kind"] == "forecast"]
     assert forecast["step"].tolist() == [1, 2, 3] and forecast["y_true"].isna().all()
     test_rows = predictions[predictions["kind"] == "test"]
     assert len(test_rows) == 3 * metrics["dataset"]["n_test"]
+    for level in ("80", "95"):  # nested bands around every forecast
+        assert (predictions[f"lo_{level}"] <= predictions["y_pred"]).all()
+        assert (predictions["y_pred"] <= predictions[f"hi_{level}"]).all()
+    assert (predictions["lo_95"] <= predictions["lo_80"]).all()
 
     metadata = json.loads(layout.metadata_json.read_text())
     assert metadata["seed"] == 42 and metadata["config"]["run_id"] == run_id
