@@ -141,8 +141,10 @@ def test_series_run_on_a_real_two_worker_dask_cluster(prefect_harness, tmp_path,
     make_series(seed=1).to_csv(folder / "north.csv", index=False)
     make_series(seed=4).to_parquet(folder / "south.parquet")
     artifacts = tmp_path / "artifacts"
+    # one backtest window per series: backtests run inside each series' child flow, on Dask
     code = main(["--run-id", "dask-fleet", "--input-dir", str(folder), "--artifacts-dir",
-                 str(artifacts), "--runner", "dask", "--dask-workers", "2", *FAST_FLAGS])
+                 str(artifacts), "--runner", "dask", "--dask-workers", "2",
+                 "--backtest-windows", "1", *FAST_FLAGS])
     out = capsys.readouterr().out
     assert code == 0, out[-2000:]
     assert json.loads(out.strip().splitlines()[-1])["runner"] == "local Dask cluster (2 workers)"
@@ -153,6 +155,8 @@ def test_series_run_on_a_real_two_worker_dask_cluster(prefect_harness, tmp_path,
     assert all(r["worker"] != here for r in rows)  # computed in the Dask worker processes
     for row in rows:
         assert check_run(artifacts, row["run_id"]).passed
+        metrics = json.loads((artifacts / "metrics" / f"{row['run_id']}.json").read_text())
+        assert metrics["backtest"]["windows"] == 1
 
 
 def test_dask_address_joins_an_existing_cluster(prefect_harness, tmp_path, capsys,
