@@ -1,0 +1,245 @@
+"""Speed benchmark: where a run's time goes, and what each fixed cost is.
+
+    .venv/bin/python benchmarks/speed.py [--ref COMMIT] [--suite]
+                                         [--out benchmarks/results/speed.md]
+
+- Runs, each in a fresh process as a user runs them: the smoke (``--epochs 3
+  --synthetic-points 1200``, to the success line), e2e on co2 H=52 and air passengers H=12
+  with default settings. For each: the wall time, the time before the first task (imports
+  and Prefect's temporary server) and the seconds of every stage, read from when each
+  task's "Finished" line reached the console.
+- ``--ref COMMIT``: the same runs from a git worktree of COMMIT with this virtualenv,
+  side by side (ratio now / reference).
+- Per trained model, in a fresh process on the smoke shape: the fixed cost (build, input
+  set-up, first-epoch trace, checkpoints, reload) of a first and of a second model of the
+  same shape, and the training throughput in windows per second.
+- ``--suite``: the wall time of ``scripts/test.sh`` and ``scripts/test.sh -m "not server"``.
+
+The many-series overhead per series is measured by ``benchmarks/scale.py --sections many``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+DATA = ROOT.parent / "shared" / "data"
+FINISHED = re.compile(r"Task run '(?P<task>.+?)-[0-9a-f]{3}' - Finished in state (?P<state>\w+)")
+CASES = {
+    "smoke": ["--epochs", "3", "--seed", "42", "--synthetic-points", "1200"],
+    "co2 H=52": ["--input", str(DATA / "co2_weekly.csv"), "--horizon", "52"],
+    "air H=12": ["--input", str(DATA / "airpassengers_monthly.csv"), "--horizon", "12"],
+}
+
+
+def stage_seconds(lines: list[tuple[float, str]], exited: float) -> dict[str, float]:
+    """Seconds per stage from (arrival seconds, console line) pairs of one run.
+
+    'before first task' ends at the flow's "Beginning flow run" line; each stage ends at
+    its task's Finished line and began where the previous one ended; 'commit and exit'
+    runs from the last task to the end of the process. Stages that repeat (backtest
+    windows) add up.
+    """
+    stages: dict[str, float] = {}
+    mark = None
+    for arrived, line in lines:
+        if mark is None and "Beginning flow run" in line:
+            stages["before first task"] = arrived
+            mark = arrived
+        elif mark is not None and (found := FINISHED.search(line)):
+            task = found["task"]
+            stages[task] = stages.get(task, 0.0) + arrived - mark
+            mark = arrived
+    if mark is not None:
+        stages["commit and exit"] = exited - mark
+    return stages
+
+
+def time_run(cwd: Path, run_id: str, flags: list[str], artifacts: Path) -> dict:
+    """Run e2e in a fresh process from ``cwd``; wall seconds and stage seconds."""
+    command = [str(PYTHON), "flows/e2e.py", "--run-id", run_id, "--artifacts-dir",
+               str(artifacts), *flags]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    lines: list[tuple[float, str]] = []
+
+    def read() -> None:  # note when each line arrives: Prefect's console log
+        for line in process.stderr:
+            lines.append((time.perf_counter() - start, line))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    code = process.wait()
+    wall = time.perf_counter() - start
+    reader.join()
+    if code != 0:
+        last = "".join(text for _, text in lines[-5:])
+        raise SystemExit(f"{run_id} in {cwd} exited {code}: {last}")
+    return {"wall": wall, "stages": stage_seconds(lines, wall)}
+
+
+def child_fixed_cost() -> dict:
+    """Fit three models of the smoke shape in turn: 1 epoch, 1 epoch again, 4 epochs.
+
+    per epoch = (t_4 - t_second) / 3; fixed cost = t_1 - per epoch (first model) and
+    t_second - per epoch (a second model of the same shape).
+    """
+    sys.path.insert(0, str(ROOT))
+    from flows.cli import quiet_environment
+
+    quiet_environment()
+    from contracts.records import DataSummary
+    from spline_lstm.data.frequency import parse_freq
+    from spline_lstm.data.interpolate import interpolate_series
+    from spline_lstm.data.synthetic import synthetic_series
+    from spline_lstm.models.recurrent import RecurrentForecaster, RecurrentSettings
+    from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
+    from spline_lstm.windows.split import choose_lookback
+
+    raw = synthetic_series(1200, seed=42).frame
+    filled = interpolate_series(raw, parse_freq("h"), [24, 168], max_gap=len(raw),
+                                fill_method="auto")
+    lookback = choose_lookback([24, 168], 1, int(len(raw) * 0.7))
+    data = preprocess(filled, PreprocessSettings(lookback=lookback, horizon=1, seasons=[24, 168],
+                                                 val_size=0.1, test_size=0.2),
+                      run_id="speed", data_summary=DataSummary(source="synthetic",
+                                                               n_rows=len(raw)))
+    seconds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, epochs in enumerate((1, 1, 4)):
+            settings = RecurrentSettings(epochs=epochs, patience=100)
+            start = time.perf_counter()
+            RecurrentForecaster(settings, workdir=Path(tmp) / str(number)).fit(data)
+            seconds.append(time.perf_counter() - start)
+    per_epoch = (seconds[2] - seconds[1]) / 3
+    n_train = len(data.origins["train"])
+    return {"lookback": lookback, "train_windows": n_train, "per_epoch": per_epoch,
+            "fixed_first": seconds[0] - per_epoch, "fixed_second": seconds[1] - per_epoch,
+            "windows_per_s": n_train / per_epoch}
+
+
+def time_suite(*marker: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(["scripts/test.sh", "-q", "-p", "no:cacheprovider", *marker], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def measure_runs(cwd: Path, label: str) -> dict[str, dict]:
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for case, flags in CASES.items():
+            run_id = f"speed-{label}-{case.split()[0]}"
+            results[case] = time_run(cwd, run_id, flags, Path(tmp) / "artifacts")
+            print(f"{label} {case}: {results[case]['wall']:.1f} s", file=sys.stderr, flush=True)
+    return results
+
+
+def reference_runs(commit: str) -> dict[str, dict]:
+    """The same runs from a worktree of ``commit`` (this virtualenv), removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "ref"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT,
+                       check=True, capture_output=True)
+        try:
+            return measure_runs(tree, "ref")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
+                           check=False, capture_output=True)
+
+
+def _ratio(now: float, ref: float | None) -> str:
+    return f"{now / ref:.2f}" if ref else "–"
+
+
+def render(now: dict, ref: dict | None, commit: str | None, fixed: dict,
+           suite: dict | None) -> str:
+    ref = ref or {}
+    head = "| run | wall s | before first task s |" + (
+        f" wall s at {commit[:7]} | ratio |" if ref else "")
+    rows = [head, "|---" * (head.count("|") - 1) + "|"]
+    for case, result in now.items():
+        before = result["stages"].get("before first task", 0.0)
+        row = f"| {case} | {result['wall']:.1f} | {before:.1f} |"
+        if ref:
+            row += f" {ref[case]['wall']:.1f} | {_ratio(result['wall'], ref[case]['wall'])} |"
+        rows.append(row)
+    stages = list(dict.fromkeys(s for r in (*now.values(), *ref.values()) for s in r["stages"]))
+    columns = [(case, now[case]) for case in now] + [(f"{case} at {commit[:7]}", ref[case])
+                                                     for case in ref]
+    table = ["| stage (s) | " + " | ".join(name for name, _ in columns) + " |",
+             "|---" * (len(columns) + 1) + "|"]
+    for stage in stages:
+        table.append(f"| {stage} | " + " | ".join(
+            f"{result['stages'][stage]:.1f}" if stage in result["stages"] else "–"
+            for _, result in columns) + " |")
+    model = ["| per trained model (smoke shape, lookback "
+             f"{fixed['lookback']}, {fixed['train_windows']} train windows) | seconds |",
+             "|---|---|",
+             f"| fixed cost, first model | {fixed['fixed_first']:.2f} |",
+             f"| fixed cost, a second model of the same shape | {fixed['fixed_second']:.2f} |",
+             f"| one epoch | {fixed['per_epoch']:.2f} |",
+             f"| throughput | {fixed['windows_per_s']:.0f} windows/s |"]
+    parts = ["\n".join(rows), "\n".join(table), "\n".join(model)]
+    if suite:
+        parts.append("| test suite | wall s |\n|---|---|\n" + "\n".join(
+            f"| `scripts/test.sh{' ' + k if k else ''}` | {v:.0f} |" for k, v in suite.items()))
+    return "\n\n".join(parts)
+
+
+def kept_findings(path: Path) -> str:
+    """The hand-written '## Findings' section of an earlier result file, kept on re-runs."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    return text[text.index("## Findings"):].strip() if "## Findings" in text else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ref", help="A commit to measure side by side (a git worktree).")
+    parser.add_argument("--suite", action="store_true",
+                        help="Also time the test suite, with and without -m 'not server'.")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/speed.md"),
+                        help="Markdown file the tables are written to.")
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child_fixed_cost()))
+        return 0
+    now = measure_runs(ROOT, "now")
+    ref = reference_runs(args.ref) if args.ref else None
+    child = subprocess.run([str(PYTHON), __file__, "--child"], check=True, text=True,
+                           capture_output=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    fixed = json.loads(child.stdout.strip().splitlines()[-1])
+    suite = {"": time_suite(), '-m "not server"': time_suite("-m", "not server")} \
+        if args.suite else None
+    out = Path(args.out)
+    report = (f"# Speed benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+              f"{os.cpu_count()} CPU cores; command: `python benchmarks/speed.py "
+              f"{' '.join(argv if argv is not None else sys.argv[1:])}`. Each run is a fresh "
+              "process; stage seconds are read from when each task's Finished line reached "
+              "the console.\n\n" + render(now, ref, args.ref, fixed, suite) + "\n")
+    findings = kept_findings(out)
+    report += f"\n{findings}\n" if findings else ""
+    print(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

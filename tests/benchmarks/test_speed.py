@@ -1,0 +1,32 @@
+"""The speed benchmark reads stage times from a run's console lines."""
+
+from benchmarks.speed import stage_seconds
+
+LINES = [
+    (0.5, "some import warning\n"),
+    (14.0, "10:17:28.183 | INFO    | Flow run 'smoke' - Beginning flow run 'smoke' for flow "
+           "'e2e'\n"),
+    (14.1, "10:17:28.211 | INFO    | Task run 'ingest-f5a' - ingested 359 rows\n"),
+    (14.2, "10:17:28.213 | INFO    | Task run 'ingest-f5a' - Finished in state Completed()\n"),
+    (20.2, "10:17:36.617 | INFO    | Task run 'select-transform-76f' - Finished in state "
+           "Completed()\n"),
+    (22.2, "10:17:37.0 | INFO    | Task run 'backtest-window-1-0a1' - Finished in state "
+           "Completed()\n"),
+    (23.2, "10:17:38.0 | INFO    | Task run 'backtest-window-1-0b2' - Finished in state "
+           "Completed()\n"),
+    (24.0, "10:17:39.390 | INFO    | Flow run 'smoke' - Finished in state Completed()\n"),
+]
+
+
+def test_each_stage_runs_from_the_previous_finish_to_its_own():
+    stages = stage_seconds(LINES, exited=25.0)
+    assert stages["before first task"] == 14.0
+    assert abs(stages["ingest"] - 0.2) < 1e-9
+    assert abs(stages["select-transform"] - 6.0) < 1e-9
+    assert abs(stages["backtest-window-1"] - 3.0) < 1e-9  # repeated task names add up
+    assert abs(stages["commit and exit"] - 1.8) < 1e-9
+    assert "Flow run" not in " ".join(stages)
+
+
+def test_a_run_that_never_started_its_flow_has_no_stages():
+    assert stage_seconds([(3.0, "Traceback (most recent call last):\n")], exited=3.1) == {}
