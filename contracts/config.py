@@ -123,10 +123,11 @@ class RunConfig(BaseModel):
     backtest_step: int | None = Field(None, ge=1, description="Points per backtest block "
                                       "(the distance between origins). Omitted: the "
                                       "validation split's size, at least one horizon.")
-    stage_tags: Literal["on", "off"] = Field(
-        "on", description="Tag each stage's task runs stage:<stage> (to filter them in the UI "
-        "or cap a stage with a Prefect concurrency limit); each tag costs a concurrency-lease "
-        "request, seconds per run on a busy SQLite-backed server.")
+    stage_tags: Literal["auto", "on", "off"] = Field(
+        "auto", description="Tag each stage's task runs stage:<stage>, so a Prefect "
+        "concurrency limit can cap a stage (prefect concurrency-limit create stage:train 2). "
+        "auto: only when the server holds a limit on some stage: tag. Each tag costs a "
+        "concurrency-lease request, ~2 s per stall on a busy SQLite-backed server.")
 
     @field_validator("run_id")
     @classmethod

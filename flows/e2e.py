@@ -42,7 +42,7 @@ from tasks.gate import health_gate  # noqa: E402
 from tasks.infer import infer_snapshot  # noqa: E402
 from tasks.ingest import ingest  # noqa: E402
 from tasks.interpolate import interpolate_spline  # noqa: E402
-from tasks.logs import as_stage  # noqa: E402
+from tasks.logs import as_stage, server_caps_stages, wants_stage_tags  # noqa: E402
 from tasks.preprocess import load_processed, scale_and_window  # noqa: E402
 from tasks.report import write_report  # noqa: E402
 from tasks.select import choose_transform, transform_options  # noqa: E402
@@ -145,7 +145,11 @@ def run_pipeline(config: RunConfig) -> dict:
     if workspace.recovered:
         logger.warning("finished moving the files of an earlier, interrupted run of %s",
                        config.run_id)
-    stage = _Stages(config.stage_tags == "on")
+    stage = _Stages(wants_stage_tags(config.stage_tags, server_caps_stages))
+    if config.stage_tags == "auto":
+        logger.info("stage tags %s", "on: the server caps a stage" if stage.tags else
+                    "off: no stage: concurrency limit on the server (--stage-tags on tags "
+                    "anyway)")
 
     def discard_unless_committing() -> None:  # a killed commit is finished by the next run
         if not commit_in_progress(workspace.artifacts_dir, config.run_id):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
@@ -22,11 +23,41 @@ def stage_tags(stage: str, enabled: bool = True) -> list[str]:
 
     Each tagged task run asks the Prefect server for a concurrency lease; on a SQLite
     server that request often collides with other writes and Prefect retries it after
-    ~2 s, so a run can switch them off (the ``stage_tags`` flow parameter, ``--stage-tags
-    off``; the many-series flow does for its children unless asked for tags). Decided per
-    call, not at import, so a deployment's parameters choose.
+    ~2 s, so the tags are chosen per run (the ``stage_tags`` flow parameter:
+    ``auto`` tags only where the server caps a stage, see ``wants_stage_tags``). Decided
+    per call, not at import, so a deployment's parameters choose.
     """
     return [f"stage:{stage}"] if enabled else []
+
+
+def wants_stage_tags(choice: str, stages_capped: Callable[[], bool]) -> bool:
+    """on / off as asked; ``auto``: tags only when the server caps some stage.
+
+    A tag is worth its lease request only where a concurrency limit reads it (the UI
+    filters stages by task run name without tags). If the server cannot say, tag: a cap
+    that exists must hold.
+    """
+    if choice != "auto":
+        return choice == "on"
+    try:
+        return stages_capped()
+    except Exception:  # noqa: BLE001 - any failure to ask means: assume a cap exists
+        return True
+
+
+def server_caps_stages(page: int = 200) -> bool:
+    """Does the Prefect server hold a concurrency limit on any ``stage:`` tag?"""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        offset = 0
+        while True:
+            limits = client.read_concurrency_limits(limit=page, offset=offset)
+            if any(limit.tag.startswith("stage:") for limit in limits):
+                return True
+            if len(limits) < page:
+                return False
+            offset += page
 
 
 def as_stage(task, stage: str, enabled: bool):

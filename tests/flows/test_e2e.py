@@ -273,6 +273,33 @@ def test_the_failed_task_and_flow_state_messages_carry_the_code(prefect_harness,
         assert any(a.key == "failure-state-msg" for a in artifacts)
 
 
+def test_auto_stage_tags_follow_the_servers_stage_limits(prefect_harness, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.e2e import e2e_flow
+    from tasks.logs import server_caps_stages
+
+    def ingest_tags(run_id: str) -> list[str]:  # a missing input fails fast, in ingest
+        state = e2e_flow(run_id=run_id, input=str(tmp_path / "absent.csv"),
+                         artifacts_dir=str(tmp_path / "a"), return_state=True)
+        assert state.is_failed()
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+        return [tag for run in runs for tag in run.tags]
+
+    assert not server_caps_stages() and ingest_tags("auto-untagged") == []
+    with get_client(sync_client=True) as client:
+        client.create_concurrency_limit(tag="stage:train", concurrency_limit=4)
+    try:
+        assert server_caps_stages() and ingest_tags("auto-tagged") == ["stage:ingest"]
+    finally:
+        with get_client(sync_client=True) as client:
+            client.delete_concurrency_limit_by_tag("stage:train")
+    assert not server_caps_stages()
+
+
 def test_the_console_shows_no_traceback_for_input_errors(prefect_harness, tmp_path):
     from prefect.settings import PREFECT_API_URL
 

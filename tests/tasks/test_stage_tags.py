@@ -2,7 +2,7 @@
 
 import inspect
 
-from tasks.logs import as_stage, stage_tags
+from tasks.logs import as_stage, stage_tags, wants_stage_tags
 from tasks.train import train
 
 
@@ -17,9 +17,18 @@ def test_the_e2e_flow_and_its_deployments_take_stage_tags_as_a_parameter():
     from flows.e2e import _Stages, e2e_flow
     from flows.many import many_series_flow
 
-    assert inspect.signature(e2e_flow.fn).parameters["stage_tags"].default == "on"
+    assert inspect.signature(e2e_flow.fn).parameters["stage_tags"].default == "auto"
     assert inspect.signature(many_series_flow.fn).parameters["stage_tags"].default == "off"
     stages = _Stages(tags=False)
     assert stages("train", train) is train and stages.current == "train"
     assert _Stages(tags=True)("load-processed", train, "scale-window").tags == {
         "stage:scale-window"}
+
+
+def test_auto_tags_only_where_the_server_caps_a_stage():
+    def unreachable() -> bool:
+        raise ConnectionError("no API")
+
+    assert wants_stage_tags("auto", lambda: True) and not wants_stage_tags("auto", lambda: False)
+    assert wants_stage_tags("auto", unreachable)  # unknown: a cap that exists must hold
+    assert wants_stage_tags("on", lambda: False) and not wants_stage_tags("off", lambda: True)
