@@ -23,6 +23,8 @@ FILL_METHODS = ("auto", "linear", "pchip", "seasonal")
 MIN_MAX_GAP = 12
 FILLED_SHARE_WARNING = 0.10
 _MAX_LISTED_GAPS = 20
+MAX_GRID_POINTS = 500_000_000  # 50x the 10M-point scale target; 4 GB per float64 column
+MEASURED_GRID_POINTS = 20_000_000  # grids up to this size are built and their gaps measured
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ def interpolate_series(frame: pd.DataFrame, freq: pd.DateOffset, seasons: list[i
                        max_gap: int, fill_method: str) -> FilledSeries:
     """A RawSeries frame on a regular ``freq`` grid with its gaps filled (25 for a gap
     longer than ``max_gap`` steps)."""
+    check_grid_size(frame, freq, max_gap)
     try:
         grid, values, observed, grid_notes = regularize(frame, freq)
     except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
@@ -68,6 +71,40 @@ def interpolate_series(frame: pd.DataFrame, freq: pd.DateOffset, seasons: list[i
         **summary, **grid_notes, freq=freq.freqstr, seasons=list(seasons), max_gap=max_gap,
         n_grid=len(grid), start=str(grid[0]), end=str(grid[-1]),
         warnings=fill_warnings(summary, len(grid), seasons[0])))
+
+
+def check_grid_size(frame: pd.DataFrame, freq: pd.DateOffset, max_gap: int | None) -> None:
+    """Refuse (25), before allocating it, a grid the max-gap rule would refuse anyway or one
+    too large to hold.
+
+    n observed values whose gaps are all at most ``max_gap`` steps span at most
+    n + (n - 1) * max_gap grid points; a finer step (e.g. inferred from two timestamps a
+    microsecond apart) would otherwise allocate terabytes before any gap is measured.
+    Grids up to ``MEASURED_GRID_POINTS`` are built, so the gap rule can name each gap and
+    the --max-gap that fixes it.
+    """
+    step = step_timedelta(freq)
+    if step is None:  # calendar steps (months and longer): grids stay small
+        return
+    has_value = frame[Col.TARGET.value].notna().to_numpy()
+    stamps = pd.DatetimeIndex(frame[Col.TIMESTAMP.value].to_numpy()[has_value]).asi8
+    if len(stamps) < 2:
+        return
+    first, last = int(stamps.min()), int(stamps.max())
+    n_grid = (last - first) // step.value + 1
+    if n_grid <= MEASURED_GRID_POINTS:  # small enough to build: the gap rule names each gap
+        return
+    n_obs = len(stamps)
+    start, end = pd.Timestamp(first), pd.Timestamp(last)
+    if max_gap is not None and n_grid > n_obs + (n_obs - 1) * max_gap:
+        raise InputSchemaError(
+            f"a {freq.freqstr} grid from {start} to {end} has {n_grid:,} points for {n_obs:,} "
+            f"observed values, so some gap exceeds --max-gap {max_gap} steps. Check the "
+            "timestamps' step (give --freq), trim the series, or raise --max-gap")
+    if n_grid > MAX_GRID_POINTS:
+        raise InputSchemaError(
+            f"a {freq.freqstr} grid from {start} to {end} has {n_grid:,} points, more than "
+            f"{MAX_GRID_POINTS:,}; give a coarser --freq or trim the series")
 
 
 def fill_warnings(summary: dict, n_grid: int, season: int) -> list[str]:

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.errors import InputSchemaError
-from spline_lstm.data.interpolate import fill_gaps, gap_runs, regularize
+from spline_lstm.data.interpolate import fill_gaps, gap_runs, interpolate_series, regularize
 
 
 def _gappy(n: int, missing: list[int], season: int = 24, seed: int = 0):
@@ -126,3 +126,27 @@ def test_default_max_gap_is_a_season():
     from spline_lstm.data.interpolate import choose_max_gap
 
     assert choose_max_gap([52]) == 52 and choose_max_gap([4]) == 12
+
+
+def _microsecond_steps_then_a_jump() -> pd.DataFrame:
+    start = pd.Timestamp("2000-01-01")
+    stamps = [start, start + pd.Timedelta(1, "us"), start + pd.Timedelta(2, "us"),
+              start + pd.Timedelta(days=60)]
+    return pd.DataFrame({"timestamp": stamps, "target": [1.0, 2.0, 3.0, 4.0]})
+
+
+def test_a_grid_the_gap_rule_must_refuse_is_refused_before_it_is_built():
+    from spline_lstm.data.frequency import infer_freq
+
+    frame = _microsecond_steps_then_a_jump()
+    step = infer_freq(frame["timestamp"])  # the most common step: one microsecond
+    with pytest.raises(InputSchemaError, match=r"5,184,000,000,001 points for 4 observed "
+                                               r"values, so some gap exceeds --max-gap 12"):
+        interpolate_series(frame, step, [1], max_gap=12, fill_method="auto")
+
+
+def test_a_grid_too_large_to_hold_is_refused_whatever_the_max_gap():
+    frame = _microsecond_steps_then_a_jump()
+    with pytest.raises(InputSchemaError, match="more than 500,000,000; give a coarser --freq"):
+        interpolate_series(frame, pd.tseries.frequencies.to_offset("us"), [1],
+                           max_gap=10**13, fill_method="auto")
