@@ -5,7 +5,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.errors import InputSchemaError
-from spline_lstm.data.interpolate import fill_gaps, gap_runs, interpolate_series, regularize
+from spline_lstm.data.interpolate import (
+    fill_gaps,
+    gap_runs,
+    interpolate_series,
+    regularize,
+)
 
 
 def _gappy(n: int, missing: list[int], season: int = 24, seed: int = 0):
