@@ -57,9 +57,8 @@ def interpolate_series(frame: pd.DataFrame, freq: pd.DateOffset, seasons: list[i
                        max_gap: int, fill_method: str) -> FilledSeries:
     """A RawSeries frame on a regular ``freq`` grid with its gaps filled (25 for a gap
     longer than ``max_gap`` steps)."""
-    check_grid_size(frame, freq, max_gap)
     try:
-        grid, values, observed, grid_notes = regularize(frame, freq)
+        grid, values, observed, grid_notes = regularize(frame, freq, max_gap)
     except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
         raise InputSchemaError(
             f"the {freq.freqstr} grid of this series does not fit in the dates pandas can "
@@ -73,7 +72,8 @@ def interpolate_series(frame: pd.DataFrame, freq: pd.DateOffset, seasons: list[i
         warnings=fill_warnings(summary, len(grid), seasons[0])))
 
 
-def check_grid_size(frame: pd.DataFrame, freq: pd.DateOffset, max_gap: int | None) -> None:
+def check_grid_size(n_grid: int, n_obs: int, max_gap: int | None, freq: pd.DateOffset,
+                    start: pd.Timestamp, end: pd.Timestamp) -> None:
     """Refuse (25), before allocating it, a grid the max-gap rule would refuse anyway or one
     too large to hold.
 
@@ -83,19 +83,8 @@ def check_grid_size(frame: pd.DataFrame, freq: pd.DateOffset, max_gap: int | Non
     Grids up to ``MEASURED_GRID_POINTS`` are built, so the gap rule can name each gap and
     the --max-gap that fixes it.
     """
-    step = step_timedelta(freq)
-    if step is None:  # calendar steps (months and longer): grids stay small
+    if n_grid <= MEASURED_GRID_POINTS:
         return
-    has_value = frame[Col.TARGET.value].notna().to_numpy()
-    stamps = pd.DatetimeIndex(frame[Col.TIMESTAMP.value].to_numpy()[has_value]).asi8
-    if len(stamps) < 2:
-        return
-    first, last = int(stamps.min()), int(stamps.max())
-    n_grid = (last - first) // step.value + 1
-    if n_grid <= MEASURED_GRID_POINTS:  # small enough to build: the gap rule names each gap
-        return
-    n_obs = len(stamps)
-    start, end = pd.Timestamp(first), pd.Timestamp(last)
     if max_gap is not None and n_grid > n_obs + (n_obs - 1) * max_gap:
         raise InputSchemaError(
             f"a {freq.freqstr} grid from {start} to {end} has {n_grid:,} points for {n_obs:,} "
@@ -122,12 +111,13 @@ def fill_warnings(summary: dict, n_grid: int, season: int) -> list[str]:
     return found
 
 
-def regularize(frame: pd.DataFrame, freq: pd.DateOffset) -> tuple[pd.DatetimeIndex, np.ndarray,
-                                                                  np.ndarray, dict]:
+def regularize(frame: pd.DataFrame, freq: pd.DateOffset, max_gap: int | None = None
+               ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, dict]:
     """Map observations onto a regular grid spanning the first to last observed value.
 
     Returns (grid, values with NaN in gaps, observed mask, notes). Observations off the
-    grid snap to the nearest grid point; several in one slot are averaged.
+    grid snap to the nearest grid point; several in one slot are averaged. A grid that
+    ``check_grid_size`` refuses is never built.
     """
     has_value = frame[Col.TARGET.value].notna().to_numpy()
     times = pd.DatetimeIndex(frame[Col.TIMESTAMP.value].to_numpy()[has_value])
@@ -135,6 +125,8 @@ def regularize(frame: pd.DataFrame, freq: pd.DateOffset) -> tuple[pd.DatetimeInd
     stamps = times.asi8
     step = step_timedelta(freq)
     if step is not None:  # fixed step: integer arithmetic, no float temporaries (10M+ rows)
+        check_grid_size(int((stamps[-1] - stamps[0]) // step.value) + 1, len(stamps), max_gap,
+                        freq, times[0], times[-1])
         grid = pd.date_range(times[0], times[-1], freq=step)
         offsets = stamps - stamps[0]
         on_grid = offsets % step.value == 0

@@ -146,12 +146,15 @@ def test_a_grid_the_gap_rule_must_refuse_is_refused_before_it_is_built():
     frame = _microsecond_steps_then_a_jump()
     step = infer_freq(frame["timestamp"])  # the most common step: one microsecond
     with pytest.raises(InputSchemaError, match=r"5,184,000,000,001 points for 4 observed "
-                                               r"values, so some gap exceeds --max-gap 12"):
+                                               r"values, so some gap exceeds --max-gap 12") as err:
         interpolate_series(frame, step, [1], max_gap=12, fill_method="auto")
+    assert err.value.exit_code == 25
 
 
 def test_a_grid_too_large_to_hold_is_refused_whatever_the_max_gap():
     frame = _microsecond_steps_then_a_jump()
-    with pytest.raises(InputSchemaError, match="more than 500,000,000; give a coarser --freq"):
+    too_large = "more than 500,000,000; give a coarser --freq"
+    with pytest.raises(InputSchemaError, match=too_large) as err:
         interpolate_series(frame, pd.tseries.frequencies.to_offset("us"), [1],
                            max_gap=10**13, fill_method="auto")
+    assert err.value.exit_code == 25
