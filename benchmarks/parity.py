@@ -10,6 +10,12 @@ test metrics of the pipeline and of every baseline, the chosen transform, the va
 scores of every transform candidate and the forward forecast are compared with
 ``benchmarks/results/parity_reference.json`` (recorded before a refactor). Numbers must
 agree to ``--rtol`` (default 1e-9: a refactor must not change a digit that matters).
+
+Digits are exact only on the kind of CPU the reference was recorded on: another
+processor's vector kernels round float32 differently (about 1e-7 relative), and training
+amplifies it (co2 H=52 test MASE 0.4584 on one machine, 0.4538 on another, from the same
+commit). To check a refactor on a new machine, record the reference there from the
+commit before it (a git worktree with this virtualenv), then compare.
 """
 
 from __future__ import annotations
@@ -62,6 +68,17 @@ def run_case(name: str, params: dict, artifacts: Path) -> dict:
     }
 
 
+def cpu_model() -> str:
+    """The processor's name (Linux), which decides the last digits of float32 training."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def compare(reference, current, rtol: float, path: str = "") -> list[str]:
     """Every leaf where ``current`` differs from ``reference`` by more than ``rtol``."""
     if isinstance(reference, dict) and isinstance(current, dict):
@@ -105,7 +122,7 @@ def main() -> int:
     if args.out:
         args.out.write_text(
             f"# Parity with the reference\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
-            f"{platform.machine()}, {os.cpu_count()} CPU cores; command: `python "
+            f"{platform.machine()} ({cpu_model()}), {os.cpu_count()} CPU cores; command: `python "
             f"benchmarks/parity.py --out {args.out}`. Reference: "
             f"`{REFERENCE.relative_to(ROOT)}`, recorded before the core was reshaped. Compared: "
             "test metrics of the pipeline and of every baseline, the chosen transform, the "
