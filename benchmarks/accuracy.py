@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/accuracy.py [--data-dir ../shared/data | --heldout] [--out FILE]
 
 For each series and for H=1 and H=one season, runs the real ``e2e`` flow (defaults
-only: auto transform, auto lookback, every baseline) and prints one table: MASE, RMSE
-and sMAPE of the pipeline and of every baseline on the same test windows, plus wall
-time; then the checks of issue "Forecasts that beat the baselines": pipeline MASE below
-naive-last and the best seasonal-naive, and pipeline / best-classical MASE.
+only: auto transform, auto lookback, every baseline, the forecast chosen across families
+on backtests) and prints one table: MASE, RMSE and sMAPE of the run's forecast (and what
+it is), the network alone and every baseline on the same test windows, plus wall time;
+then the checks: forecast MASE below naive-last and the best seasonal-naive, and
+forecast / best-classical MASE next to the network alone's.
 
 ``--heldout`` runs on three real series the defaults were not tuned on instead
 (benchmarks/heldout_series.py), to show how the defaults carry over.
@@ -53,7 +54,7 @@ def run_case(path: Path, horizon: int, artifacts: Path) -> tuple[dict, float]:
     run_id = f"{path.stem}-h{horizon}"
     start = time.perf_counter()
     state = e2e_flow(run_id=run_id, input=str(path), horizon=horizon,
-                     artifacts_dir=str(artifacts), return_state=True)
+                     artifacts_dir=str(artifacts), overwrite=True, return_state=True)
     seconds = time.perf_counter() - start
     if not state.is_completed():
         raise SystemExit(f"{run_id} failed: {state.message}")
@@ -63,11 +64,15 @@ def run_case(path: Path, horizon: int, artifacts: Path) -> tuple[dict, float]:
 def render(results: list[tuple[str, int, dict, float]]) -> str:
     lines = ["| series | H | forecaster | MASE | RMSE | sMAPE % | wall s |",
              "|---|---|---|---|---|---|---|"]
-    checks, ratios = [], []
+    checks, ratios, network_ratios = [], [], []
     for name, horizon, metrics, seconds in results:
-        model = metrics["metrics"]
-        lines.append(f"| {name} | {horizon} | **pipeline** | **{model['mase']:.3f}** | "
+        model, choice = metrics["metrics"], metrics.get("model_choice") or {}
+        chosen = choice.get("chosen", "lstm")
+        network = choice.get("network_test_metrics") or model
+        lines.append(f"| {name} | {horizon} | **forecast: {chosen}** | **{model['mase']:.3f}** | "
                      f"{model['rmse']:.4g} | {model['smape']:.3f} | {seconds:.0f} |")
+        lines.append(f"| | | network alone | {network['mase']:.3f} | {network['rmse']:.4g} | "
+                     f"{network['smape']:.3f} | |")
         baselines = metrics["baselines"]
         for key, values in sorted(baselines.items(), key=lambda kv: kv[1]["mase"]):
             lines.append(f"| | | {key} | {values['mase']:.3f} | {values['rmse']:.4g} | "
@@ -76,18 +81,24 @@ def render(results: list[tuple[str, int, dict, float]]) -> str:
         classical = {k: v["mase"] for k, v in baselines.items() if k in CLASSICAL}
         best_name = min(classical, key=classical.get)
         ratio = model["mase"] / classical[best_name]
+        network_ratio = network["mase"] / classical[best_name]
         ratios.append(ratio)
-        checks.append(f"| {name} | {horizon} | {model['mase']:.3f} | "
+        network_ratios.append(network_ratio)
+        checks.append(f"| {name} | {horizon} | {chosen} ({choice.get('kind', 'lstm')}) | "
+                      f"{model['mase']:.3f} | "
                       f"{'yes' if model['mase'] < baselines['naive_last']['mase'] else '**no**'} | "
                       f"{'yes' if model['mase'] < snaive else '**no**'} | {best_name} "
-                      f"{classical[best_name]:.3f} | {ratio:.2f} | "
-                      f"{metrics['dataset'].get('transform', '')} |")
+                      f"{classical[best_name]:.3f} | {ratio:.2f} | {network_ratio:.2f} | "
+                      f"{len(choice.get('chosen_on', []))} | {seconds:.0f} |")
     total = sum(r[3] for r in results)
-    summary = ["| series | H | pipeline MASE | < naive-last | < best seasonal-naive | "
-               "best classical | pipeline / classical | transform |",
-               "|---|---|---|---|---|---|---|---|", *checks, "",
-               f"Mean over cases of pipeline MASE / best classical MASE: "
-               f"**{sum(ratios) / len(ratios):.3f}**. Total wall time {total / 60:.1f} min."]
+    summary = ["| series | H | forecast (kind) | MASE | < naive-last | < best seasonal-naive | "
+               "best classical | forecast / classical | network alone / classical | "
+               "blocks chosen on | wall s |",
+               "|---|---|---|---|---|---|---|---|---|---|---|", *checks, "",
+               f"Mean over cases of forecast MASE / best classical MASE: "
+               f"**{sum(ratios) / len(ratios):.3f}** (the network alone: "
+               f"{sum(network_ratios) / len(network_ratios):.3f}). "
+               f"Total wall time {total / 60:.1f} min."]
     return "\n".join(lines) + "\n\n" + "\n".join(summary) + "\n"
 
 
@@ -98,9 +109,15 @@ def main() -> int:
     parser.add_argument("--heldout", action="store_true", help="run on the series of "
                         "benchmarks/heldout_series.py instead of --data-dir")
     parser.add_argument("--out", type=Path, help="also write the Markdown result here")
+    parser.add_argument("--keep", type=Path, help="keep every run's artifacts in this folder "
+                        "(reports, metrics with every candidate's scores); default: a "
+                        "temporary folder")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="accuracy-") as tmp:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep.resolve())
         if args.heldout:
             from benchmarks.heldout_series import write_heldout_series
 

@@ -84,6 +84,11 @@ class ArtifactLayout:
         """The calibration of the prediction intervals (what serving needs to give them)."""
         return self.models_dir / "intervals.json"
 
+    @property
+    def chosen_model_dir(self) -> Path:
+        """The chosen forecaster when it is not the network alone (Forecaster.save)."""
+        return self.models_dir / "chosen"
+
     # checkpoints/{run_id}/
     @property
     def checkpoints_dir(self) -> Path:
@@ -138,7 +143,10 @@ class ArtifactLayout:
 
     def existing_artifacts(self) -> list[Path]:
         """Files of this run that already exist under ``root``."""
-        return [p for p in self.required_artifacts() + self.optional_artifacts() if p.exists()]
+        chosen = sorted(p for p in self.chosen_model_dir.rglob("*") if p.is_file()) \
+            if self.chosen_model_dir.is_dir() else []
+        return [p for p in self.required_artifacts() + self.optional_artifacts() if p.exists()] \
+            + chosen
 
     def relative(self, path: Path) -> Path:
         return Path(path).relative_to(self.root)

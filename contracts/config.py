@@ -27,6 +27,7 @@ MAX_SEASON = 100_000
 MAX_LOOKBACK = 100_000
 MAX_LEVELS = 5
 MAX_BACKTEST_WINDOWS = 50
+CANDIDATE_FAMILIES = ("lstm", "classical", "naive", "combination")
 TEXT_FIELDS = ("input", "timestamp_col", "target_col", "artifacts_dir", "freq", "processed_npz",
                "preprocessor_pkl")
 
@@ -115,11 +116,20 @@ class RunConfig(BaseModel):
         "(validation split, backtest blocks); adaptive: each interval also calibrated on "
         "the errors of earlier forecasts whose targets were observed before its origin "
         "(keeps up when the error level drifts).")
-    backtest_windows: int = Field(0, ge=0, le=MAX_BACKTEST_WINDOWS, description="Rolling-"
-                                  "origin backtests: refit the chosen configuration at this "
-                                  "many expanding origins before the test split and score "
-                                  "each following block (0: none). Their errors also "
-                                  "calibrate the intervals.")
+    backtest_windows: int | None = Field(None, ge=0, le=MAX_BACKTEST_WINDOWS, description=
+                                         "Rolling-origin backtests: refit at this many "
+                                         "expanding origins before the test split and score "
+                                         "each following block with every candidate (0: "
+                                         "none). Omitted: as many as the series needs to "
+                                         "choose among several candidates (2-5, fewer on "
+                                         "long series), none for --candidates lstm. Their "
+                                         "errors also calibrate the intervals.")
+    candidates: list[str] | None = Field(None, description="Model families the run's "
+                                         "forecast is chosen from on the backtests: lstm "
+                                         "(the network), classical (statsforecast), naive, "
+                                         "combination (mean / median of the best). Omitted: "
+                                         "all of them; lstm alone keeps the network whatever "
+                                         "it scores.")
     backtest_step: int | None = Field(None, ge=1, description="Points per backtest block "
                                       "(the distance between origins). Omitted: the "
                                       "validation split's size, at least one horizon.")
@@ -163,6 +173,20 @@ class RunConfig(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("levels must differ from each other, e.g. 80 95")
         return sorted(float(v) for v in value)
+
+    @field_validator("candidates")
+    @classmethod
+    def _known_families(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        unknown = [v for v in value if v not in CANDIDATE_FAMILIES]
+        if not value or unknown or len(set(value)) != len(value):
+            raise ValueError(f"give one or more of {' '.join(CANDIDATE_FAMILIES)}, each once"
+                             + (f" ({', '.join(map(repr, unknown))} is not one)" if unknown
+                                else ""))
+        if value == ["combination"]:
+            raise ValueError("a combination needs members: add lstm, classical or naive")
+        return [f for f in CANDIDATE_FAMILIES if f in value]
 
     @field_validator(*TEXT_FIELDS)
     @classmethod

@@ -107,7 +107,8 @@ def e2e_flow(
     overwrite: bool = _default("overwrite"),
     level: list[float] = _default("level"),
     interval_method: str = _default("interval_method"),
-    backtest_windows: int = _default("backtest_windows"),
+    backtest_windows: int | None = _default("backtest_windows"),
+    candidates: list[str] | None = _default("candidates"),
     backtest_step: int | None = _default("backtest_step"),
     stage_tags: str = _default("stage_tags"),
 ) -> dict:
@@ -189,14 +190,15 @@ def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stag
                 "processed_npz": str(final.processed_npz)}
     forecaster, training = stage("train", train)(data, config, staged, pretrained)
     backtests = None
-    if config.backtest_windows:
-        folds = backtest_folds(config, data)  # 26 now, if they do not fit
+    folds = backtest_folds(config, data)  # 26 now, if the windows asked for do not fit
+    if folds:
         backtests = run_backtests(stage("backtest", backtest_window), data.filled(), config,
                                   data.preprocessor.chain.spec, folds, workspace.scratch,
                                   data.data_summary)
     outcome = stage("evaluate", evaluate)(data, forecaster, training, config, staged, final,
                                           start_time, backtests)
-    forecast = stage("infer-snapshot", infer_snapshot)(data, forecaster, outcome, staged)
+    # the forward forecast is the chosen candidate's (the network, a baseline or a mix)
+    forecast = stage("infer-snapshot", infer_snapshot)(data, outcome.product, outcome, staged)
     stage("report", write_report)(config, data, outcome, training, forecast, staged, final)
     stage("health-gate", health_gate)(str(staged.root), config.run_id)
     stage.current = "commit"

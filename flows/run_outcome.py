@@ -63,6 +63,7 @@ def publish_success(config: RunConfig, final: ArtifactLayout, record: MetricsRec
     return json_safe({
         "run_id": config.run_id,
         "metrics": {k: record.metrics[k] for k in ("mase", "rmse", "mae", "smape")},
+        "forecaster": (record.model_choice or {}).get("chosen"),
         "best_baseline": {"name": verdict.best_baseline, "mase": verdict.best_baseline_mase},
         "beats_baselines": verdict.beats_baselines,
         "report": str(final.report_md),

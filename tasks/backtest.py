@@ -19,20 +19,26 @@ from spline_lstm.evaluation.backtest import FoldResult, run_fold
 from spline_lstm.models.recurrent import RecurrentForecaster, RecurrentSettings
 from spline_lstm.selection.select import selection_workers
 from spline_lstm.transforms.chain import TransformSpec
-from spline_lstm.windows.folds import Fold, default_step, plan_folds
+from spline_lstm.selection.families import chooses_models
+from spline_lstm.windows.folds import Fold, auto_windows, default_step, plan_folds
 from spline_lstm.windows.processed import ProcessedData
 from tasks.logs import stage_logger
 from tasks.preprocess import settings_for
 
 
 def backtest_folds(config: RunConfig, data: ProcessedData) -> list[Fold]:
-    """The folds of ``config`` over the span before the test split (26 if they do not fit)."""
+    """The folds of ``config`` over the span before the test split (26 if the windows the
+    user asked for do not fit; none when it asked for none, or none fit the automatic
+    choice)."""
     pre, bounds = data.preprocessor, data.bounds
     val_points = bounds.val_end - bounds.train_end
     step = config.backtest_step or default_step(bounds.val_end, val_points, pre.horizon)
-    return plan_folds(bounds.val_end, windows=config.backtest_windows, step=step,
-                      val_points=val_points, lookback=pre.lookback, horizon=pre.horizon,
-                      burn_in=pre.burn_in)
+    shape = dict(step=step, val_points=val_points, lookback=pre.lookback, horizon=pre.horizon,
+                 burn_in=pre.burn_in)
+    windows = config.backtest_windows
+    if windows is None:
+        windows = auto_windows(bounds.val_end, **shape) if chooses_models(config) else 0
+    return plan_folds(bounds.val_end, windows=windows, **shape) if windows else []
 
 
 @task(name="backtest-window", task_run_name="backtest-window-{fold.index}",

@@ -15,8 +15,8 @@ from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from contracts.records import MetricsRecord, TrainingSummary
 from spline_lstm.evaluation.backtest import FoldResult, summarize
-from spline_lstm.evaluation.baselines import baseline_forecasters, run_baselines
-from spline_lstm.evaluation.intervals import calibrate, intervals_report
+from spline_lstm.evaluation.baselines import BaselineRun, baseline_forecasters, run_baselines
+from spline_lstm.evaluation.intervals import calibrate, calibrate_blocks, intervals_report
 from spline_lstm.evaluation.record import build_metrics_record
 from spline_lstm.evaluation.scoring import (
     Evaluation,
@@ -26,6 +26,14 @@ from spline_lstm.evaluation.scoring import (
 from spline_lstm.evaluation.verdict import decide
 from spline_lstm.models.base import Forecaster
 from spline_lstm.models.conformal import ConformalCalibrator
+from spline_lstm.selection.families import allowed_families, chooses_models
+from spline_lstm.selection.product import (
+    Product,
+    choose_product,
+    fold_blocks,
+    network_only,
+    validation_block,
+)
 from spline_lstm.store.atomic import write_json
 from spline_lstm.windows.processed import ProcessedData
 from tasks.logs import stage_logger
@@ -37,33 +45,43 @@ class EvaluationOutcome:
     record: MetricsRecord
     calibrator: ConformalCalibrator
     test_bounds: dict[float, tuple[np.ndarray, np.ndarray]]
+    product: Forecaster  # the run's forecast: the network, a baseline or a combination
 
 
 @task(name="evaluate", cache_policy=NO_CACHE)
 def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSummary,
              config: RunConfig, staged: ArtifactLayout, final: ArtifactLayout,
              start_time: str, backtests: list[FoldResult] | None = None) -> EvaluationOutcome:
+    """Choose the run's forecast across families on the blocks before the test split, then
+    score it, the network alone and the baselines on the test split."""
     logger = stage_logger()
     pre, test = data.preprocessor, data.origins["test"]
     check_window_source(data.series, data.origins, lookback=pre.lookback, horizon=pre.horizon)
+    classical = config.baselines == "all"
     baselines = run_baselines(
-        data, baseline_forecasters(pre.seasons, test, classical=config.baselines == "all"),
+        data, baseline_forecasters(pre.seasons, test, classical=classical),
         test, fit_end=data.bounds.val_end, levels=config.level)
     if baselines.classical or baselines.skipped:
         logger.info("classical baselines %s in %s s%s", baselines.classical, baselines.seconds,
                     f"; skipped {baselines.skipped}" if baselines.skipped else "")
-    evaluation = evaluate_split(data, forecaster.predict(data, test),
-                                baselines=baselines.forecasts)
-    calibrator = calibrate(data, forecaster, config.level,
-                           [(r.y_true, r.y_pred, r.scored) for r in backtests or []],
-                           source=_source(backtests))
+    product = _product(data, forecaster, baselines, backtests, config)
+    evaluation = evaluate_split(data, product.test_forecast, baselines=baselines.forecasts)
+    if product.is_network:
+        calibrator = calibrate(data, forecaster, config.level,
+                               [(r.y_true, r.y_pred, r.scored) for r in backtests or []],
+                               source=_source(backtests))
+    else:
+        calibrator = calibrate_blocks(data, product.blocks, config.level,
+                                      source=", ".join(product.choice.blocks))
+        product.forecaster.save(staged.chosen_model_dir)
     static_bounds = calibrator.bounds(evaluation.y_pred)
     test_bounds = static_bounds
     if config.interval_method == "adaptive":
         test_bounds, calibrator = calibrator.adapt(evaluation.y_true, evaluation.y_pred,
                                                    evaluation.scored, evaluation.origins)
     record = build_metrics_record(
-        data, evaluation, decide(evaluation), training, inference_snapshot(data, evaluation),
+        data, evaluation, decide(evaluation, chosen=product.baseline_name), training,
+        inference_snapshot(data, evaluation),
         checkpoints={"best": str(final.best_checkpoint), "last": str(final.last_checkpoint)},
         start_time=start_time, end_time=datetime.now(timezone.utc).isoformat(),
         baselines=baselines if config.baselines == "all" else None,
@@ -71,15 +89,29 @@ def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSumm
                                      static_bounds if config.interval_method == "adaptive"
                                      else None),
         backtest=summarize(backtests, backtests[0].fold.end - backtests[0].fold.cut)
-        if backtests else None)
+        if backtests else None, model_choice=product.model_choice)
     write_json(staged.metrics_json, record.to_dict())
     write_json(staged.intervals_json, {"run_id": config.run_id, **calibrator.to_dict()})
     verdict = record.verdict
+    logger.info("%s", product.model_choice["reason"])
     logger.info("test MASE %.4f (best baseline %s %.4f), RMSE %.4f; interval coverage %s",
                 evaluation.metrics["mase"], verdict.best_baseline,
                 evaluation.baselines[verdict.best_baseline]["mase"], evaluation.metrics["rmse"],
                 {k: round(v["coverage"], 1) for k, v in record.intervals["pipeline"].items()})
-    return EvaluationOutcome(evaluation, record, calibrator, test_bounds)
+    return EvaluationOutcome(evaluation, record, calibrator, test_bounds, product.forecaster)
+
+
+def _product(data: ProcessedData, network: Forecaster, baselines: BaselineRun,
+             backtests: list[FoldResult] | None, config: RunConfig) -> Product:
+    """The run's forecaster: the network alone, or the best candidate on the backtest
+    blocks (the validation split when no window fits)."""
+    network_test = network.predict(data, data.origins["test"])
+    if not chooses_models(config):
+        return network_only(network, network_test)
+    blocks = fold_blocks(backtests, network.name) if backtests else \
+        [validation_block(data, network, classical=config.baselines == "all")]
+    return choose_product(data, network, network_test, baselines, blocks,
+                          allowed_families(config))
 
 
 def _source(backtests: list[FoldResult] | None) -> str:

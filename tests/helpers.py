@@ -15,9 +15,10 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 # in-process flow tests run without them, the server tests keep them and check them.
 TINY_FLAGS = ["--epochs", "2", "--patience", "2", "--hidden-units", "8", "--lookback", "12",
               "--batch-size", "64", "--synthetic-points", "360", "--stage-tags", "off"]
-# ...and with the transform fixed and statsforecast skipped, for tests about other things.
+# ...and with the transform fixed, statsforecast skipped and the network as the forecast
+# (no backtests to choose on), for tests about other things.
 FAST_FLAGS = [*TINY_FLAGS, "--power", "none", "--seasonal-difference", "0",
-              "--baselines", "simple"]
+              "--baselines", "simple", "--candidates", "lstm"]
 
 
 def make_series(n: int = 240, freq: str = "h", seed: int = 0, season: int = 24,

@@ -36,6 +36,9 @@ class FoldResult:
     y_true: np.ndarray = field(repr=False)  # [N, H] original units
     y_pred: np.ndarray = field(repr=False)
     scored: np.ndarray = field(repr=False)
+    # name -> [N, H]: every baseline's forecasts of the block (the candidates of the choice)
+    forecasts: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    mase_scale: float = float("nan")  # the fold's MASE denominator (its own train split)
 
 
 def run_fold(filled: FilledSeries, settings: PreprocessSettings, transform: TransformSpec,
@@ -56,7 +59,8 @@ def run_fold(filled: FilledSeries, settings: PreprocessSettings, transform: Tran
         fold=fold, cut_time=str(data.timestamps[fold.cut]), mase=evaluation.metrics["mase"],
         mase_per_step=[s["mase"] for s in evaluation.per_step],
         baselines={name: m["mase"] for name, m in evaluation.baselines.items()},
-        y_true=evaluation.y_true, y_pred=evaluation.y_pred, scored=evaluation.scored)
+        y_true=evaluation.y_true, y_pred=evaluation.y_pred, scored=evaluation.scored,
+        forecasts=evaluation.baseline_forecasts, mase_scale=evaluation.mase_scale)
 
 
 def summarize(results: list[FoldResult], step: int) -> dict:

@@ -26,6 +26,11 @@ class BaselineRun:
     # name -> level -> (lo, hi) [N, H]: the native intervals of the models that have them
     intervals: dict[str, dict[float, tuple[np.ndarray, np.ndarray]]] = field(
         default_factory=dict)
+    fitted: dict[str, Forecaster] = field(default_factory=dict, repr=False)  # name -> model
+
+    def kinds(self) -> dict[str, str]:
+        """name -> family (naive / classical) of every baseline that forecast."""
+        return {name: self.fitted[name].family for name in self.forecasts}
 
     @property
     def classical(self) -> list[str]:
@@ -53,7 +58,7 @@ def run_baselines(data, forecasters: list[Forecaster], origins: np.ndarray,
                   fit_end: int, levels: list[float] | None = None) -> BaselineRun:
     """Fit each forecaster before ``fit_end`` and forecast from ``origins`` (with the native
     intervals at ``levels`` of the models that have them)."""
-    forecasts, seconds, skipped, intervals = {}, {}, {}, {}
+    forecasts, seconds, skipped, intervals, fitted_models = {}, {}, {}, {}, {}
     for forecaster in forecasters:
         raise_if_stop_requested()
         start = time.perf_counter()
@@ -69,7 +74,8 @@ def run_baselines(data, forecasters: list[Forecaster], origins: np.ndarray,
                 raise
             skipped[forecaster.name] = f"{type(exc).__name__}: {exc}"[:300]
             continue
+        fitted_models[fitted.name] = fitted
         if forecaster.family != "naive":
             seconds[forecaster.name] = round(time.perf_counter() - start, 2)
     return BaselineRun(forecasts=forecasts, seconds=seconds, skipped=skipped,
-                       intervals=intervals)
+                       intervals=intervals, fitted=fitted_models)

@@ -70,4 +70,18 @@ def calibrate(data, forecaster, levels: list[float],
         source=source)
 
 
+def calibrate_blocks(data, blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                     levels: list[float], source: str) -> "ConformalCalibrator":
+    """Conformal intervals from forecasts made out of sample only: each block's (y_true,
+    y_pred, scored), e.g. a classical model or a combination on the backtest blocks, which
+    give both the step spreads and the calibration scores. Never a test window."""
+    from spline_lstm.models.conformal import ConformalCalibrator, step_scale
+
+    power = data.preprocessor.chain.power
+    y_true, y_pred, scored = (np.concatenate([b[i] for b in blocks]) for i in range(3))
+    return ConformalCalibrator.fit(
+        power=power, y_true=y_true, y_pred=y_pred, scored=scored,
+        step_scale=step_scale(power, y_true, y_pred, scored), levels=levels, source=source)
+
+
 SCALE_WINDOWS = 5000  # the most recent train windows give each step's spread

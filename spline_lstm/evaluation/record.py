@@ -11,7 +11,8 @@ def build_metrics_record(data, evaluation: Evaluation, verdict: Verdict,
                          training: TrainingSummary, inference: InferenceSnapshot, *,
                          checkpoints: dict[str, str], start_time: str, end_time: str,
                          baselines: BaselineRun | None, intervals: dict | None = None,
-                         backtest: dict | None = None) -> MetricsRecord:
+                         backtest: dict | None = None,
+                         model_choice: dict | None = None) -> MetricsRecord:
     pre = data.preprocessor
     counts = data.window_counts()
     return MetricsRecord(
@@ -38,4 +39,5 @@ def build_metrics_record(data, evaluation: Evaluation, verdict: Verdict,
             "skipped": baselines.skipped},
         intervals=intervals,
         backtest=backtest,
+        model_choice=model_choice,
     )

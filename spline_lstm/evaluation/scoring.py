@@ -31,9 +31,10 @@ class Evaluation:
     mase_scale: float = float("nan")
     season: int = 1
 
-    def best_baseline(self) -> tuple[str, float]:
-        """(name, MASE) of the baseline with the lowest MASE."""
-        name = min(self.baselines, key=lambda k: _nan_last(self.baselines[k]["mase"]))
+    def best_baseline(self, exclude: str | None = None) -> tuple[str, float]:
+        """(name, MASE) of the baseline with the lowest MASE (other than ``exclude``)."""
+        names = [k for k in self.baselines if k != exclude] or list(self.baselines)
+        name = min(names, key=lambda k: _nan_last(self.baselines[k]["mase"]))
         return name, self.baselines[name]["mase"]
 
 

@@ -12,9 +12,11 @@ from contracts.records import Verdict
 from spline_lstm.evaluation.scoring import Evaluation
 
 
-def decide(evaluation: Evaluation) -> Verdict:
+def decide(evaluation: Evaluation, chosen: str | None = None) -> Verdict:
+    """``chosen``: the baseline the run's forecast is, if it is one (not compared with
+    itself)."""
     model = evaluation.metrics["mase"]
-    name, best = evaluation.best_baseline()
+    name, best = evaluation.best_baseline(exclude=chosen)
     return Verdict(model_mase=_finite(model), best_baseline=name,
                    best_baseline_mase=_finite(best),
                    beats_baselines=bool(np.isfinite(model) and model < best))

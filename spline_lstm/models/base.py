@@ -79,6 +79,11 @@ class Forecaster(ABC):
                           "name": self.name, "settings": self.settings()})
         return [path]
 
+    def export(self, folder: Path) -> list[Path]:
+        """Write a copy that ``load`` reads, leaving this forecaster's own files where they
+        are (the files of a combination's members)."""
+        return self.save(folder)
+
     @classmethod
     def load(cls, folder: Path) -> "Forecaster":
         """Rebuild from ``save``'s files (see ``models.registry.load_forecaster``)."""

@@ -8,6 +8,7 @@ working folder, and predictions come from the best checkpoint, loaded in safe mo
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -181,6 +182,14 @@ class RecurrentForecaster(Forecaster):
             for name in (BEST, LAST):
                 os.replace(self._folder() / name, folder / name)
             self.workdir = folder
+        return [folder / BEST, folder / LAST]
+
+    def export(self, folder: Path) -> list[Path]:
+        """Copy best.keras and last.keras into ``folder``; the working folder stays."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in (BEST, LAST):
+            shutil.copy2(self._folder() / name, folder / name)
         return [folder / BEST, folder / LAST]
 
     @classmethod

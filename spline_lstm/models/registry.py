@@ -19,6 +19,7 @@ from spline_lstm.models.classical import (
     MSTLForecaster,
     StatsForecaster,
 )
+from spline_lstm.models.combination import CombinationForecaster
 from spline_lstm.models.naive import NaiveForecaster
 from spline_lstm.models.recurrent import RecurrentForecaster, RecurrentSettings
 
@@ -44,7 +45,7 @@ BUILDERS: dict[str, Callable[..., Forecaster]] = {
 }
 CLASSES: dict[str, type[Forecaster]] = {
     cls.__name__: cls for cls in (RecurrentForecaster, StatsForecaster, MSTLForecaster,
-                                  NaiveForecaster)}
+                                  NaiveForecaster, CombinationForecaster)}
 
 
 def forecaster_names() -> list[str]:

@@ -17,6 +17,8 @@ from contracts.records import (
     Verdict,
 )
 from spline_lstm.evaluation.scoring import Evaluation
+from spline_lstm.reporting.choice import choice_section
+from spline_lstm.reporting.format import fmt
 from spline_lstm.transforms.preprocessor import Preprocessor
 
 METRIC_COLUMNS = (("mase", "MASE"), ("mae", "MAE"), ("rmse", "RMSE"), ("smape", "sMAPE %"),
@@ -44,27 +46,20 @@ class ReportContext:
     plot_file: str | None = None
     intervals: dict | None = None  # the metrics record's "intervals"
     backtest: dict | None = None  # the metrics record's "backtest"
-
-
-def fmt(value, digits: int = 4) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        if not np.isfinite(value):
-            return "n/a"
-        return f"{value:.{digits}g}" if abs(value) >= 1e4 or abs(value) < 1e-3 else \
-            f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return str(value)
+    model_choice: dict | None = None  # the metrics record's "model_choice"
 
 
 def _sort_key(value: float) -> float:
     return value if np.isfinite(value) else float("inf")
 
 
-def metrics_table(evaluation: Evaluation, model_label: str = "**model**") -> str:
+def metrics_table(evaluation: Evaluation, model_label: str = "**model**",
+                  network: tuple[str, dict] | None = None) -> str:
+    """The forecast first, then the network alone (when it is not the forecast), then the
+    baselines, best first."""
     header = "| forecaster | " + " | ".join(label for _, label in METRIC_COLUMNS) + " |"
     lines = [header, "|" + "---|" * (len(METRIC_COLUMNS) + 1)]
-    rows = [(model_label, evaluation.metrics)] + sorted(
+    rows = [(model_label, evaluation.metrics)] + ([network] if network else []) + sorted(
         evaluation.baselines.items(), key=lambda kv: _sort_key(kv[1]["mase"]))
     for name, values in rows:
         lines.append(f"| {name} | " + " | ".join(fmt(values[k]) for k, _ in METRIC_COLUMNS)
@@ -78,10 +73,13 @@ def verdict_sentence(verdict: Verdict) -> str:
     if model is None:
         return "MASE is undefined for this run (no scorable test targets or zero scale)."
     if verdict.beats_baselines:
-        return (f"The model beats every baseline: MASE {fmt(model)} vs {fmt(best)} for the "
-                f"best baseline ({name}), {100 * (1 - model / best):.1f}% lower.")
-    return (f"**A baseline wins**: {name} has MASE {fmt(best)} vs {fmt(model)} for the model. "
-            f"Use {name} for this series, or revisit the configuration.")
+        return (f"The forecast beats every other baseline on the test split: MASE {fmt(model)} "
+                f"vs {fmt(best)} for the best one ({name}), "
+                f"{100 * (1 - model / best):.1f}% lower.")
+    return (f"**A baseline wins on the test split**: {name} has MASE {fmt(best)} vs "
+            f"{fmt(model)} for the forecast. It was not chosen because it scored worse before "
+            f"the test split (see Model choice): check whether this series changed, or use "
+            f"{name} for it.")
 
 
 def _run_section(ctx: ReportContext) -> list[str]:
@@ -147,9 +145,15 @@ def _selection_table(selection: SelectionSummary) -> list[str]:
     return out
 
 
-def _metrics_section(ev: Evaluation) -> list[str]:
+def _metrics_section(ev: Evaluation, choice: dict | None) -> list[str]:
+    label, network = "**model**", None
+    if choice:
+        label = f"**forecast: {choice['chosen']}**"
+        if choice["kind"] != "lstm" and choice.get("network_test_metrics"):
+            network = (f"{_network_name(choice)} (the network alone)",
+                       choice["network_test_metrics"])
     out = ["", "## Test metrics (original units, observed targets only)", "",
-           metrics_table(ev), "",
+           metrics_table(ev, label, network), "",
            f"MASE scale: in-sample seasonal-naive MAE on the train split, season {ev.season} "
            f"(= {fmt(ev.mase_scale)}).", ""]
     if len(ev.per_step) > 1:
@@ -160,6 +164,11 @@ def _metrics_section(ev: Evaluation) -> list[str]:
                 for s in shown]
         out.append("")
     return out
+
+
+def _network_name(choice: dict) -> str:
+    return next((c["name"] for c in choice.get("candidates", []) if c["kind"] == "lstm"),
+                "lstm")
 
 
 def _training_and_inference(tr: TrainingSummary, inf: InferenceSnapshot) -> list[str]:
@@ -195,7 +204,7 @@ def run_warnings(data: DataSummary, training: TrainingSummary, verdict: Verdict,
         found.append(f"early stopping did not trigger: training ran all "
                      f"{training.epochs_requested} epochs; more epochs may help")
     if not verdict.beats_baselines:
-        found.append(f"baseline {verdict.best_baseline} beats the model on the test split "
+        found.append(f"baseline {verdict.best_baseline} beats the forecast on the test split "
                      f"(MASE {fmt(verdict.best_baseline_mase)} vs {fmt(verdict.model_mase)})")
     return found + [f"input: {note}" for note in data.notes]
 
@@ -248,7 +257,9 @@ def _backtest_section(backtest: dict | None) -> list[str]:
 def render_report(ctx: ReportContext) -> str:
     out = [f"# Run report — `{ctx.run_id}`", "", "## Verdict", "",
            verdict_sentence(ctx.verdict), ""]
-    out += _run_section(ctx) + _data_section(ctx) + _metrics_section(ctx.evaluation)
+    out += choice_section(ctx.model_choice)
+    out += _run_section(ctx) + _data_section(ctx) + _metrics_section(ctx.evaluation,
+                                                                       ctx.model_choice)
     out += _intervals_section(ctx.intervals) + _backtest_section(ctx.backtest)
     out += _training_and_inference(ctx.training, ctx.inference)
     out += _forecast_section(ctx.forecast, ctx.plot_file)

@@ -25,6 +25,32 @@ def default_step(n_before_test: int, val_points: int, horizon: int) -> int:
     return max(val_points, horizon)
 
 
+# Choosing among candidates wants about this many scored origins over all blocks: a short
+# series (a few origins per block) gets more windows, a long one the fewest.
+AUTO_TARGET_ORIGINS = 60
+AUTO_MIN_WINDOWS, AUTO_MAX_WINDOWS = 2, 5
+
+
+def fitting_windows(n_before_test: int, *, step: int, val_points: int, lookback: int,
+                    horizon: int, burn_in: int = 0, most: int = AUTO_MAX_WINDOWS) -> int:
+    """How many expanding folds (up to ``most``) fit before the test split."""
+    need = burn_in + lookback + horizon + MIN_TRAIN_WINDOWS - 1  # points for 8 train windows
+    return sum(1 for k in range(1, most + 1) if n_before_test - k * step - val_points >= need)
+
+
+def auto_windows(n_before_test: int, *, step: int, val_points: int, lookback: int,
+                 horizon: int, burn_in: int = 0) -> int:
+    """The backtest windows a run chooses its model on when the user gave none: enough
+    blocks for about AUTO_TARGET_ORIGINS forecast origins (2 to 5), as many as fit (0:
+    none fits, the validation split decides)."""
+    if step < horizon or val_points < horizon:
+        return 0
+    per_block = step - horizon + 1
+    wanted = min(max(-(-AUTO_TARGET_ORIGINS // per_block), AUTO_MIN_WINDOWS), AUTO_MAX_WINDOWS)
+    return fitting_windows(n_before_test, step=step, val_points=val_points, lookback=lookback,
+                           horizon=horizon, burn_in=burn_in, most=wanted)
+
+
 def plan_folds(n_before_test: int, *, windows: int, step: int, val_points: int,
                lookback: int, horizon: int, burn_in: int = 0) -> list[Fold]:
     """K expanding folds whose last block ends at ``n_before_test``; 26 if they do not fit."""
@@ -32,8 +58,8 @@ def plan_folds(n_before_test: int, *, windows: int, step: int, val_points: int,
              for k, end in ((k, n_before_test - (windows - k) * step)
                             for k in range(1, windows + 1))]
     need = burn_in + lookback + horizon + MIN_TRAIN_WINDOWS - 1  # points for 8 train windows
-    fit = sum(1 for k in range(1, windows + 1)
-              if n_before_test - k * step - val_points >= need)
+    fit = fitting_windows(n_before_test, step=step, val_points=val_points, lookback=lookback,
+                          horizon=horizon, burn_in=burn_in, most=windows)
     if step < horizon or val_points < horizon or fit < windows:
         raise InsufficientDataError(
             f"--backtest-windows {windows} with blocks of {step} points does not fit before "

@@ -142,6 +142,7 @@ def test_a_scheduled_run_really_runs_with_a_run_id_from_its_scheduled_time(stack
             deployment.id, [(IntervalSchedule(interval=timedelta(seconds=15)), True)],
             parameters={"hidden_units": [8], "lookback": 24, "power": "none",
                         "seasonal_difference": 0, "baselines": "simple",
+                        "candidates": ["lstm"],
                         "synthetic_points": 600})
     deadline = time.time() + 240
     scheduled = []

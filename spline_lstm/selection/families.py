@@ -1,0 +1,149 @@
+"""Choose a run's forecast across model families on rolling-origin backtests (pure).
+
+The candidates are the network (the winner of transform selection), every baseline that
+ran (the statsforecast models and the naive ones) and combinations of the best of them
+(the mean of the best 2 and 3, the median of the best 3: the M4 lesson that simple
+combinations of different families are hard to beat). Each is scored on the same blocks
+before the test split — the backtest windows, or the validation split when none fit —
+and the lowest mean MASE over the blocks is the run's forecast. The test split is never
+read here: its scores are reported next to the choice, never used for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from contracts.config import CANDIDATE_FAMILIES
+from spline_lstm.evaluation.metrics import forecast_metrics
+
+COMBINATIONS = ((2, "mean"), (3, "mean"), (3, "median"))
+KIND_WORDS = {"lstm": "the network", "classical": "a classical model",
+              "naive": "a naive model", "combination": "a combination"}
+
+
+def chooses_models(config) -> bool:
+    """Does the run choose among families (anything but ``--candidates lstm``)?"""
+    return config.candidates is None or config.candidates != ["lstm"]
+
+
+def allowed_families(config) -> tuple[str, ...]:
+    return tuple(config.candidates or CANDIDATE_FAMILIES)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Forecasts of one scored block before the test split, for every candidate."""
+
+    label: str  # "backtest window 2" / "validation split"
+    y_true: np.ndarray = field(repr=False)  # [N, H] original units
+    scored: np.ndarray = field(repr=False)  # bool [N, H]
+    mase_scale: float
+    forecasts: dict[str, np.ndarray] = field(repr=False)  # name -> [N, H]
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    name: str
+    kind: str  # lstm | classical | naive | combination
+    members: tuple[str, ...]
+    how: str | None  # mean / median for a combination
+    block_mase: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        finite = [v for v in self.block_mase if np.isfinite(v)]
+        return float(np.mean(finite)) if len(finite) == len(self.block_mase) and finite \
+            else float("inf")
+
+    def forecast(self, forecasts: dict[str, np.ndarray]) -> np.ndarray:
+        """This candidate's forecasts from its members' ``forecasts``."""
+        return combine([forecasts[m] for m in self.members], self.how or "mean")
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    chosen: ModelScore
+    scores: list[ModelScore]  # every candidate, best first
+    blocks: list[str]  # what they were scored on
+    families: tuple[str, ...]
+
+    def sentence(self) -> str:
+        """One plain sentence: what was chosen and why."""
+        chosen, others = self.chosen, [s for s in self.scores if s is not self.chosen]
+        where = f"{len(self.blocks)} block(s) before the test split ({', '.join(self.blocks)})"
+        if not others:
+            return f"The forecast is {chosen.name} ({KIND_WORDS[chosen.kind]}), the only " \
+                   f"candidate allowed (--candidates {' '.join(self.families)})."
+        text = (f"The forecast is {chosen.name} ({KIND_WORDS[chosen.kind]}): the lowest mean "
+                f"MASE ({chosen.mean:.4g}) over {where}, ahead of {others[0].name} "
+                f"({others[0].mean:.4g}).")
+        if chosen.kind in ("classical", "naive"):
+            text += (f" No other candidate, the network included, did better on this series: "
+                     f"{KIND_WORDS[chosen.kind]} is the right answer here, not a failure.")
+        return text
+
+    def to_dict(self, test_mase: dict[str, float]) -> dict:
+        return {
+            "chosen": self.chosen.name, "kind": self.chosen.kind,
+            "members": list(self.chosen.members), "how": self.chosen.how,
+            "chosen_on": self.blocks, "families": list(self.families),
+            "reason": self.sentence(),
+            "candidates": [{"name": s.name, "kind": s.kind, "members": list(s.members),
+                            "how": s.how, "backtest_mase_mean": _finite(s.mean),
+                            "backtest_mase": [_finite(v) for v in s.block_mase],
+                            "test_mase": _finite(test_mase.get(s.name, float("nan")))}
+                           for s in self.scores],
+        }
+
+
+def combine(forecasts: list[np.ndarray], how: str) -> np.ndarray:
+    stacked = np.stack([np.asarray(f, dtype=np.float64) for f in forecasts])
+    return np.median(stacked, axis=0) if how == "median" else np.mean(stacked, axis=0)
+
+
+def block_mase(block: Block, y_pred: np.ndarray) -> float:
+    return forecast_metrics(block.y_true, y_pred, mase_scale=block.mase_scale,
+                            mask=block.scored)["mase"]
+
+
+def score_models(blocks: list[Block], kinds: dict[str, str],
+                 families: tuple[str, ...]) -> list[ModelScore]:
+    """Every allowed single candidate present in every block, then the combinations of
+    the best ones; best (lowest mean block MASE) first."""
+    names = [n for n, kind in kinds.items()
+             if kind in families and all(n in b.forecasts for b in blocks)]
+    singles = [ModelScore(n, kinds[n], (n,), None,
+                          tuple(block_mase(b, b.forecasts[n]) for b in blocks)) for n in names]
+    ranked = sorted((s for s in singles if np.isfinite(s.mean)), key=lambda s: s.mean)
+    combos = []
+    if "combination" in families:
+        for k, how in COMBINATIONS:
+            if len(ranked) < k:
+                continue
+            members = tuple(s.name for s in ranked[:k])
+            name = f"{how}({'+'.join(members)})"
+            combos.append(ModelScore(name, "combination", members, how, tuple(
+                block_mase(b, combine([b.forecasts[m] for m in members], how))
+                for b in blocks)))
+    # stable: on a tie the single candidate listed first (network, classical, naive) wins
+    return sorted(singles + combos, key=lambda s: s.mean)
+
+
+def choose_model(blocks: list[Block], kinds: dict[str, str],
+                 families: tuple[str, ...]) -> ModelChoice:
+    """The candidate with the lowest mean MASE over ``blocks`` (the network when nothing
+    else could be scored)."""
+    scores = score_models(blocks, kinds, families)
+    if not scores or not np.isfinite(scores[0].mean):
+        network = next(n for n, kind in kinds.items() if kind == "lstm")
+        fallback = next((s for s in scores if s.name == network),
+                        ModelScore(network, "lstm", (network,), None, ()))
+        return ModelChoice(fallback, scores or [fallback], [b.label for b in blocks], families)
+    return ModelChoice(scores[0], scores, [b.label for b in blocks], families)
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None

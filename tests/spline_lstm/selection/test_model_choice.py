@@ -1,0 +1,121 @@
+"""Choosing the run's forecast across families on the blocks before the test split."""
+
+import numpy as np
+import pytest
+
+from contracts.config import RunConfig
+from contracts.errors import InvalidArgumentError
+from spline_lstm.evaluation.baselines import baseline_forecasters, run_baselines
+from spline_lstm.evaluation.intervals import calibrate_blocks
+from spline_lstm.models.combination import CombinationForecaster
+from spline_lstm.models.naive import NaiveForecaster
+from spline_lstm.models.registry import load_forecaster
+from spline_lstm.selection.families import Block, choose_model, chooses_models, score_models
+from spline_lstm.selection.product import choose_product, validation_block
+from spline_lstm.windows.folds import auto_windows
+from tests.helpers import make_processed, make_series
+
+KINDS = {"lstm": "lstm", "auto_ets": "classical", "naive_last": "naive"}
+
+
+def _block(errors: dict[str, float], label: str = "b", n: int = 6) -> Block:
+    """Forecasts off the truth by a constant ``errors[name]`` (MASE = |error| / scale 1)."""
+    truth = np.arange(n * 2, dtype=np.float64).reshape(n, 2)
+    return Block(label, truth, np.ones_like(truth, dtype=bool), 1.0,
+                 {name: truth + e for name, e in errors.items()})
+
+
+def test_the_lowest_mean_block_mase_is_chosen_and_every_candidate_is_listed():
+    blocks = [_block({"lstm": 1.0, "auto_ets": 0.5, "naive_last": 2.0}, "w1"),
+              _block({"lstm": 1.0, "auto_ets": 1.1, "naive_last": 2.0}, "w2")]
+    choice = choose_model(blocks, KINDS, ("lstm", "classical", "naive"))
+    assert choice.chosen.name == "auto_ets" and choice.chosen.mean == pytest.approx(0.8)
+    assert [s.name for s in choice.scores] == ["auto_ets", "lstm", "naive_last"]
+    assert choice.blocks == ["w1", "w2"]
+    assert "classical model" in choice.sentence() and "not a failure" in choice.sentence()
+
+
+def test_combinations_of_the_best_can_win_when_errors_cancel():
+    # lstm too high, auto_ets too low by the same amount: their mean is exact
+    blocks = [_block({"lstm": 1.0, "auto_ets": -1.0, "naive_last": 3.0})]
+    choice = choose_model(blocks, KINDS, ("lstm", "classical", "naive", "combination"))
+    assert choice.chosen.kind == "combination" and choice.chosen.members == ("lstm", "auto_ets")
+    assert choice.chosen.mean == pytest.approx(0.0)
+    names = {s.name for s in choice.scores}
+    assert {"mean(lstm+auto_ets)", "mean(lstm+auto_ets+naive_last)",
+            "median(lstm+auto_ets+naive_last)"} <= names
+
+
+def test_families_left_out_are_never_candidates():
+    blocks = [_block({"lstm": 1.0, "auto_ets": 0.1, "naive_last": 0.2})]
+    choice = choose_model(blocks, KINDS, ("lstm", "naive"))
+    assert choice.chosen.name == "naive_last"
+    assert {s.name for s in choice.scores} == {"lstm", "naive_last"}
+
+
+def test_a_candidate_missing_from_one_block_is_not_compared_on_fewer_blocks():
+    blocks = [_block({"lstm": 1.0, "auto_ets": 0.1}), _block({"lstm": 1.0})]
+    scores = score_models(blocks, KINDS, ("lstm", "classical"))
+    assert [s.name for s in scores] == ["lstm"]
+
+
+def test_nothing_scorable_falls_back_to_the_network():
+    blocks = [_block({"lstm": np.nan, "auto_ets": np.nan})]
+    assert choose_model(blocks, KINDS, ("lstm", "classical")).chosen.name == "lstm"
+
+
+def test_a_long_series_gets_fewer_backtest_windows_than_a_short_one():
+    short = auto_windows(200, step=14, val_points=14, lookback=24, horizon=12)
+    long = auto_windows(4000, step=400, val_points=400, lookback=96, horizon=48)
+    assert (short, long) == (5, 2)
+    assert auto_windows(40, step=6, val_points=6, lookback=24, horizon=3) == 0  # none fits
+
+
+def test_candidates_flag_is_checked_and_lstm_alone_chooses_nothing():
+    assert not chooses_models(RunConfig(run_id="x", candidates=["lstm"]))
+    assert chooses_models(RunConfig(run_id="x"))
+    assert RunConfig(run_id="x", candidates=["naive", "lstm"]).candidates == ["lstm", "naive"]
+    for bad in (["prophet"], ["combination"], ["lstm", "lstm"]):
+        with pytest.raises(InvalidArgumentError, match="candidates"):
+            RunConfig.build(run_id="x", candidates=bad)
+
+
+def _data():
+    return make_processed(make_series(300, freq="MS", season=12)["target"].to_numpy(),
+                          horizon=3, seasons=[12], lookback=24, freq="MS")
+
+
+def test_a_chosen_baseline_is_the_fitted_one_and_its_intervals_never_read_the_test_split():
+    data = _data()
+    test = data.origins["test"]
+    network = NaiveForecaster("moving_average", window=2, name="lstm")  # stands in
+    baselines = run_baselines(data, baseline_forecasters([12], test, classical=False), test,
+                              fit_end=data.bounds.val_end)
+    block = validation_block(data, network, classical=False)
+    product = choose_product(data, network, network.predict(data, test), baselines, [block],
+                             ("lstm", "naive"))
+    chosen = product.choice.chosen.name
+    assert product.forecaster is baselines.fitted.get(chosen, network)
+    assert np.array_equal(product.test_forecast,
+                          baselines.forecasts.get(chosen, network.predict(data, test)))
+    assert product.model_choice["network_test_metrics"]["mase"] > 0
+    # calibration reads only the block's forecasts: poisoning the test split changes nothing
+    calibrator = calibrate_blocks(data, product.blocks, [80.0], source="validation split")
+    data.values[data.bounds.val_end:] += 1e6
+    again = calibrate_blocks(data, product.blocks, [80.0], source="validation split")
+    assert calibrator.quantiles == again.quantiles and calibrator.n_scores > 0
+
+
+def test_a_combination_is_one_forecaster_that_saves_and_loads(tmp_path):
+    data = _data()
+    members = [NaiveForecaster("naive_last"), NaiveForecaster("seasonal_naive", season=12)]
+    combination = CombinationForecaster("median(a+b)", members, "mean")
+    origins = data.origins["test"]
+    expected = (members[0].predict(data, origins) + members[1].predict(data, origins)) / 2
+    assert np.allclose(combination.predict(data, origins), expected)
+    combination.save(tmp_path / "chosen")
+    loaded = load_forecaster(tmp_path / "chosen")
+    assert isinstance(loaded, CombinationForecaster) and loaded.how == "mean"
+    assert np.array_equal(loaded.predict(data, origins), combination.predict(data, origins))
+    with pytest.raises(ValueError, match="two members"):
+        CombinationForecaster("x", members[:1])
