@@ -204,6 +204,10 @@ class RunConfig(BaseModel):
             raise ValueError("preprocessor_pkl only applies with processed_npz")
         if self.preprocess_only and self.processed_npz:
             raise ValueError("preprocess_only and processed_npz exclude each other")
+        if self.candidates and set(self.candidates) <= {"classical", "combination"} \
+                and self.baselines != "all":
+            raise ValueError("--candidates classical needs the classical models: leave out "
+                             "--baselines simple, or add lstm or naive to --candidates")
         return self
 
     @classmethod

@@ -86,7 +86,7 @@ def run_series(series_id: str, run_id: str, input: str, artifacts_dir: str, time
     if state.is_completed():
         result = state.result()
         return {**row, "status": "completed", "exit_code": 0,
-                "mase": result["metrics"]["mase"],
+                "mase": result["metrics"]["mase"], "forecaster": result.get("forecaster"),
                 "beats_baselines": result["beats_baselines"],
                 "best_baseline": result["best_baseline"]["name"],
                 "best_baseline_mase": result["best_baseline"]["mase"], "message": ""}

@@ -17,9 +17,9 @@ from contracts.records import DataSummary
 from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.evaluation.backtest import FoldResult, run_fold
 from spline_lstm.models.recurrent import RecurrentForecaster, RecurrentSettings
+from spline_lstm.selection.families import chooses_models
 from spline_lstm.selection.select import selection_workers
 from spline_lstm.transforms.chain import TransformSpec
-from spline_lstm.selection.families import chooses_models
 from spline_lstm.windows.folds import Fold, auto_windows, default_step, plan_folds
 from spline_lstm.windows.processed import ProcessedData
 from tasks.logs import stage_logger

@@ -15,8 +15,16 @@ from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from contracts.records import MetricsRecord, TrainingSummary
 from spline_lstm.evaluation.backtest import FoldResult, summarize
-from spline_lstm.evaluation.baselines import BaselineRun, baseline_forecasters, run_baselines
-from spline_lstm.evaluation.intervals import calibrate, calibrate_blocks, intervals_report
+from spline_lstm.evaluation.baselines import (
+    BaselineRun,
+    baseline_forecasters,
+    run_baselines,
+)
+from spline_lstm.evaluation.intervals import (
+    calibrate,
+    calibrate_blocks,
+    intervals_report,
+)
 from spline_lstm.evaluation.record import build_metrics_record
 from spline_lstm.evaluation.scoring import (
     Evaluation,

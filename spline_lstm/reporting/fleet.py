@@ -18,8 +18,8 @@ class SeriesRunFailed(Exception):
         return f"series {self.row['series_id']!r} ({self.row['run_id']}) failed: " \
                f"{self.row['message']}"
 
-SUMMARY_COLUMNS = ("series_id", "run_id", "status", "exit_code", "mase", "best_baseline",
-                   "best_baseline_mase", "seconds", "message")
+SUMMARY_COLUMNS = ("series_id", "run_id", "status", "exit_code", "forecaster", "mase",
+                   "best_baseline", "best_baseline_mase", "seconds", "message")
 
 
 def parent_failure(rows: list[dict], fail_fast: bool) -> PipelineError | None:
@@ -50,17 +50,18 @@ def summary_markdown(parent: str, rows: list[dict], runner: str, seconds: float)
         f"failed, {counts['skipped']} not started; {seconds:.1f} s wall time.",
     ]
     if mases:
-        lines.append(f"Median MASE {float(np.median(mases)):.3f}; the model beat the best "
+        lines.append(f"Median MASE {float(np.median(mases)):.3f}; the forecast beat the best "
                      f"baseline on {sum(bool(r.get('beats_baselines')) for r in rows)} of "
                      f"{len(mases)} series.")
-    lines += ["", "| series | run_id | status | MASE | best baseline (MASE) | seconds | message |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| series | run_id | status | forecast | MASE | best baseline (MASE) | seconds "
+              "| message |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         baseline = (f"{r['best_baseline']} ({r['best_baseline_mase']:.3f})"
                     if r.get("best_baseline_mase") is not None else "")
         mase = f"{r['mase']:.3f}" if r.get("mase") is not None else ""
         message = (r.get("message") or "").replace("|", "\\|").replace("\n", " ")[:300]
-        lines.append(f"| {r['series_id']} | {r['run_id']} | {r['status']} | {mase} | "
+        lines.append(f"| {r['series_id']} | {r['run_id']} | {r['status']} | "
+                     f"{r.get('forecaster') or ''} | {mase} | "
                      f"{baseline} | {r['seconds']:.1f} | {message} |")
     return "\n".join(lines) + "\n"
 

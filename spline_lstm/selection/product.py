@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spline_lstm.evaluation.backtest import FoldResult
-from spline_lstm.evaluation.baselines import BaselineRun, baseline_forecasters, run_baselines
+from spline_lstm.evaluation.baselines import (
+    BaselineRun,
+    baseline_forecasters,
+    run_baselines,
+)
 from spline_lstm.evaluation.scoring import evaluate_split, score
 from spline_lstm.models.base import Forecaster
 from spline_lstm.models.combination import CombinationForecaster

@@ -62,6 +62,7 @@ def test_each_series_is_a_child_run_and_a_bad_one_fails_alone(prefect_harness, t
         row = rows[sid]
         assert row["run_id"] == run_id and row["status"] == "completed"
         assert math.isfinite(row["mase"]) and row["seconds"] > 0
+        assert row["forecaster"] == "lstm"  # --candidates lstm in FAST_FLAGS
         assert check_run(artifacts, run_id).passed  # its own full SPEC §3 artifact set
     broken = rows["broken"]
     assert broken["status"] == "failed" and broken["exit_code"] == 25

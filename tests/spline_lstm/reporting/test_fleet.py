@@ -10,7 +10,8 @@ from spline_lstm.reporting.fleet import (
 
 def _row(status, code=None, series="s"):
     return {"series_id": series, "run_id": f"p--{series}", "status": status, "exit_code": code,
-            "mase": 0.5 if status == "completed" else None, "best_baseline": "naive_last",
+            "mase": 0.5 if status == "completed" else None,
+            "forecaster": "auto_ets" if status == "completed" else None, "best_baseline": "naive_last",
             "best_baseline_mase": 0.9 if status == "completed" else None, "seconds": 1.0,
             "beats_baselines": status == "completed",
             "message": "" if status == "completed" else "INSUFFICIENT_DATA_ERROR: too short"}
@@ -33,6 +34,7 @@ def test_the_summary_counts_and_lists_every_series():
                             "thread pool (2 threads)", 12.3)
     assert "2 series on thread pool (2 threads): 1 completed, 1 failed, 0 not started" in text
     assert "beat the best baseline on 1 of 1" in text
+    assert "| a | p--a | completed | auto_ets | 0.500 |" in text
     assert "| b | p--b | failed |" in text and "too short" in text
 
 

@@ -10,7 +10,12 @@ from spline_lstm.evaluation.intervals import calibrate_blocks
 from spline_lstm.models.combination import CombinationForecaster
 from spline_lstm.models.naive import NaiveForecaster
 from spline_lstm.models.registry import load_forecaster
-from spline_lstm.selection.families import Block, choose_model, chooses_models, score_models
+from spline_lstm.selection.families import (
+    Block,
+    choose_model,
+    chooses_models,
+    score_models,
+)
 from spline_lstm.selection.product import choose_product, validation_block
 from spline_lstm.windows.folds import auto_windows
 from tests.helpers import make_processed, make_series
@@ -78,6 +83,8 @@ def test_candidates_flag_is_checked_and_lstm_alone_chooses_nothing():
     for bad in (["prophet"], ["combination"], ["lstm", "lstm"]):
         with pytest.raises(InvalidArgumentError, match="candidates"):
             RunConfig.build(run_id="x", candidates=bad)
+    with pytest.raises(InvalidArgumentError, match="--baselines simple"):
+        RunConfig.build(run_id="x", candidates=["classical"], baselines="simple")
 
 
 def _data():
