@@ -1,8 +1,12 @@
-"""Many-series part of the scale benchmark (``python benchmarks/scale.py --sections many``).
+"""Many-series part of the scale benchmark (``python benchmarks/scale.py --sections many``
+and ``--sections servers``).
 
-Runs the many-series flow over N small seeded series on the thread pool (with and without
+many: the many-series flow over N small seeded series on the thread pool (with and without
 stage tags) and on a local 2-worker Dask cluster, each pass in a fresh process against a
-temporary Prefect server (its own database, so the user's runs are untouched). Per child
+temporary Prefect server (its own database, so the user's runs are untouched).
+servers: the same flow on a running ``prefect server start``, its database SQLite or
+PostgreSQL (``scripts/postgres.sh``, a cluster in a temporary folder), stage tags off and
+on: where the per-task concurrency leases of stage tags stop costing seconds. Per child
 run, the orchestration overhead is its wall time around the e2e flow call minus the time
 spent inside its stage tasks, read back from the Prefect API: what Prefect's flow/task
 runs, the staging commit and the UI artifacts add.
@@ -11,15 +15,25 @@ runs, the staging commit and the UI artifacts add.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-# Small but complete runs: every stage, a short training, the simple baselines.
+ROOT = Path(__file__).resolve().parents[1]
+# Small but complete runs: every stage, a short training, the simple baselines, the network
+# as the forecast (no backtests: the tasks per run stay those measured before).
 SERIES_FLAGS = ["--epochs", "3", "--patience", "3", "--hidden-units", "16", "--lookback", "48",
-                "--power", "none", "--seasonal-difference", "0", "--baselines", "simple"]
+                "--power", "none", "--seasonal-difference", "0", "--baselines", "simple",
+                "--candidates", "lstm"]
 SERIES_POINTS = 600
 
 
@@ -123,3 +137,115 @@ def measure_many(n_series: int, run_child) -> str:
             f"`{' '.join(SERIES_FLAGS)}`; a temporary Prefect server (SQLite) per pass; "
             "passes with a series cap run on the first series only.\n\n"
             + "\n".join(rows) + "\n\n" + TAGS_NOTE)
+
+
+# ----------------------------------------------------------------- running servers
+
+SERVER_SERIES = 8
+DATABASES = ("sqlite", "postgres")
+
+
+def child_many_on_server(folder: str, workdir: str, tags: str, api_url: str, database: str,
+                         *runner_flags: str) -> dict:
+    """One pass in a fresh process against the running server at ``api_url``."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    name = f"bench-{database}-tags-{tags}"
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        flags = [str(f) for f in runner_flags] + ["--stage-tags", tags]
+        result = one_pass(Path(folder), Path(workdir) / name, name, flags)
+    return {**result, "stage_tags": tags, "database": database}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        urllib.request.urlopen(f"{api_url}/health", timeout=2)
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def running_server(database: str, folder: Path):
+    """``prefect server start`` on loopback with its own database; yields its API URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PREFECT_HOME": str(folder / "home"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    pg_env = {**os.environ, "SPLINE_PG_DIR": str(folder / "postgres"),
+              "SPLINE_PG_PORT": str(_free_port())}
+    if database == "postgres":
+        started = subprocess.run([str(ROOT / "scripts/postgres.sh"), "up"], env=pg_env,
+                                 capture_output=True, text=True)
+        if started.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not start: {started.stderr.strip()[-300:]}")
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = started.stdout.strip().splitlines()[-1]
+    else:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = \
+            f"sqlite+aiosqlite:///{folder / 'prefect.db'}"
+    port = _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    log = open(folder / "server.log", "w")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start",
+                               "--host", "127.0.0.1", "--port", str(port)], env=env,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not _healthy(api_url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Prefect server on {database} did not start; see "
+                                   f"{folder / 'server.log'}")
+            time.sleep(1)
+        yield api_url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+        if database == "postgres":
+            subprocess.run([str(ROOT / "scripts/postgres.sh"), "down"], env=pg_env,
+                           capture_output=True)
+
+
+SERVERS_NOTE = ("Both servers are `prefect server start` on loopback, started fresh for the "
+                "section; each pass runs in a fresh process. PostgreSQL: Debian's, started "
+                "by `scripts/postgres.sh` in a temporary folder (the same script `scripts/"
+                "local_stack.sh up --postgres` uses).")
+
+
+def measure_servers(run_child) -> str:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="servers-bench-") as tmp:
+        folder = Path(tmp) / "series"
+        write_series(folder, SERVER_SERIES)
+        for database in DATABASES:
+            try:
+                with running_server(database, Path(tmp) / database) as api_url:
+                    for tags in ("off", "on"):
+                        result = run_child("many-server", folder, tmp, tags, api_url,
+                                           database, *THREADS)
+                        print(f"  {database} tags={tags}: {result}", flush=True)
+                        results.append({"database": database, "stage_tags": tags, **result})
+            except RuntimeError as exc:
+                results.append({"database": database, "stage_tags": "-", "error": str(exc)})
+    rows = ["| database | stage tags | series completed | wall s | wall s per series | "
+            "child run s (mean) | inside stage tasks s (mean) | orchestration overhead s "
+            "per series (mean / max) |", "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if "error" in r:
+            rows.append(f"| {r['database']} | {r['stage_tags']} | failed: {r['error']} |")
+            continue
+        rows.append(f"| {r['database']} | {r['stage_tags']} | {r['completed']}/{r['series']} | "
+                    f"{r['wall_s']:.1f} | {r['wall_s'] / r['series']:.2f} | "
+                    f"{r['child_mean_s']:.2f} | {r['stage_mean_s']:.2f} | "
+                    f"**{r['overhead_mean_s']:.2f}** / {r['overhead_max_s']:.2f} |")
+    return (f"{SERVER_SERIES} series of {SERIES_POINTS} hourly points on the thread pool (2 "
+            f"threads), flags `{' '.join(SERIES_FLAGS)}`.\n\n" + "\n".join(rows) + "\n\n"
+            + SERVERS_NOTE)

@@ -16,6 +16,8 @@ Sections (``--sections`` takes a comma list of them, or ``all``):
 - many: the many-series flow over ``--series`` small series on the thread pool and on a
   local 2-worker Dask cluster, with each series' own compute time, so the orchestration
   overhead per series shows.
+- servers: the many-series flow on a running Prefect server backed by SQLite and by
+  PostgreSQL, stage tags off and on (not in ``all``: it needs Debian's postgresql).
 
 Prints one Markdown table per section and writes them all to ``--out``.
 """
@@ -172,8 +174,15 @@ def child_many(*args) -> dict:
     return run_pass(*args)
 
 
+def child_many_server(*args) -> dict:
+    from benchmarks.many_series import child_many_on_server
+
+    return child_many_on_server(*args)
+
+
 CHILDREN = {"make-parquet": child_make_parquet, "preprocess": child_preprocess,
-            "pandas": child_pandas, "throughput": child_throughput, "many": child_many}
+            "pandas": child_pandas, "throughput": child_throughput, "many": child_many,
+            "many-server": child_many_server}
 
 
 def run_child(name: str, *args, timeout: float | None = None) -> dict:
@@ -252,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
                         default=[100_000, 1_000_000, 10_000_000],
                         help="Series lengths for the preprocess section.")
     parser.add_argument("--sections", default="all",
-                        help="Comma list of preprocess, throughput, many (default: all).")
+                        help="Comma list of preprocess, throughput, many, servers "
+                             "(default all: the first three).")
     parser.add_argument("--throughput-points", type=int, default=200_000,
                         help="Series length for the throughput section.")
     parser.add_argument("--epochs", type=int, default=4,
@@ -286,6 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     if "many" in chosen:
         print("many series ...", flush=True)
         produced[MANY_TITLE] = f"{stamp}\n\n" + section_many(args.series)
+    if "servers" in chosen:
+        from benchmarks.many_series import measure_servers
+
+        print("many series on running servers ...", flush=True)
+        produced[SERVERS_TITLE] = f"{stamp}\n\n" + measure_servers(run_child)
     out = Path(args.out)
     # Sections not measured this time keep their earlier results (each names its command).
     sections = read_sections(out) if out.exists() else {}
@@ -302,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
 PREPROCESS_TITLE = "Long series: preprocessing and one epoch of training input"
 THROUGHPUT_TITLE = "Training throughput: streaming input vs materialised arrays"
 MANY_TITLE = "Many series: thread pool vs 2-worker Dask"
-SECTION_ORDER = (PREPROCESS_TITLE, THROUGHPUT_TITLE, MANY_TITLE)
+SERVERS_TITLE = "Many series on a running server: SQLite vs PostgreSQL, stage tags off and on"
+SECTION_ORDER = (PREPROCESS_TITLE, THROUGHPUT_TITLE, MANY_TITLE, SERVERS_TITLE)
 
 
 def read_sections(path: Path) -> dict[str, str]:

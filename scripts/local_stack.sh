@@ -3,8 +3,14 @@
 # a process work pool, the deployments of prefect.yaml, and a worker.
 #
 #   scripts/local_stack.sh up      # start everything; returns once all of it is ready
+#   scripts/local_stack.sh up --postgres  # the same, the server's database in PostgreSQL
 #   scripts/local_stack.sh down    # stop exactly the processes `up` started
 #   scripts/local_stack.sh status  # what is running
+#
+# --postgres (or SPLINE_PREFECT_DATABASE=postgres) starts scripts/postgres.sh's cluster
+# (loopback, data under .local_stack/postgres) and points the server at it: SQLite allows
+# one writer at a time, which fleets with stage tags (a concurrency lease per task) outgrow.
+# Runs, deployments and schedules live in the database they were created in.
 #
 # Settings (environment): SPLINE_PREFECT_PORT (4200), PREFECT_HOME (.local_stack/prefect),
 # SPLINE_WORK_POOL (spline-process), SPLINE_ARTIFACTS_DIR (./artifacts),
@@ -66,7 +72,13 @@ up() {
   if alive server && alive worker; then
     log "already running"; echo "PREFECT_API_URL=$PREFECT_API_URL"; return 0
   fi
-  log "starting the Prefect server on 127.0.0.1:$port (PREFECT_HOME=$PREFECT_HOME)"
+  if [ "$database" = postgres ]; then
+    PREFECT_SERVER_DATABASE_CONNECTION_URL="$(scripts/postgres.sh up)" || {
+      log "PostgreSQL did not start (see above)"; return 1; }
+    export PREFECT_SERVER_DATABASE_CONNECTION_URL
+    touch "$state/postgres"  # so `down` stops it too
+  fi
+  log "starting the Prefect server on 127.0.0.1:$port (PREFECT_HOME=$PREFECT_HOME, database: $database)"
   start server "$prefect_bin" server start --host 127.0.0.1 --port "$port"
   wait_for 120 "the server" server_healthy || {
     tail -20 "$state/server.log" >&2; down; return 1; }
@@ -94,18 +106,27 @@ down() {
     fi
     rm -f "$state/$name.pid"
   done
+  if [ -f "$state/postgres" ]; then scripts/postgres.sh down; rm -f "$state/postgres"; fi
 }
 
 status() {
   for name in server worker; do
     if alive "$name"; then echo "$name: running (pid $(cat "$state/$name.pid"))"; else echo "$name: stopped"; fi
   done
+  if [ -f "$state/postgres" ]; then scripts/postgres.sh status | head -1; fi
   echo "PREFECT_API_URL=$PREFECT_API_URL"
 }
+
+database="${SPLINE_PREFECT_DATABASE:-sqlite}"
+if [ "${2:-}" = --postgres ]; then database=postgres
+elif [ -n "${2:-}" ]; then echo "usage: $0 up [--postgres] | down | status" >&2; exit 2; fi
+case "$database" in sqlite|postgres) ;;
+  *) echo "SPLINE_PREFECT_DATABASE must be sqlite or postgres (got '$database')" >&2; exit 2 ;;
+esac
 
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--postgres] | down | status" >&2; exit 2 ;;
 esac

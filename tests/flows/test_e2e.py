@@ -96,9 +96,13 @@ def test_preprocess_only_then_consume_path(prefect_harness, tmp_path):
                  *FAST_FLAGS]) == 0
     layout = ArtifactLayout(artifacts, "two-step")
     assert layout.processed_npz.is_file() and not layout.metrics_json.exists()
+    # the consume path chooses across families like any run (here among the naive models)
     assert main(["--run-id", "two-step", "--artifacts-dir", str(artifacts), "--processed-npz",
-                 str(layout.processed_npz), *FAST_FLAGS]) == 0
+                 str(layout.processed_npz), *FAST_FLAGS[:-2], "--candidates", "naive",
+                 "--backtest-windows", "2"]) == 0
     assert health.main(["--run-id", "two-step", "--artifacts-dir", str(artifacts)]) == 0
+    choice = json.loads(layout.metrics_json.read_text())["model_choice"]
+    assert choice["kind"] == "naive" and any(layout.chosen_model_dir.iterdir())
 
 
 def test_seasonal_adjustment_runs_end_to_end_and_through_the_consume_path(prefect_harness,
