@@ -223,6 +223,7 @@ SERVERS_NOTE = ("Both servers are `prefect server start` on loopback, started fr
 def measure_servers(run_child) -> str:
     results = []
     with tempfile.TemporaryDirectory(prefix="servers-bench-") as tmp:
+        os.chmod(tmp, 0o755)  # as root, PostgreSQL runs as `postgres` and must enter it
         folder = Path(tmp) / "series"
         write_series(folder, SERVER_SERIES)
         for database in DATABASES:

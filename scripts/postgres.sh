@@ -57,6 +57,9 @@ init_cluster() {
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || { log "no postgres user to run the server as"; return 1; }
     chown -R postgres: "$dir"
+    runuser -u postgres -- test -w "$dir" || {
+      log "the postgres user cannot reach $dir (a parent folder is closed to others): set" \
+          "SPLINE_PG_DIR to a folder under one it can enter"; return 1; }
   fi
   log "creating a cluster in $dir/data"
   as_owner "$bin/initdb" -D "$dir/data" -U "$role" --pwfile="$dir/password" \
