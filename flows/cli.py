@@ -60,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="python flows/e2e.py",
         description="Run the Spline-LSTM pipeline (ingest -> spline-interpolate -> "
-                    "scale/window -> train -> evaluate -> infer-snapshot -> health-gate) "
-                    "as the Prefect flow 'e2e'.",
+                    "scale/window -> train -> backtest -> evaluate -> infer-snapshot -> "
+                    "report -> health-gate) as the Prefect flow 'e2e'. The forecast is the "
+                    "candidate (network, classical, naive or combination) that scores best "
+                    "on the backtests before the test split.",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_flags(parser)
     return parser
@@ -82,7 +84,8 @@ def add_config_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
             kwargs.update(action="store_true", default=default)
         else:
             if get_origin(annotation) is list:
-                kwargs.update(nargs="+", type=get_args(annotation)[0], metavar="N")
+                item = get_args(annotation)[0]
+                kwargs.update(nargs="+", type=item, metavar="FAMILY" if item is str else "N")
             elif get_origin(annotation) is Literal:
                 kwargs.update(choices=list(get_args(annotation)), type=str)
             else:

@@ -1,5 +1,6 @@
-"""The ``e2e`` flow: ingest -> spline-interpolate -> scale/window -> train -> evaluate ->
-infer-snapshot -> health-gate, all under one run_id.
+"""The ``e2e`` flow: ingest -> spline-interpolate -> scale/window -> train -> backtest ->
+evaluate (the forecast chosen across families) -> infer-snapshot -> report -> health-gate,
+all under one run_id.
 
 Run it: ``python flows/e2e.py --run-id demo-001`` (``--help`` lists every flag), or as
 a deployment: ``prefect deployment run e2e/smoke``. Stages write into a private staging
