@@ -10,9 +10,11 @@ LINES = [
     (14.2, "10:17:28.213 | INFO    | Task run 'ingest-f5a' - Finished in state Completed()\n"),
     (20.2, "10:17:36.617 | INFO    | Task run 'select-transform-76f' - Finished in state "
            "Completed()\n"),
-    (22.2, "10:17:37.0 | INFO    | Task run 'backtest-window-1-0a1' - Finished in state "
+    (22.2, "10:17:37.0 | INFO    | Task run 'backtest-window-2' - Finished in state "
            "Completed()\n"),
-    (23.2, "10:17:38.0 | INFO    | Task run 'backtest-window-1-0b2' - Finished in state "
+    (23.2, "10:17:38.0 | INFO    | Task run 'backtest-window-1' - Finished in state "
+           "Completed()\n"),
+    (23.7, "10:17:38.5 | INFO    | Task run 'evaluate-0b2' - Finished in state "
            "Completed()\n"),
     (24.0, "10:17:39.390 | INFO    | Flow run 'smoke' - Finished in state Completed()\n"),
 ]
@@ -23,8 +25,9 @@ def test_each_stage_runs_from_the_previous_finish_to_its_own():
     assert stages["before first task"] == 14.0
     assert abs(stages["ingest"] - 0.2) < 1e-9
     assert abs(stages["select-transform"] - 6.0) < 1e-9
-    assert abs(stages["backtest-window-1"] - 3.0) < 1e-9  # repeated task names add up
-    assert abs(stages["commit and exit"] - 1.8) < 1e-9
+    assert abs(stages["backtest"] - 3.0) < 1e-9  # the windows, side by side, add up
+    assert abs(stages["evaluate"] - 0.5) < 1e-9
+    assert abs(stages["commit and exit"] - 1.3) < 1e-9
     assert "Flow run" not in " ".join(stages)
 
 
