@@ -1,7 +1,7 @@
 """The real thing: scripts/local_stack.sh starts a Prefect server, pool, deployments and a
 worker; deployments run through the worker; the UI shows a failed run.
 
-Marked ``server`` (about 3 minutes): CI runs it; skip it locally with -m "not server".
+Marked ``server`` (about 4.5 minutes): CI runs it; skip it locally with -m "not server".
 """
 
 from __future__ import annotations
