@@ -17,6 +17,12 @@ import numpy as np
 from spline_lstm.models.base import SPEC_FILE, Capabilities, Forecaster
 
 
+def combine(forecasts: list[np.ndarray], how: str) -> np.ndarray:
+    """The mean or median of member forecasts (same shape each)."""
+    stacked = np.stack([np.asarray(f, dtype=np.float64) for f in forecasts])
+    return np.median(stacked, axis=0) if how == "median" else np.mean(stacked, axis=0)
+
+
 class CombinationForecaster(Forecaster):
     family = "combination"
     capabilities = Capabilities()
@@ -36,8 +42,7 @@ class CombinationForecaster(Forecaster):
         return self
 
     def predict(self, data, origins: np.ndarray) -> np.ndarray:
-        stacked = np.stack([m.predict(data, origins) for m in self.members])
-        return np.median(stacked, axis=0) if self.how == "median" else stacked.mean(axis=0)
+        return combine([m.predict(data, origins) for m in self.members], self.how)
 
     def settings(self) -> dict:
         return {"how": self.how, "members": [m.name for m in self.members]}

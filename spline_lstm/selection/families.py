@@ -17,6 +17,7 @@ import numpy as np
 
 from contracts.config import CANDIDATE_FAMILIES
 from spline_lstm.evaluation.metrics import forecast_metrics
+from spline_lstm.models.combination import combine
 
 COMBINATIONS = ((2, "mean"), (3, "mean"), (3, "median"))
 KIND_WORDS = {"lstm": "the network", "classical": "a classical model",
@@ -96,11 +97,6 @@ class ModelChoice:
                             "test_mase": _finite(test_mase.get(s.name, float("nan")))}
                            for s in self.scores],
         }
-
-
-def combine(forecasts: list[np.ndarray], how: str) -> np.ndarray:
-    stacked = np.stack([np.asarray(f, dtype=np.float64) for f in forecasts])
-    return np.median(stacked, axis=0) if how == "median" else np.mean(stacked, axis=0)
 
 
 def block_mase(block: Block, y_pred: np.ndarray) -> float:

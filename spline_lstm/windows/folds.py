@@ -31,10 +31,15 @@ AUTO_TARGET_ORIGINS = 60
 AUTO_MIN_WINDOWS, AUTO_MAX_WINDOWS = 2, 5
 
 
+def points_needed(*, lookback: int, horizon: int, burn_in: int = 0) -> int:
+    """Training points a fold needs: enough for MIN_TRAIN_WINDOWS windows."""
+    return burn_in + lookback + horizon + MIN_TRAIN_WINDOWS - 1
+
+
 def fitting_windows(n_before_test: int, *, step: int, val_points: int, lookback: int,
                     horizon: int, burn_in: int = 0, most: int = AUTO_MAX_WINDOWS) -> int:
     """How many expanding folds (up to ``most``) fit before the test split."""
-    need = burn_in + lookback + horizon + MIN_TRAIN_WINDOWS - 1  # points for 8 train windows
+    need = points_needed(lookback=lookback, horizon=horizon, burn_in=burn_in)
     return sum(1 for k in range(1, most + 1) if n_before_test - k * step - val_points >= need)
 
 
@@ -57,7 +62,7 @@ def plan_folds(n_before_test: int, *, windows: int, step: int, val_points: int,
     folds = [Fold(index=k, train_end=end - step - val_points, cut=end - step, end=end)
              for k, end in ((k, n_before_test - (windows - k) * step)
                             for k in range(1, windows + 1))]
-    need = burn_in + lookback + horizon + MIN_TRAIN_WINDOWS - 1  # points for 8 train windows
+    need = points_needed(lookback=lookback, horizon=horizon, burn_in=burn_in)
     fit = fitting_windows(n_before_test, step=step, val_points=val_points, lookback=lookback,
                           horizon=horizon, burn_in=burn_in, most=windows)
     if step < horizon or val_points < horizon or fit < windows:
