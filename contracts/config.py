@@ -29,7 +29,7 @@ MAX_LEVELS = 5
 MAX_BACKTEST_WINDOWS = 50
 CANDIDATE_FAMILIES = ("lstm", "classical", "naive", "combination")
 TEXT_FIELDS = ("input", "timestamp_col", "target_col", "artifacts_dir", "freq", "processed_npz",
-               "preprocessor_pkl")
+               "preprocessor_pkl", "model_name")
 
 
 class RunConfig(BaseModel):
@@ -139,10 +139,27 @@ class RunConfig(BaseModel):
         "auto: only when the server holds a limit on some stage: tag. Each tag costs a "
         "concurrency-lease request, ~2 s per stall on a busy SQLite-backed server.")
 
+    tracking: Literal["on", "off"] = Field(
+        "on", description="on: once the gate passes, log the run to MLflow "
+        "(MLFLOW_TRACKING_URI; default a SQLite store in ARTIFACTS_DIR/mlflow) and register "
+        "it as its model's candidate. A tracking failure never fails the run: its metadata "
+        "says 'not tracked'; back-fill with `spline-lstm track --run-id ID`.")
+    model_name: str | None = Field(None, description="Registered model of this series "
+                                   "(one per series). Omitted: the input file's name "
+                                   "without extension (synthetic for a generated series).")
+    promote: bool = Field(False, description="After registering, promote the run to "
+                          "champion if it beats the champion by the policy (README, Model "
+                          "registry); otherwise it stays candidate, with the reason.")
+
     @field_validator("run_id")
     @classmethod
     def _run_id_is_safe(cls, value: str) -> str:
         return validate_run_id(value)
+
+    @field_validator("model_name")
+    @classmethod
+    def _model_name_is_safe(cls, value: str | None) -> str | None:
+        return validate_run_id(value) if value is not None else None
 
     @field_validator("hidden_units")
     @classmethod

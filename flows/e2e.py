@@ -47,6 +47,7 @@ from tasks.logs import as_stage, server_caps_stages, wants_stage_tags  # noqa: E
 from tasks.preprocess import load_processed, scale_and_window  # noqa: E402
 from tasks.report import write_report  # noqa: E402
 from tasks.select import choose_transform, transform_options  # noqa: E402
+from tasks.track import track_run  # noqa: E402
 from tasks.train import train  # noqa: E402
 
 
@@ -112,6 +113,9 @@ def e2e_flow(
     candidates: list[str] | None = _default("candidates"),
     backtest_step: int | None = _default("backtest_step"),
     stage_tags: str = _default("stage_tags"),
+    tracking: str = _default("tracking"),
+    model_name: str | None = _default("model_name"),
+    promote: bool = _default("promote"),
 ) -> dict:
     """Run the whole pipeline for one run_id; fail (never partially succeed) on any error."""
     values = dict(locals())
@@ -204,7 +208,8 @@ def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stag
     stage("health-gate", health_gate)(str(staged.root), config.run_id)
     stage.current = "commit"
     workspace.commit()
-    return publish_success(config, final, outcome.record, forecast)
+    tracked = stage("track", track_run)(config) if config.tracking == "on" else None
+    return publish_success(config, final, outcome.record, forecast, tracked)
 
 
 def _prepare(config: RunConfig, workspace: RunWorkspace, stage: _Stages) -> tuple:

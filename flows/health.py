@@ -4,7 +4,8 @@
 
 Exit 0 and a JSON summary on stdout when the run passes; 30 (missing / unparsable
 artifact) or 27 (run_id mismatch) with the SPEC §4 JSON line on stderr otherwise.
-No Prefect server is needed: it only reads files.
+A tracked run's MLflow run must exist and carry the same run_id (name and tag).
+No Prefect server is needed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         run_id = validate_run_id(args.run_id)
         result = check_run(Path(args.artifacts_dir), run_id,
                            require_training=not args.preprocess_only)
+        if result.passed and not args.preprocess_only:
+            from spline_lstm.tracking.lifecycle import check_tracking
+
+            problems, mismatches = check_tracking(Path(args.artifacts_dir), run_id)
+            result.problems += problems
+            result.mismatches += mismatches
         enforce(result)
     except Exception as exc:  # noqa: BLE001 - every failure gets its coded JSON line
         return fail(exc)

@@ -120,7 +120,10 @@ def many_series_flow(
     """
     logger = get_run_logger()
     validate_run_id(run_id)
-    options = _validated_options(run_id, {"stage_tags": stage_tags, **(options or {})})
+    # children are not tracked unless asked (options={"tracking": "on"}): one MLflow run
+    # and registered version per series is a fleet decision, and seconds per series
+    options = _validated_options(run_id, {"stage_tags": stage_tags, "tracking": "off",
+                                          **(options or {})})
     if bool(input) == bool(input_dir):
         raise InvalidArgumentError("pass exactly one of --input (a long-format file with a "
                                    "series id column) or --input-dir (one file per series)")
@@ -226,8 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "concurrency limits.")
     per_series = parser.add_argument_group(
         "pipeline options (applied to every series; see python flows/e2e.py --help)")
+    own.add_argument("--tracking", choices=["on", "off"], default="off",
+                     help="Track every series' run in MLflow and register it as that series' "
+                          "candidate (default: off here; see python flows/e2e.py --help).")
     add_config_flags(per_series, skip=("run_id", "input", "processed_npz", "preprocessor_pkl",
-                                       "preprocess_only", "stage_tags"))
+                                       "preprocess_only", "stage_tags", "tracking"))
     return parser
 
 
@@ -243,6 +249,7 @@ def parse_parameters(argv: list[str] | None) -> dict:
                 for name, field in RunConfig.model_fields.items()}
     options = {k: v for k, v in namespace.items()
                if k not in PARENT_FLAGS and v != defaults.get(k)}
+    options["tracking"] = namespace["tracking"]
     parameters = {k: namespace[k] for k in PARENT_FLAGS}
     validate_run_id(parameters["run_id"])
     _validated_options(parameters["run_id"], options)

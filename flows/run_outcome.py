@@ -42,7 +42,7 @@ def _rounded(values: dict) -> dict:
 
 
 def publish_success(config: RunConfig, final: ArtifactLayout, record: MetricsRecord,
-                    forecast: ForecastRecord) -> dict:
+                    forecast: ForecastRecord, tracked: dict | None = None) -> dict:
     """Attach report, metrics table and artifact paths to the flow run; return a summary."""
     logger = get_run_logger()
     try:
@@ -70,7 +70,15 @@ def publish_success(config: RunConfig, final: ArtifactLayout, record: MetricsRec
         "metrics_json": str(final.metrics_json),
         "predictions_csv": str(final.predictions_csv),
         "forecast": forecast.to_dict(),
+        **({"tracking": _tracking_summary(tracked)} if tracked else {}),
     })
+
+
+def _tracking_summary(tracked: dict) -> dict:
+    """What the success line says about MLflow: the registered version, or why not."""
+    keys = ("status", "model_name", "model_version", "mlflow_run_id", "reason", "promotion",
+            "seconds")
+    return {k: tracked[k] for k in keys if k in tracked}
 
 
 def resolve_failure_card(artifacts_dir: Path, run_id: str, logger) -> None:

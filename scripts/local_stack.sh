@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A local Prefect stack for Spline-LSTM: server (127.0.0.1, SQLite under $PREFECT_HOME),
-# a process work pool, the deployments of prefect.yaml, and a worker.
+# a process work pool, the deployments of prefect.yaml, a worker, and an MLflow tracking
+# server + model registry (scripts/mlflow_server.sh: 127.0.0.1:5000, SQLite and artifacts
+# under .local_stack/mlflow) that the worker's runs are tracked in.
 #
 #   scripts/local_stack.sh up      # start everything; returns once all of it is ready
 #   scripts/local_stack.sh up --postgres  # the same, the server's database in PostgreSQL
@@ -14,7 +16,9 @@
 #
 # Settings (environment): SPLINE_PREFECT_PORT (4200), PREFECT_HOME (.local_stack/prefect),
 # SPLINE_WORK_POOL (spline-process), SPLINE_ARTIFACTS_DIR (./artifacts),
-# SPLINE_RETRAIN_INPUT (tests/data/co2_weekly.csv: point it at your real series).
+# SPLINE_RETRAIN_INPUT (tests/data/co2_weekly.csv: point it at your real series),
+# SPLINE_MLFLOW (on; off: no MLflow server, runs track into ARTIFACTS_DIR/mlflow/mlflow.db),
+# SPLINE_MLFLOW_PORT (5000), SPLINE_MLFLOW_DIR (.local_stack/mlflow).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -70,13 +74,20 @@ up() {
   scripts/bootstrap.sh
   mkdir -p "$state" "$SPLINE_ARTIFACTS_DIR"
   if alive server && alive worker; then
-    log "already running"; echo "PREFECT_API_URL=$PREFECT_API_URL"; return 0
+    log "already running"; echo "PREFECT_API_URL=$PREFECT_API_URL"
+    if [ -f "$state/mlflow" ]; then echo "MLFLOW_TRACKING_URI=$(scripts/mlflow_server.sh up)"; fi
+    return 0
   fi
   if [ "$database" = postgres ]; then
     PREFECT_SERVER_DATABASE_CONNECTION_URL="$(scripts/postgres.sh up)" || {
       log "PostgreSQL did not start (see above)"; return 1; }
     export PREFECT_SERVER_DATABASE_CONNECTION_URL
     touch "$state/postgres"  # so `down` stops it too
+  fi
+  if [ "${SPLINE_MLFLOW:-on}" = on ]; then
+    MLFLOW_TRACKING_URI="$(scripts/mlflow_server.sh up)" || { log "MLflow did not start"; down; return 1; }
+    export MLFLOW_TRACKING_URI  # the worker, and so every deployment run, tracks here
+    touch "$state/mlflow"
   fi
   log "starting the Prefect server on 127.0.0.1:$port (PREFECT_HOME=$PREFECT_HOME, database: $database)"
   start server "$prefect_bin" server start --host 127.0.0.1 --port "$port"
@@ -93,6 +104,7 @@ up() {
   wait_for 90 "the worker" worker_online || { tail -20 "$state/worker.log" >&2; down; return 1; }
   log "ready"
   echo "PREFECT_API_URL=$PREFECT_API_URL"
+  if [ -f "$state/mlflow" ]; then echo "MLFLOW_TRACKING_URI=$MLFLOW_TRACKING_URI"; fi
 }
 
 down() {
@@ -107,6 +119,7 @@ down() {
     rm -f "$state/$name.pid"
   done
   if [ -f "$state/postgres" ]; then scripts/postgres.sh down; rm -f "$state/postgres"; fi
+  if [ -f "$state/mlflow" ]; then scripts/mlflow_server.sh down; rm -f "$state/mlflow"; fi
 }
 
 status() {
@@ -114,6 +127,7 @@ status() {
     if alive "$name"; then echo "$name: running (pid $(cat "$state/$name.pid"))"; else echo "$name: stopped"; fi
   done
   if [ -f "$state/postgres" ]; then scripts/postgres.sh status | head -1; fi
+  if [ -f "$state/mlflow" ]; then scripts/mlflow_server.sh status; fi
   echo "PREFECT_API_URL=$PREFECT_API_URL"
 }
 

@@ -24,6 +24,9 @@ metrics = json.load(open(f"{root}/metrics/{run_id}.json"))
 assert metrics["run_id"] == run_id, f"metrics run_id {metrics['run_id']!r} != {run_id!r}"
 rmse = metrics["metrics"]["rmse"]
 assert isinstance(rmse, float) and math.isfinite(rmse), f"rmse is not finite: {rmse!r}"
+tracking = json.load(open(f"{root}/metadata/{run_id}.json")).get("tracking") or {}
+tracked = (f"mlflow={tracking['model_name']}@v{tracking['model_version']}"
+           if tracking.get("status") == "tracked" else f"mlflow={tracking.get('status', 'off')}")
 print(f"smoke: PASS run_id={run_id} rmse={rmse:.4f} mase={metrics['metrics']['mase']:.4f} "
-      f"report={root}/reports/{run_id}.md")
+      f"{tracked} report={root}/reports/{run_id}.md")
 PY

@@ -3,16 +3,13 @@ predictions.csv."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from contracts.artifacts import ArtifactLayout
 from contracts.records import ForecastRecord
-from spline_lstm.evaluation.intervals import level_key
 from spline_lstm.models.base import Forecaster
-from spline_lstm.models.prediction import forward_forecast
+from spline_lstm.models.prediction import forward_forecast, with_intervals
 from spline_lstm.reporting.predictions import predictions_frame
 from spline_lstm.store.atomic import write_csv
 from spline_lstm.windows.processed import ProcessedData
@@ -24,21 +21,9 @@ from tasks.logs import stage_logger
 def infer_snapshot(data: ProcessedData, forecaster: Forecaster, outcome: EvaluationOutcome,
                    staged: ArtifactLayout) -> ForecastRecord:
     """Forecast beyond the last observation; write every test and future forecast."""
-    forecast = with_intervals(forward_forecast(forecaster, data), outcome)
+    forecast = with_intervals(forward_forecast(forecaster, data), outcome.calibrator)
     write_csv(staged.predictions_csv, predictions_frame(data, outcome.evaluation, forecast,
                                                        outcome.test_bounds))
     stage_logger().info("forward forecast from %s: %d steps, first %.4g", forecast.origin,
                         len(forecast.values), forecast.values[0])
     return forecast
-
-
-def with_intervals(forecast: ForecastRecord, outcome: EvaluationOutcome) -> ForecastRecord:
-    """The forecast with the run's calibrated bounds at every level."""
-    import numpy as np
-
-    bounds = outcome.calibrator.bounds(np.asarray([forecast.values]))
-    intervals = {}
-    for level, (lo, hi) in sorted(bounds.items()):
-        intervals[f"lo_{level_key(level)}"] = [float(v) for v in lo[0]]
-        intervals[f"hi_{level_key(level)}"] = [float(v) for v in hi[0]]
-    return replace(forecast, intervals=intervals)

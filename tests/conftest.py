@@ -57,6 +57,6 @@ def smoke_run(prefect_harness, tmp_path_factory) -> tuple[Path, str]:
     artifacts = tmp_path_factory.mktemp("smoke") / "artifacts"
     run_id = "smoke-shared"
     code = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), "--horizon", "3",
-                 *TINY_FLAGS])
+                 *TINY_FLAGS, "--tracking", "on"])
     assert code == 0, "the shared smoke run failed; see the test log"
     return artifacts, run_id

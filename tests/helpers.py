@@ -13,8 +13,10 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 # The smallest configuration that still exercises every stage (seconds per run). Stage tags
 # cost a concurrency-lease round trip per task run (seconds on the test server's SQLite):
 # in-process flow tests run without them, the server tests keep them and check them.
+# MLflow tracking (seconds per run) is tested by the shared smoke run and the registry tests.
 TINY_FLAGS = ["--epochs", "2", "--patience", "2", "--hidden-units", "8", "--lookback", "12",
-              "--batch-size", "64", "--synthetic-points", "360", "--stage-tags", "off"]
+              "--batch-size", "64", "--synthetic-points", "360", "--stage-tags", "off",
+              "--tracking", "off"]
 # ...and with the transform fixed, statsforecast skipped and the network as the forecast
 # (no backtests to choose on), for tests about other things.
 FAST_FLAGS = [*TINY_FLAGS, "--power", "none", "--seasonal-difference", "0",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
@@ -23,3 +25,15 @@ def forward_forecast(forecaster: Forecaster, data) -> ForecastRecord:
                           timestamps=list(future_timestamps(data.timestamps[origin], pre.freq,
                                                             pre.horizon)),
                           values=[float(v) for v in values])
+
+
+def with_intervals(forecast: ForecastRecord, calibrator) -> ForecastRecord:
+    """The forecast with the calibrated bounds at every level (lo_80, hi_80, ...)."""
+    from spline_lstm.evaluation.intervals import level_key
+
+    bounds = calibrator.bounds(np.asarray([forecast.values]))
+    intervals = {}
+    for level, (lo, hi) in sorted(bounds.items()):
+        intervals[f"lo_{level_key(level)}"] = [float(v) for v in lo[0]]
+        intervals[f"hi_{level_key(level)}"] = [float(v) for v in hi[0]]
+    return replace(forecast, intervals=intervals)

@@ -80,10 +80,26 @@ def test_smoke_run_writes_every_artifact_and_passes_the_gate(smoke_run, capsys):
     assert not (artifacts / ".staging" / run_id).exists()
 
 
+def test_a_run_is_tracked_in_the_local_store_by_default(smoke_run):
+    """No MLFLOW_TRACKING_URI: a SQLite store under the artifacts dir, no server needed."""
+    from mlflow import MlflowClient
+
+    artifacts, run_id = smoke_run
+    tracking = json.loads(ArtifactLayout(artifacts, run_id).metadata_json.read_text())["tracking"]
+    assert tracking["status"] == "tracked", tracking
+    store = artifacts.resolve() / "mlflow" / "mlflow.db"
+    assert tracking["tracking_uri"] == f"sqlite:///{store}" and store.is_file()
+    client = MlflowClient(tracking["tracking_uri"])
+    assert client.get_run(tracking["mlflow_run_id"]).info.run_name == run_id
+    aliases = client.get_registered_model("synthetic").aliases
+    assert str(aliases["candidate"]) == tracking["model_version"]
+    assert (artifacts / "mlflow" / "artifacts").is_dir()  # artifacts beside the store
+
+
 def test_same_config_and_seed_give_the_same_metrics(smoke_run):
     artifacts, run_id = smoke_run
     assert main(["--run-id", "smoke-again", "--artifacts-dir", str(artifacts), "--horizon", "3",
-                 *TINY_FLAGS]) == 0  # the smoke run's exact flags
+                 *TINY_FLAGS]) == 0  # the smoke run's exact flags (tracking aside)
     first = json.loads(ArtifactLayout(artifacts, run_id).metrics_json.read_text())["metrics"]
     second = json.loads(ArtifactLayout(artifacts, "smoke-again").metrics_json.read_text())["metrics"]
     for key in ("mae", "rmse", "mase"):

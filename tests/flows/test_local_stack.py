@@ -38,6 +38,8 @@ def stack(tmp_path_factory):
            "SPLINE_ARTIFACTS_DIR": str(artifacts), "SPLINE_WORK_POOL": "test-pool",
            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           # MLflow's server has its own tests (tests/flows/test_mlflow_registry.py)
+           "SPLINE_MLFLOW": "off",
            # Poll faster than production (60 s / 10 s) so tests wait on runs, not on loops.
            "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
            "PREFECT_WORKER_QUERY_SECONDS": "2"}

@@ -17,6 +17,11 @@ RUNBOOK = REPO / "runbook" / "README.md"
 # command prefix -> where it is exercised ("path::test" or a script path)
 EXERCISED = {
     "scripts/bootstrap.sh": "scripts/test.sh",
+    "spline-lstm models show": "tests/flows/test_mlflow_registry.py::test_bad_registry_input_gets_a_coded_error_naming_it",
+    "spline-lstm models promote": "tests/flows/test_mlflow_registry.py::test_the_first_champion_then_a_better_candidate_takes_over",
+    "spline-lstm models rollback": "tests/flows/test_mlflow_registry.py::test_rollback_restores_the_previous_champion_and_history_lists_every_move",
+    "spline-lstm models history": "tests/flows/test_mlflow_registry.py::test_rollback_restores_the_previous_champion_and_history_lists_every_move",
+    "spline-lstm track --run-id": "tests/flows/test_mlflow_registry.py::test_an_outage_leaves_the_run_safe_and_a_backfill_tracks_it_once",
     "source .venv/bin/activate": "scripts/test.sh",
     "python flows/e2e.py --help": "tests/flows/test_cli_contract.py::test_help_documents_every_flag_and_the_exit_codes",
     "python flows/e2e.py --run-id demo-001": "tests/flows/test_e2e.py::test_smoke_run_writes_every_artifact_and_passes_the_gate",

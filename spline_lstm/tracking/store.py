@@ -1,0 +1,95 @@
+"""Where MLflow lives for a run: the tracking URI, the client, the experiment.
+
+Default store: ``sqlite:///{artifacts_dir}/mlflow/mlflow.db`` with the artifacts beside it,
+no server needed. ``MLFLOW_TRACKING_URI`` points everything at a server instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from contracts.errors import RunnerExecError
+
+EXPERIMENT = "spline-lstm"
+STORE_DIRNAME = "mlflow"
+
+
+def quiet_mlflow() -> None:
+    """Settings every MLflow user here wants, before mlflow is imported."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # An unreachable server must fail a tracking call in seconds, not after minutes of
+    # back-off: the run is already safe in its artifacts, tracking can be back-filled.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
+    for name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking._tracking_service",
+                 "mlflow.store.model_registry.abstract_store"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def local_store_dir(artifacts_dir: Path) -> Path:
+    return Path(artifacts_dir).resolve() / STORE_DIRNAME
+
+
+def tracking_uri(artifacts_dir: Path) -> str:
+    """MLFLOW_TRACKING_URI when set, else the SQLite store under the artifacts dir."""
+    configured = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    if configured:
+        return configured
+    return f"sqlite:///{local_store_dir(artifacts_dir) / 'mlflow.db'}"
+
+
+def is_local_default(uri: str, artifacts_dir: Path) -> bool:
+    return uri == f"sqlite:///{local_store_dir(artifacts_dir) / 'mlflow.db'}"
+
+
+def connect(artifacts_dir: Path):
+    """An MlflowClient on the run's tracking URI (registry on the same store).
+
+    Raises RUNNER_EXEC_ERROR (24) naming the URI and the fix when the store cannot be
+    reached or opened.
+    """
+    quiet_mlflow()
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = tracking_uri(artifacts_dir)
+    if is_local_default(uri, artifacts_dir):
+        local_store_dir(artifacts_dir).mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    try:
+        client.search_experiments(max_results=1)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the store is the same
+        raise unreachable(uri, exc) from exc
+    return client
+
+
+def unreachable(uri: str, exc: BaseException) -> RunnerExecError:
+    reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    return RunnerExecError(
+        f"the MLflow store {uri} cannot be reached ({reason}). Start it "
+        "(scripts/local_stack.sh up) or unset MLFLOW_TRACKING_URI to use the local SQLite "
+        "store; the run's artifacts are safe, back-fill with `spline-lstm track --run-id ID`",
+        quiet=True)
+
+
+def experiment_id(client, artifacts_dir: Path) -> str:
+    """The product's experiment, created on first use (artifacts beside a local store)."""
+    found = client.get_experiment_by_name(EXPERIMENT)
+    if found is not None:
+        return found.experiment_id
+    location = None
+    if is_local_default(tracking_uri(artifacts_dir), artifacts_dir):
+        location = (local_store_dir(artifacts_dir) / "artifacts").as_uri()
+    try:
+        return client.create_experiment(EXPERIMENT, artifact_location=location)
+    except Exception:  # noqa: BLE001 - created meanwhile by a concurrent run
+        found = client.get_experiment_by_name(EXPERIMENT)
+        if found is None:
+            raise
+        return found.experiment_id

@@ -1,0 +1,74 @@
+"""After the commit: the run into MLflow, registered as its series' candidate (and promoted
+by the policy with --promote). Never fails the run: the artifacts are already committed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from contracts.config import RunConfig
+from spline_lstm.tracking.lifecycle import default_model_name, track_or_note
+from tasks.logs import stage_logger
+
+
+@task(name="track", cache_policy=NO_CACHE)
+def track_run(config: RunConfig) -> dict:
+    logger = stage_logger()
+    record = track_or_note(Path(config.artifacts_dir), config.run_id,
+                           model_name=config.model_name or default_model_name(config.input),
+                           promote=config.promote, flow_run=flow_run_tags(), who=who())
+    if record["status"] != "tracked":
+        logger.warning("run %s is not tracked: %s (back-fill: %s)", config.run_id,
+                       record["reason"], record["backfill"])
+        return record
+    logger.info("tracked as MLflow run %s; registered %s version %s (candidate) in %.1f s",
+                record["mlflow_run_id"], record["model_name"], record["model_version"],
+                record["seconds"])
+    promotion = record.get("promotion")
+    if promotion:
+        log = logger.info if promotion["promoted"] else logger.warning
+        verdict = "promoted to champion" if promotion["promoted"] else "champion unchanged"
+        log("%s: %s", verdict, promotion["reason"])
+        _promotion_card(config.run_id, record, verdict)
+    return record
+
+
+def _promotion_card(run_id: str, record: dict, verdict: str) -> None:
+    """The promotion verdict on the flow run's Artifacts tab (a losing retrain says so)."""
+    import re
+
+    from prefect.artifacts import create_markdown_artifact
+
+    slug = re.sub(r"[^a-z0-9-]+", "-", f"promotion-{record['model_name']}".lower()).strip("-")
+    try:
+        create_markdown_artifact(
+            key=slug, description=f"{record['model_name']}: {verdict}",
+            markdown=f"# {record['model_name']} version {record['model_version']} "
+                     f"(run `{run_id}`): {verdict}\n\n{record['promotion']['reason']}\n")
+    except Exception as exc:  # noqa: BLE001 - the UI is a convenience
+        stage_logger().warning("could not attach the promotion card: %s", exc)
+
+
+def flow_run_tags() -> dict:
+    """The Prefect flow run this runs in: id and UI URL."""
+    try:
+        from prefect.runtime import flow_run
+
+        return {"flow_run_id": str(flow_run.id) if flow_run.id else None,
+                "flow_run_url": flow_run.ui_url}
+    except Exception:  # noqa: BLE001 - outside a flow run
+        return {}
+
+
+def who() -> str | None:
+    """A deployment's runs act as the deployment; interactive runs as their user."""
+    try:
+        from prefect.runtime import deployment
+
+        if deployment.name:
+            return f"deployment:{deployment.flow_name or 'e2e'}/{deployment.name}"
+    except Exception:  # noqa: BLE001
+        pass
+    return None

@@ -1,0 +1,89 @@
+"""Registry moves on a real (SQLite) MLflow store: force promotions, rollback, the audit
+trail, and a crash between two alias moves that still leaves a champion."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.errors import InvalidArgumentError
+from spline_lstm.tracking import registry, store
+
+
+@pytest.fixture
+def client(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return store.connect(tmp_path)
+
+
+def _versions(client, tmp_path, n: int) -> list[str]:
+    """n registered versions of model 'm' (sources are plain folders: no model logged)."""
+    client.create_registered_model("m")
+    out = []
+    for i in range(n):
+        source = tmp_path / f"v{i}"
+        source.mkdir()
+        out.append(str(client.create_model_version("m", source.as_uri(),
+                                                   tags={registry.RUN_ID_TAG: f"r{i}"}).version))
+    return out
+
+
+class _CrashOnChampionMove:
+    """The real client, except that moving the champion alias fails (a crash mid-way)."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def set_registered_model_alias(self, name, alias, version):
+        if alias == registry.CHAMPION:
+            raise RuntimeError("killed")
+        return self._client.set_registered_model_alias(name, alias, version)
+
+
+def test_forced_promotions_rollback_and_the_audit_trail(client, tmp_path):
+    v1, v2 = _versions(client, tmp_path, 2)
+    first = registry.promote(client, "m", tmp_path, version=v1, force=True, reason="seed",
+                             who="alice")
+    assert first["promoted"] and first["previous_champion"] is None
+    registry.promote(client, "m", tmp_path, version=v2, force=True, reason="better", who="bob")
+    assert registry.alias_version(client, "m", registry.CHAMPION) == v2
+    assert registry.alias_version(client, "m", registry.ROLLBACK) == v1
+    registry.rollback(client, "m", tmp_path, reason="oops", who="carol")
+    assert registry.alias_version(client, "m", registry.CHAMPION) == v1
+    assert registry.alias_version(client, "m", registry.ROLLBACK) == v2
+    entries = registry.history(client, "m")
+    assert [(e["action"], e["alias"], e["by"]) for e in entries] == [
+        ("promote", "champion", "alice"), ("promote", "rollback", "bob"),
+        ("promote", "champion", "bob"), ("rollback", "champion", "carol"),
+        ("rollback", "rollback", "carol")]
+    assert entries[2]["why"] == "forced: better" and entries[-1]["why"] == "oops"
+    tags = client.get_model_version("m", v1).tags
+    assert tags["spline.champion_by"] == "carol" and tags["spline.champion_since"]
+    with pytest.raises(InvalidArgumentError, match="already the champion"):
+        registry.promote(client, "m", tmp_path, version=v1, force=True, reason="again")
+
+
+def test_a_crash_between_alias_moves_leaves_the_champion_in_place(client, tmp_path):
+    v1, v2 = _versions(client, tmp_path, 2)
+    registry.promote(client, "m", tmp_path, version=v1, force=True, reason="seed")
+    with pytest.raises(RuntimeError, match="killed"):
+        registry.promote(_CrashOnChampionMove(client), "m", tmp_path, version=v2, force=True,
+                         reason="interrupted")
+    assert registry.alias_version(client, "m", registry.CHAMPION) == v1
+    # and the promotion can simply be run again
+    registry.promote(client, "m", tmp_path, version=v2, force=True, reason="retry")
+    assert registry.alias_version(client, "m", registry.CHAMPION) == v2
+    assert registry.alias_version(client, "m", registry.ROLLBACK) == v1
+
+
+def test_registering_the_same_run_twice_gives_one_version(client, tmp_path):
+    source = tmp_path / "model"
+    source.mkdir()
+    run = client.create_run(client.create_experiment("e")).info.run_id
+    first = registry.register(client, "m", source.as_uri(), "r1", run, tmp_path, "x")
+    again = registry.register(client, "m", source.as_uri(), "r1", run, tmp_path, "x")
+    assert first == again == "1"
+    assert registry.alias_version(client, "m", registry.CANDIDATE) == "1"
+    assert len(client.search_model_versions("name = 'm'")) == 1
