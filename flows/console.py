@@ -6,6 +6,7 @@
     spline-lstm models promote NAME [--version V] [--force --reason "why"]
     spline-lstm models rollback NAME [--reason "why"]
     spline-lstm track --run-id ID [--model-name NAME] [--promote]
+    spline-lstm serve [--host 127.0.0.1] [--port 8000] [--model NAME ...]
 
 Every command takes ``--artifacts-dir`` (where the default SQLite store lives) and honours
 ``MLFLOW_TRACKING_URI``. Output: a readable table, or one JSON object with ``--json``.
@@ -69,6 +70,16 @@ def build_parser() -> ArgumentParser:
     track.add_argument("--model-name", help="Registered model (default: the run's, or its "
                        "input file's name).")
     track.add_argument("--promote", action="store_true", help="Then promote by the policy.")
+    serve = commands.add_parser(
+        "serve", parents=[common], help="Serve the champions over HTTP (FastAPI on uvicorn; "
+        "OpenAPI at /docs). Security from SPLINE_DEV_MODE, SPLINE_API_TOKEN, "
+        "SPLINE_CORS_ORIGINS, SPLINE_TRUSTED_HOSTS, SPLINE_MAX_BODY_BYTES; champions "
+        "re-checked every SPLINE_RELOAD_SECONDS (5).")
+    serve.add_argument("--host", default="127.0.0.1", help="Interface (default 127.0.0.1; "
+                       "others only with SPLINE_DEV_MODE=0 and a token).")
+    serve.add_argument("--port", type=int, default=8000, help="Port (default 8000).")
+    serve.add_argument("--model", action="append", default=[], metavar="NAME",
+                       help="Serve this registered model (repeatable; default: all).")
     return parser
 
 
@@ -89,6 +100,8 @@ def run(args: argparse.Namespace):
     artifacts_dir = Path(args.artifacts_dir)
     if args.command == "track":
         return _track(args, artifacts_dir)
+    if args.command == "serve":
+        return _serve(args, artifacts_dir)
     if args.action != "list":
         registry.validate_model_name(args.name)
     client = store.connect(artifacts_dir)
@@ -121,8 +134,32 @@ def _track(args: argparse.Namespace, artifacts_dir: Path) -> dict:
     return track(artifacts_dir, run_id, model_name=name, promote=args.promote)
 
 
+def _serve(args: argparse.Namespace, artifacts_dir: Path) -> dict:
+    import logging
+
+    import uvicorn
+
+    from spline_lstm.serving.app import create_app
+    from spline_lstm.serving.champions import ChampionCache
+    from spline_lstm.serving.settings import ServeSettings
+    from spline_lstm.tracking import registry, store
+
+    for name in args.model:
+        registry.validate_model_name(name)
+    settings = ServeSettings.from_env(artifacts_dir, args.host, args.port, tuple(args.model))
+    store.connect(artifacts_dir)  # the registry must answer before the server listens
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    app = create_app(settings, ChampionCache(lambda: store.connect(artifacts_dir),
+                                             settings.models))
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
+                server_header=False)
+    return {"served": True}
+
+
 def render(args: argparse.Namespace, result: dict) -> str:
     """A table or a few lines a person reads."""
+    if args.command == "serve":
+        return "spline-lstm serve: stopped"
     if args.command == "track":
         lines = [f"run {args.run_id}: MLflow run {result['mlflow_run_id']}, "
                  f"{result['model_name']} version {result['model_version']}"]

@@ -224,18 +224,24 @@ def list_models(client) -> list[dict]:
                             key=lambda m: m.name)]
 
 
-def load_version(client, name: str, version: str):
-    """The ``RunModel`` of a registered version, from the registry's copy of its files."""
+def download_version(client, name: str, version: str) -> tuple[Path, str]:
+    """(folder of the run's bundled files, run_id) of a registered version, downloaded from
+    the registry's copy."""
     import mlflow
-
-    from spline_lstm.tracking.run_model import RunModel
 
     model_version = get_version(client, name, version)
     run_id = (model_version.tags or {}).get(RUN_ID_TAG)
     folder = Path(tempfile.mkdtemp(prefix=f"spline-{name}-v{version}-"))
     local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}",
                                                 dst_path=str(folder))
-    return RunModel.load(Path(local) / "artifacts" / "run", run_id)
+    return Path(local) / "artifacts" / "run", run_id
+
+
+def load_version(client, name: str, version: str):
+    """The ``RunModel`` of a registered version."""
+    from spline_lstm.tracking.run_model import RunModel
+
+    return RunModel.load(*download_version(client, name, version))
 
 
 def _move(client, name: str, alias: str, version: str, who: str, why: str, *, action: str,

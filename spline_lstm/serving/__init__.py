@@ -1,0 +1,1 @@
+"""The HTTP API that serves each registered model's champion (``spline-lstm serve``)."""
