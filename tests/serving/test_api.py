@@ -118,6 +118,16 @@ def test_the_champion_is_served_with_the_pipelines_numbers(server, registry_dir)
     ready = httpx.get(f"{server}/api/v1/ready")
     assert ready.status_code == 200 and ready.json()["models"]["load"]["version"] == "1"
     assert httpx.get(f"{server}/openapi.json").status_code == 200
+    bare = httpx.post(f"{server}/api/v1/forecast", json={"model": "load", "horizon": 1,
+                                                          "levels": []}).json()
+    assert set(bare["forecast"][0]) == {"timestamp", "value"}  # no intervals asked
+    models = httpx.get(f"{server}/api/v1/models").json()["models"]
+    assert models[0]["model"] == "load" and models[0]["aliases"]["champion"] == "1"
+    assert models[0]["served"]["run_id"] == "serve-1"
+    run = httpx.get(f"{server}/api/v1/runs/serve-1").json()
+    assert run["metrics"]["run_id"] == "serve-1" and run["report"].startswith("#")
+    assert httpx.get(f"{server}/api/v1/runs/never-ran").status_code == 404
+    assert httpx.get(f"{server}/api/v1/runs/..%2Fetc").status_code in (404, 422)
 
 
 def test_a_history_goes_through_the_pipelines_path(server, registry_dir):
