@@ -159,7 +159,13 @@ class RunConfig(BaseModel):
     @field_validator("model_name")
     @classmethod
     def _model_name_is_safe(cls, value: str | None) -> str | None:
-        return validate_run_id(value) if value is not None else None
+        if value is None:
+            return None
+        try:  # the run_id rule: names become paths and URLs
+            return validate_run_id(value)
+        except InvalidArgumentError:
+            raise ValueError("use 1-128 of A-Z a-z 0-9 . _ -, starting with a letter or "
+                             "digit, without '..', e.g. co2_weekly") from None
 
     @field_validator("hidden_units")
     @classmethod

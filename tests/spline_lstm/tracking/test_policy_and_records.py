@@ -81,3 +81,10 @@ def test_a_champion_scores_through_its_own_transforms():
     assert np.array_equal(rebased.origins["test"], newer.origins["test"])
     # the first 300 points map exactly as in the champion's own run
     assert np.allclose(rebased.series[:300], older.series, equal_nan=True)
+
+
+def test_a_path_like_model_name_flag_is_refused_naming_the_flag():
+    from contracts.config import RunConfig
+
+    with pytest.raises(InvalidArgumentError, match="--model-name"):
+        RunConfig.build(run_id="x", model_name="../etc")
