@@ -162,7 +162,7 @@ def create_app(settings: ServeSettings, cache: ChampionCache) -> FastAPI:
     def models() -> dict:
         from spline_lstm.tracking import registry
 
-        listed = registry.list_models(cache._connect())
+        listed = registry.list_models(cache.client())
         _ready, served = cache.readiness()
         return {"models": [{**m, "served": served.get(m["model"])} for m in listed]}
 

@@ -84,6 +84,10 @@ class ChampionCache:
         self._refreshing = threading.Lock()
         self.last_refresh_error: str | None = None
 
+    def client(self):
+        """A registry client (what the API's /models lists from)."""
+        return self._connect()
+
     def names(self) -> list[str]:
         return sorted(set(self._models) | set(self._champions) | set(self._problems))
 
