@@ -154,6 +154,10 @@ def standalone(main) -> int:
     code = main()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
+    # Prefect's exit handlers still send queued events and logs to a running server, and
+    # say so on the console ("EventsWorker - Still processing items") when it is slow to
+    # take them: after the command's line, nothing more is printed.
+    logging.disable(logging.CRITICAL)
     return code
 
 

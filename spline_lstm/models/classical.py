@@ -11,8 +11,9 @@ because some do not scale (``classical_forecasters``):
 MSTL's own ``forward`` re-decomposes the whole history at every origin (over a second
 each on 4,000 points); here the decomposition is refreshed once per primary season of
 origins and, in between, its seasonal components are extended periodically. Every
-forecast still uses only data up to its origin. The two MSTL forecasters of a run share
-their decompositions (``RollingDecomposition``).
+forecast still uses only data up to its origin. Decompositions are memoised by content
+(``seasonal_adjust.mstl_seasonal``): the two MSTL forecasters of a run, its backtest windows
+and the seasonal adjustment share them.
 
 These models keep no weights on disk: ``save`` stores their settings and fit span, and a
 loaded one refits on that span of the series it is given (statsforecast fits are
@@ -21,10 +22,7 @@ deterministic).
 
 from __future__ import annotations
 
-import hashlib
-import threading
 import warnings
-from collections import OrderedDict
 
 import numpy as np
 
@@ -34,7 +32,6 @@ from spline_lstm.transforms.seasonal_adjust import mstl_seasonal
 SHORT_SEASON = 12
 STATS_MODELS = ("auto_ets", "auto_arima", "auto_theta")
 MSTL_TRENDS = ("ets", "arima")
-DECOMPOSITION_CACHE_BYTES = 256 * 2**20
 
 
 def _seasons_over_one(data, seasons: list[int] | None) -> list[int]:
@@ -106,47 +103,22 @@ class StatsForecaster(_Classical):
         return {"model": self.name, "seasons": self.seasons, "fit_end": self.fit_end}
 
 
-class RollingDecomposition:
-    """MSTL seasonal estimates of a series' prefixes, memoised for the forecasters sharing it.
-
-    Bounded by ``DECOMPOSITION_CACHE_BYTES`` (least recently used out): beyond it a
-    decomposition is computed again, never approximated.
-    """
-
-    def __init__(self) -> None:
-        self._memo: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def seasonal(self, values: np.ndarray, end: int, seasons: list[int], length: int) -> np.ndarray:
-        """``mstl_seasonal(values[:end], seasons, length)``, read-only."""
-        prefix = np.ascontiguousarray(values[:end], dtype=np.float64)
-        key = (end, tuple(seasons), length,
-               hashlib.blake2b(prefix.tobytes(), digest_size=16).digest())
-        with self._lock:
-            if key in self._memo:
-                self._memo.move_to_end(key)
-                return self._memo[key]
-        out = mstl_seasonal(prefix, seasons, length)
-        out.setflags(write=False)
-        with self._lock:
-            self._memo[key] = out
-            self._bytes += out.nbytes
-            while self._bytes > DECOMPOSITION_CACHE_BYTES and len(self._memo) > 1:
-                self._bytes -= self._memo.popitem(last=False)[1].nbytes
-        return out
+def _prefix_seasonal(values: np.ndarray, end: int, seasons: list[int],
+                     length: int) -> np.ndarray:
+    """``mstl_seasonal(values[:end], seasons, length)``: memoised by content, so the two
+    MSTL forecasters of a run, and the backtest windows of the same series, share it."""
+    return mstl_seasonal(np.ascontiguousarray(values[:end], dtype=np.float64), seasons, length)
 
 
 class MSTLForecaster(_Classical):
     """A non-seasonal AutoETS ("ets") or AutoARIMA ("arima") on the MSTL-adjusted series."""
 
-    def __init__(self, trend: str, seasons: list[int] | None = None, fit_end: int | None = None,
-                 decomposition: RollingDecomposition | None = None) -> None:
+    def __init__(self, trend: str, seasons: list[int] | None = None,
+                 fit_end: int | None = None) -> None:
         if trend not in MSTL_TRENDS:
             raise ValueError(f"unknown MSTL trend model {trend!r}; use one of {MSTL_TRENDS}")
         super().__init__(f"mstl_{trend}", seasons)
         self.trend, self.fit_end = trend, fit_end
-        self.decomposition = decomposition or RollingDecomposition()
         self._model = None
 
     def _is_fitted(self) -> bool:
@@ -157,8 +129,8 @@ class MSTLForecaster(_Classical):
 
         self.fit_end = fit_end_of(data, fit_end)
         seasons, values = _seasons_over_one(data, self.seasons), data.values
-        seasonal = self.decomposition.seasonal(values, self.fit_end, seasons,
-                                               self.fit_end + data.preprocessor.horizon)
+        seasonal = _prefix_seasonal(values, self.fit_end, seasons,
+                                    self.fit_end + data.preprocessor.horizon)
         model = AutoETS(model="ZZN") if self.trend == "ets" else AutoARIMA()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -178,8 +150,8 @@ class MSTLForecaster(_Classical):
             for i, origin in enumerate(origins):
                 if decomposed_at is None or origin - decomposed_at >= refresh_every:
                     decomposed_at = origin
-                    seasonal = self.decomposition.seasonal(values, origin + 1, seasons,
-                                                           int(origins[-1]) + horizon + 1)
+                    seasonal = _prefix_seasonal(values, origin + 1, seasons,
+                                                int(origins[-1]) + horizon + 1)
                 adjusted = values[:origin + 1] - seasonal[:origin + 1]
                 future = seasonal[origin + 1:origin + 1 + horizon]
                 outputs.put(i, self._model.forward(y=adjusted, h=horizon,
@@ -215,6 +187,5 @@ def classical_forecasters(seasons: list[int]) -> list[Forecaster]:
     seasons = [m for m in seasons if m > 1]
     if not seasons or (len(seasons) == 1 and seasons[0] <= SHORT_SEASON):
         return [StatsForecaster(name, seasons) for name in STATS_MODELS]
-    shared = RollingDecomposition()
     return [StatsForecaster("auto_theta", seasons),
-            *(MSTLForecaster(trend, seasons, decomposition=shared) for trend in MSTL_TRENDS)]
+            *(MSTLForecaster(trend, seasons) for trend in MSTL_TRENDS)]

@@ -18,6 +18,7 @@ import numpy as np
 
 from contracts.errors import InvalidArgumentError
 from spline_lstm.models.base import Capabilities, Forecaster
+from spline_lstm.models.model_pool import ModelPool
 from spline_lstm.models.network import ModelSpec, build_model, load_checkpoint
 from spline_lstm.models.training import TrainResult, make_deterministic, train_model
 
@@ -34,6 +35,16 @@ BEST, LAST = "best.keras", "last.keras"
 # global random: a load in one thread between another thread's seeding and its build
 # would change that model's initial weights, so loads take the same lock.
 _SEEDED_SETUP = threading.Lock()
+
+
+def _seeded_build(spec: ModelSpec, seed: int):
+    make_deterministic(seed)
+    return build_model(spec)
+
+
+# Every fit in the process leases its network here: a second fit of the same shape and
+# seed reuses a traced graph instead of building one (spline_lstm/models/model_pool.py).
+TRAINING_MODELS = ModelPool(_seeded_build)
 
 
 def _load_seeded_safely(path: Path):
@@ -138,15 +149,15 @@ class RecurrentForecaster(Forecaster):
                 "the recurrent forecaster trains on the train split and early-stops on the "
                 f"validation split; fitting through point {fit_end} is not supported")
         settings, spec = self.recurrent, self.recurrent.spec_for(data)
-        with _SEEDED_SETUP:
-            make_deterministic(settings.seed)
-            model = build_model(spec)
-            batch_size = settings.batch_size_for(data)
-            train = data.dataset("train", batch_size, shuffle=True, seed=settings.seed)
-            val = data.dataset("val", batch_size)
-        self.training = train_model(model, train, val, epochs=settings.epochs,
-                                    patience=settings.patience, best_path=self.best_path,
-                                    last_path=self.last_path, log=self.log)
+        with TRAINING_MODELS.lease(spec, settings.seed, new_model_lock=_SEEDED_SETUP) as model:
+            with _SEEDED_SETUP:
+                make_deterministic(settings.seed)  # the shuffle order of the train windows
+                batch_size = settings.batch_size_for(data)
+                train = data.dataset("train", batch_size, shuffle=True, seed=settings.seed)
+                val = data.dataset("val", batch_size)
+            self.training = train_model(model, train, val, epochs=settings.epochs,
+                                        patience=settings.patience, best_path=self.best_path,
+                                        last_path=self.last_path, log=self.log)
         self.spec, self._model = spec, _load_seeded_safely(self.best_path)
         return self
 

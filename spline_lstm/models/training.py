@@ -54,16 +54,21 @@ def save_model_atomically(model, path: Path) -> None:
             "space and write permission on --artifacts-dir") from exc
 
 
-def _checkpoint_callback(best_path: Path, log: Callable[[str], None], total_epochs: int):
+def _best_weights_callback(log: Callable[[str], None], total_epochs: int):
     import keras
 
-    class BestCheckpointAndProgress(keras.callbacks.Callback):
-        """Save the lowest-val_loss model atomically; log one line per epoch."""
+    class BestWeightsAndProgress(keras.callbacks.Callback):
+        """Keep the lowest-val_loss weights in memory; log one line per epoch.
+
+        The best checkpoint is written once, after training (a file per improvement cost
+        a save each time, and nothing reads it before training ends).
+        """
 
         def __init__(self) -> None:
             super().__init__()
             self.best = math.inf
             self.best_epoch = 0
+            self.best_weights: list | None = None
 
         def on_train_batch_end(self, batch: int, logs=None) -> None:
             raise_if_stop_requested()  # a polite stop ends training within a batch
@@ -74,24 +79,27 @@ def _checkpoint_callback(best_path: Path, log: Callable[[str], None], total_epoc
             improved = val_loss < self.best
             if improved:
                 self.best, self.best_epoch = val_loss, epoch + 1
-                save_model_atomically(self.model, best_path)
+                self.best_weights = self.model.get_weights()
             lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             log(f"epoch {epoch + 1}/{total_epochs} loss={logs.get('loss', math.nan):.5f} "
                 f"val_loss={val_loss:.5f} lr={lr:.2e}{' *best' if improved else ''}")
 
-    return BestCheckpointAndProgress()
+    return BestWeightsAndProgress()
 
 
 def train_model(model, train, val, *, epochs: int, patience: int, best_path: Path,
                 last_path: Path, log: Callable[[str], None] = lambda _msg: None) -> TrainResult:
     """Fit ``model``; best.keras holds the lowest-val_loss epoch, last.keras the final one.
 
+    Both are written when training ends; ``model`` is left with the best epoch's weights.
+
     train, val: tf.data datasets of (X [B, lookback, F], y [B, horizon]) batches (train
     already shuffled per epoch), e.g. ``ProcessedData.dataset``.
     """
     import keras
 
-    best = _checkpoint_callback(Path(best_path), log, epochs)
+    Path(best_path).parent.mkdir(parents=True, exist_ok=True)  # visible while training
+    best = _best_weights_callback(log, epochs)
     stopper = keras.callbacks.EarlyStopping(monitor=MONITOR, patience=patience)
     plateau = keras.callbacks.ReduceLROnPlateau(monitor=MONITOR, factor=0.5,
                                                 patience=max(2, patience // 3), min_lr=1e-5)
@@ -104,6 +112,9 @@ def train_model(model, train, val, *, epochs: int, patience: int, best_path: Pat
             "no epoch produced a finite val_loss, so no best checkpoint exists; lower "
             "--learning-rate or check the input data for extreme values")
     save_model_atomically(model, Path(last_path))
+    # The model leaves holding its best epoch's weights, as best.keras does.
+    model.set_weights(best.best_weights)
+    save_model_atomically(model, Path(best_path))
     return TrainResult(history=losses, best_epoch=best.best_epoch, last_epoch=last_epoch,
                        best_val_loss=float(best.best), epochs_requested=epochs,
                        early_stopped=last_epoch < epochs)

@@ -59,14 +59,68 @@ class _SeasonalCache:
                 self._entries.popitem(last=False)
 
 
+class _DecompositionCache:
+    """Seasonal estimates by the exact history they came from, within a byte budget.
+
+    A decomposition depends on its history window only, so the backtest windows of a run
+    (prefixes of its series) and its final preprocessing share every window they have in
+    common instead of redoing them (seconds per window on hourly data). Keyed by content,
+    an entry can never be reused for other data; shared safely between threads.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._entries: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._max_bytes = max_bytes
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(history: np.ndarray, seasons: list[int], length: int) -> tuple:
+        return (hashlib.blake2b(history.tobytes(), digest_size=16).digest(), len(history),
+                tuple(seasons), int(length))
+
+    def get(self, key: tuple) -> np.ndarray | None:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
+    def put(self, key: tuple, value: np.ndarray) -> None:
+        if value.nbytes > self._max_bytes:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = value
+            self._bytes += value.nbytes
+            while self._bytes > self._max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= dropped.nbytes
+
+
+DECOMPOSITIONS = _DecompositionCache(max_bytes=128 * 2**20)
+
+
 def mstl_seasonal(history: np.ndarray, seasons: list[int], length: int) -> np.ndarray:
     """Sum of MSTL's seasonal components of ``history``, extended periodically to ``length``.
 
-    Seasons without two full cycles (plus one point) in ``history`` are left out.
+    Seasons without two full cycles (plus one point) in ``history`` are left out. The
+    result is read-only (it may be shared through the decomposition cache).
     """
+    history = np.asarray(history, dtype=np.float64)
+    key = DECOMPOSITIONS.key(history, seasons, length)
+    cached = DECOMPOSITIONS.get(key)
+    if cached is None:
+        cached = _mstl_seasonal(history, seasons, length)
+        cached.setflags(write=False)
+        DECOMPOSITIONS.put(key, cached)
+    return cached
+
+
+def _mstl_seasonal(history: np.ndarray, seasons: list[int], length: int) -> np.ndarray:
     from statsforecast.mstl import mstl
 
-    history = np.asarray(history, dtype=np.float64)
     n = len(history)
     usable = [m for m in seasons if m > 1 and n >= 2 * m + 1]
     total = np.zeros(length)

@@ -97,10 +97,14 @@ def test_smoke_deployment_runs_through_the_worker_and_passes_the_gate(stack):
     # an operator caps a stage, so the run (--stage-tags auto) tags every stage
     cap = _prefect(env, "concurrency-limit", "create", "stage:train", "4")
     assert cap.returncode == 0, cap.stderr[-2000:]
-    # the network as the forecast: no backtest windows, each a tagged task that waits on
-    # the SQLite lease (the model choice has its own flow tests)
-    run = _prefect(env, "deployment", "run", "e2e/smoke", "--watch", "-p",
-                   'candidates=["lstm"]')
+    # What is under test is the worker, the gate and the tags, not the model: a small
+    # network as the forecast, no backtest windows (each a tagged task that waits on the
+    # SQLite lease; the model choice has its own flow tests)
+    small = {"candidates": ["lstm"], "hidden_units": [8], "lookback": 24,
+             "synthetic_points": 600, "power": "none", "seasonal_difference": 0,
+             "baselines": "simple"}
+    run = _prefect(env, "deployment", "run", "e2e/smoke", "--watch",
+                   *[a for k, v in small.items() for a in ("-p", f"{k}={json.dumps(v)}")])
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     metrics = sorted((artifacts / "metrics").glob("smoke-*.json"))
     assert len(metrics) == 1

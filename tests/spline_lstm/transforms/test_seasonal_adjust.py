@@ -112,3 +112,30 @@ def test_series_adjusted_side_by_side_never_evict_each_others_decompositions(mon
     assert len(calls) == per_series  # nothing recomputed: no series evicted another
     for i, values in enumerate(again):
         np.testing.assert_array_equal(values, first[i % 3])
+
+
+def test_a_backtest_prefix_reuses_the_full_series_decompositions(monkeypatch):
+    from spline_lstm.transforms import seasonal_adjust
+
+    real, calls = seasonal_adjust._mstl_seasonal, []
+
+    def counting(history, seasons, length):
+        calls.append(len(history))
+        return real(history, seasons, length)
+
+    monkeypatch.setattr(seasonal_adjust, "_mstl_seasonal", counting)
+    monkeypatch.setattr(seasonal_adjust, "DECOMPOSITIONS",
+                        seasonal_adjust._DecompositionCache(max_bytes=2**20))
+    values = _seasonal_series(240, seed=7)
+    full = SeasonalAdjuster.for_series([12], 1, 240)
+    whole = full.seasonal(values)
+    computed = len(calls)
+    prefix = SeasonalAdjuster.for_series([12], 1, 180)  # a backtest window's past
+    assert prefix.refresh == full.refresh
+    part = prefix.seasonal(values[:180])
+    # at most its last window, which may reach less far ahead, is new: here none is
+    assert len(calls) == computed
+    np.testing.assert_array_equal(part[:180], whole[:180])
+    changed = values.copy()
+    changed[100] += 1.0  # other data is never served from the cache
+    assert not np.array_equal(full.seasonal(changed)[110:], whole[110:])

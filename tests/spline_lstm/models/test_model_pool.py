@@ -1,0 +1,74 @@
+"""A leased network trains exactly like a freshly built one, and is never shared."""
+
+import numpy as np
+
+from spline_lstm.models.model_pool import ModelPool
+from spline_lstm.models.network import ModelSpec, build_model
+from spline_lstm.models.training import make_deterministic, train_model
+
+SPEC = ModelSpec(lookback=8, horizon=2, hidden_units=[5, 4], dropout=0.2, segment_length=2)
+
+
+def _seeded_build(spec, seed):
+    make_deterministic(seed)
+    return build_model(spec)
+
+
+def _batches(seed, n=48):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, SPEC.lookback, 1)).astype(np.float32)
+    y = rng.normal(size=(n, SPEC.horizon)).astype(np.float32)
+    train = tf.data.Dataset.from_tensor_slices((X[:32], y[:32])).shuffle(32, seed=3).batch(8)
+    return train, tf.data.Dataset.from_tensor_slices((X[32:], y[32:])).batch(8)
+
+
+def _fit(model, seed, tmp_path):
+    train, val = _batches(seed)
+    result = train_model(model, train, val, epochs=3, patience=5,
+                         best_path=tmp_path / f"best{seed}.keras",
+                         last_path=tmp_path / f"last{seed}.keras")
+    return result.history, [w.copy() for w in model.get_weights()]
+
+
+def test_a_reused_model_trains_bit_identically_to_a_fresh_one(tmp_path):
+    fresh_history, fresh_weights = _fit(_seeded_build(SPEC, 11), seed=2, tmp_path=tmp_path)
+
+    pool = ModelPool(_seeded_build)
+    with pool.lease(SPEC, 11) as model:
+        _fit(model, seed=1, tmp_path=tmp_path)  # changes weights, optimizer and seed states
+        model.optimizer.learning_rate.assign(1e-5)  # as ReduceLROnPlateau would
+    with pool.lease(SPEC, 11) as reused:
+        assert reused is model and pool.built == 1
+        history, weights = _fit(reused, seed=2, tmp_path=tmp_path)
+
+    assert history == fresh_history
+    assert all(np.array_equal(a, b) for a, b in zip(weights, fresh_weights))
+
+
+def test_concurrent_leases_get_different_models_and_shapes_do_not_mix():
+    pool = ModelPool(_seeded_build, max_free=2)
+    with pool.lease(SPEC, 0) as first, pool.lease(SPEC, 0) as second:
+        assert first is not second
+    with pool.lease(SPEC, 1) as other_seed:
+        assert other_seed not in (first, second)
+    wider = ModelSpec(**{**SPEC.to_dict(), "hidden_units": [6, 4]})
+    with pool.lease(wider, 0) as other_shape:
+        assert other_shape.count_params() != first.count_params()
+    assert pool.built == 4
+    # at most two free models are kept: the least recently returned shape went first
+    with pool.lease(SPEC, 0) as again:
+        assert again is not None
+    assert pool.built == 5
+
+
+def test_a_model_whose_fit_failed_is_not_leased_again():
+    pool = ModelPool(_seeded_build)
+    try:
+        with pool.lease(SPEC, 0) as broken:
+            raise RuntimeError("stopped midway")
+    except RuntimeError:
+        pass
+    with pool.lease(SPEC, 0) as model:
+        assert model is not broken
