@@ -11,7 +11,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -47,19 +46,6 @@ def quiet_environment() -> None:
                           EPHEMERAL_STARTUP_TIMEOUT_S)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ chatter is not for operators
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # same speed here, bit-stable results
-
-
-def import_tensorflow_in_background() -> None:
-    """Start importing Keras/TensorFlow (~4-6 s) in a thread, so it overlaps Prefect's
-    temporary server start-up instead of following it. Best effort: the training stage
-    imports it anyway, and reports any failure there with its code."""
-    def _import() -> None:
-        try:
-            import keras  # noqa: F401
-        except Exception:  # noqa: BLE001 - see the docstring
-            pass
-
-    threading.Thread(target=_import, name="import-tensorflow", daemon=True).start()
 
 
 class ArgumentParser(argparse.ArgumentParser):

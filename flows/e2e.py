@@ -246,7 +246,6 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: parse flags, run the flow, map failures to exit codes."""
     from flows.cli import (
         fail,
-        import_tensorflow_in_background,
         orchestrator_error,
         parse_config,
         quiet_console_tracebacks,
@@ -260,8 +259,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - every failure gets its coded JSON line
         return fail(exc)
     quiet_console_tracebacks()
-    if not config.preprocess_only:
-        import_tensorflow_in_background()
     try:
         with stop_on_signals():  # a stop while Prefect starts: the watchdog ends it
             state = e2e_flow(**config.model_dump(), return_state=True)

@@ -102,7 +102,7 @@ def test_smoke_deployment_runs_through_the_worker_and_passes_the_gate(stack):
     # SQLite lease; the model choice has its own flow tests)
     small = {"candidates": ["lstm"], "hidden_units": [8], "lookback": 24,
              "synthetic_points": 600, "power": "none", "seasonal_difference": 0,
-             "baselines": "simple"}
+             "baselines": "simple", "tracking": "off"}
     run = _prefect(env, "deployment", "run", "e2e/smoke", "--watch",
                    *[a for k, v in small.items() for a in ("-p", f"{k}={json.dumps(v)}")])
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -151,7 +151,7 @@ def test_a_scheduled_run_really_runs_with_a_run_id_from_its_scheduled_time(stack
             deployment.id, [(IntervalSchedule(interval=timedelta(seconds=15)), True)],
             parameters={"hidden_units": [8], "lookback": 24, "power": "none",
                         "seasonal_difference": 0, "baselines": "simple",
-                        "candidates": ["lstm"],
+                        "candidates": ["lstm"], "tracking": "off",
                         "synthetic_points": 600})
     deadline = time.time() + 240
     scheduled = []
