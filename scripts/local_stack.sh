@@ -113,7 +113,11 @@ down() {
       pid="$(cat "$state/$name.pid")"
       log "stopping $name (pid $pid)"
       kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      for _ in $(seq 1 10); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      # Prefect's worker answers SIGTERM by interrupting itself and then waits; a second
+      # signal is what ends it (it used to sit out the whole wait below before SIGKILL)
+      kill -INT "$pid" 2>/dev/null || true
+      for _ in $(seq 1 10); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
       kill -KILL -- "-$pid" 2>/dev/null || true
     fi
     rm -f "$state/$name.pid"
