@@ -42,7 +42,6 @@ from contracts.config import RunConfig  # noqa: E402
 from contracts.errors import InvalidArgumentError, as_pipeline_error  # noqa: E402
 from contracts.run_id import validate_run_id  # noqa: E402
 from flows.fleet_runner import RunnerChoice, run_all_series  # noqa: E402
-from flows.run_outcome import artifact_key  # noqa: E402
 from spline_lstm.data.many_series import SeriesInput, folder_series, split_long_file  # noqa: E402
 from spline_lstm.reporting.fleet import (  # noqa: E402
     SUMMARY_COLUMNS,
@@ -51,7 +50,7 @@ from spline_lstm.reporting.fleet import (  # noqa: E402
     summary_markdown,
 )
 from spline_lstm.store.atomic import write_json, write_text  # noqa: E402
-from tasks.logs import as_stage  # noqa: E402
+from tasks.logs import artifact_key, as_stage  # noqa: E402
 
 # e2e options that name a series' data or a consumed run: the parent sets them per series.
 PER_SERIES_FIELDS = ("run_id", "input", "timestamp_col", "target_col", "artifacts_dir",

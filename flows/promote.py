@@ -20,11 +20,13 @@ quiet_environment()
 from prefect import flow, get_run_logger  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 
+from tasks.logs import artifact_key  # noqa: E402
+
 
 def _card(name: str, text: str) -> None:
     try:
-        create_markdown_artifact(key=f"registry-{name.lower().replace('_', '-').replace('.', '-')}",
-                                 markdown=text, description=f"registry change of {name}")
+        create_markdown_artifact(key=artifact_key("registry", name), markdown=text,
+                                 description=f"registry change of {name}")
     except Exception as exc:  # noqa: BLE001 - the UI is a convenience
         get_run_logger().warning("could not attach the registry card: %s", exc)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,12 +17,7 @@ from contracts.records import ForecastRecord, MetricsRecord
 from spline_lstm.reporting.failure import render_failure_report, runbook_section
 from spline_lstm.store.atomic import json_safe, write_text
 from spline_lstm.store.provenance import reproduce_command
-
-
-def artifact_key(prefix: str, run_id: str) -> str:
-    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
-    slug = re.sub(r"[^a-z0-9-]+", "-", run_id.lower()).strip("-")
-    return f"{prefix}-{slug}"
+from tasks.logs import artifact_key
 
 
 def _metrics_rows(record: MetricsRecord) -> list[dict]:

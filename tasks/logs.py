@@ -1,12 +1,19 @@
-"""The logger a stage writes to, and the tags its task runs carry."""
+"""The logger a stage writes to, the tags its task runs carry, and artifact keys."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Callable
 
 from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
+
+
+def artifact_key(prefix: str, name: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    return f"{prefix}-{slug}"
 
 
 def stage_logger() -> logging.Logger | logging.LoggerAdapter:

@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from contracts.config import RunConfig
 from spline_lstm.tracking.lifecycle import default_model_name, track_or_note
-from tasks.logs import stage_logger
+from tasks.logs import artifact_key, stage_logger
 
 
 @task(name="track", cache_policy=NO_CACHE)
@@ -37,14 +37,11 @@ def track_run(config: RunConfig) -> dict:
 
 def _promotion_card(run_id: str, record: dict, verdict: str) -> None:
     """The promotion verdict on the flow run's Artifacts tab (a losing retrain says so)."""
-    import re
-
     from prefect.artifacts import create_markdown_artifact
 
-    slug = re.sub(r"[^a-z0-9-]+", "-", f"promotion-{record['model_name']}".lower()).strip("-")
     try:
         create_markdown_artifact(
-            key=slug, description=f"{record['model_name']}: {verdict}",
+            key=artifact_key("promotion", record["model_name"]), description=f"{record['model_name']}: {verdict}",
             markdown=f"# {record['model_name']} version {record['model_version']} "
                      f"(run `{run_id}`): {verdict}\n\n{record['promotion']['reason']}\n")
     except Exception as exc:  # noqa: BLE001 - the UI is a convenience

@@ -111,7 +111,3 @@ class ModelPool:
         # Reached only when the block ended normally: a model whose fit failed midway
         # is dropped rather than trusted again.
         self._give_back(key, pooled)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._free.clear()

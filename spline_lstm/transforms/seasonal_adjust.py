@@ -38,46 +38,15 @@ MAX_HISTORY = 20_000  # points per decomposition; longer seasons are not adjuste
 CACHED_SERIES = 2  # per adjuster: a run asks about one series (a test may ask about two)
 
 
-class _SeasonalCache:
-    """A small LRU of seasonal estimates by series digest, safe to share between threads."""
+class _ArrayLRU:
+    """Read-only arrays by key, least recently used out beyond ``max_entries`` or
+    ``max_bytes``; safe to share between threads."""
 
-    def __init__(self) -> None:
-        self._entries: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> np.ndarray | None:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        return None
-
-    def put(self, key: tuple, value: np.ndarray) -> None:
-        with self._lock:
-            self._entries[key] = value
-            if len(self._entries) > CACHED_SERIES:
-                self._entries.popitem(last=False)
-
-
-class _DecompositionCache:
-    """Seasonal estimates by the exact history they came from, within a byte budget.
-
-    A decomposition depends on its history window only, so the backtest windows of a run
-    (prefixes of its series) and its final preprocessing share every window they have in
-    common instead of redoing them (seconds per window on hourly data). Keyed by content,
-    an entry can never be reused for other data; shared safely between threads.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, *, max_entries: int | None = None, max_bytes: int | None = None) -> None:
         self._entries: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._bytes = 0
-        self._max_bytes = max_bytes
+        self._max_entries, self._max_bytes = max_entries, max_bytes
         self._lock = threading.Lock()
-
-    @staticmethod
-    def key(history: np.ndarray, seasons: list[int], length: int) -> tuple:
-        return (hashlib.blake2b(history.tobytes(), digest_size=16).digest(), len(history),
-                tuple(seasons), int(length))
 
     def get(self, key: tuple) -> np.ndarray | None:
         with self._lock:
@@ -87,19 +56,28 @@ class _DecompositionCache:
         return None
 
     def put(self, key: tuple, value: np.ndarray) -> None:
-        if value.nbytes > self._max_bytes:
+        if self._max_bytes is not None and value.nbytes > self._max_bytes:
             return
         with self._lock:
             if key in self._entries:
                 return
             self._entries[key] = value
             self._bytes += value.nbytes
-            while self._bytes > self._max_bytes:
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= dropped.nbytes
+            while ((self._max_entries is not None and len(self._entries) > self._max_entries)
+                   or (self._max_bytes is not None and self._bytes > self._max_bytes)):
+                self._bytes -= self._entries.popitem(last=False)[1].nbytes
 
 
-DECOMPOSITIONS = _DecompositionCache(max_bytes=128 * 2**20)
+def _digest(values: np.ndarray) -> bytes:
+    return hashlib.blake2b(values.tobytes(), digest_size=16).digest()
+
+
+# MSTL seasonal estimates by the exact history they came from. A decomposition depends on
+# its history window only, so the backtest windows of a run (prefixes of its series), its
+# final preprocessing and the MSTL baselines share every window they have in common
+# instead of redoing it (seconds per window on hourly data). Keyed by content, an entry
+# can never be reused for other data.
+DECOMPOSITIONS = _ArrayLRU(max_bytes=128 * 2**20)
 
 
 def mstl_seasonal(history: np.ndarray, seasons: list[int], length: int) -> np.ndarray:
@@ -109,7 +87,7 @@ def mstl_seasonal(history: np.ndarray, seasons: list[int], length: int) -> np.nd
     result is read-only (it may be shared through the decomposition cache).
     """
     history = np.asarray(history, dtype=np.float64)
-    key = DECOMPOSITIONS.key(history, seasons, length)
+    key = (_digest(history), len(history), tuple(seasons), int(length))
     cached = DECOMPOSITIONS.get(key)
     if cached is None:
         cached = _mstl_seasonal(history, seasons, length)
@@ -147,7 +125,8 @@ class SeasonalAdjuster:
     lag: int = 1
     history: int = 0
     refresh: int = 1
-    _cache: _SeasonalCache = field(default_factory=_SeasonalCache, init=False, compare=False,
+    _cache: _ArrayLRU = field(default_factory=lambda: _ArrayLRU(max_entries=CACHED_SERIES),
+                              init=False, compare=False,
                                    hash=False, repr=False)
 
     step = "seasonal_adjustment"
@@ -191,7 +170,7 @@ class SeasonalAdjuster:
     def seasonal(self, levels: np.ndarray) -> np.ndarray:
         """S_t for t in [0, n + lag) (NaN over the burn-in), read-only; levels: [n]."""
         levels = np.asarray(levels, dtype=np.float64)
-        key = (len(levels), hashlib.blake2b(levels.tobytes(), digest_size=16).digest())
+        key = (len(levels), _digest(levels))
         cached = self._cache.get(key)
         if cached is not None:
             return cached

@@ -125,7 +125,7 @@ def test_a_backtest_prefix_reuses_the_full_series_decompositions(monkeypatch):
 
     monkeypatch.setattr(seasonal_adjust, "_mstl_seasonal", counting)
     monkeypatch.setattr(seasonal_adjust, "DECOMPOSITIONS",
-                        seasonal_adjust._DecompositionCache(max_bytes=2**20))
+                        seasonal_adjust._ArrayLRU(max_bytes=2**20))
     values = _seasonal_series(240, seed=7)
     full = SeasonalAdjuster.for_series([12], 1, 240)
     whole = full.seasonal(values)
