@@ -11,6 +11,14 @@ forecast / best-classical MASE next to the network alone's.
 
 ``--heldout`` runs on three real series the defaults were not tuned on instead
 (benchmarks/heldout_series.py), to show how the defaults carry over.
+
+``--covariates`` runs elecdemand (half-hourly demand with temperature and a workday flag)
+at H=1 and H=48, each twice with the same seed: with its covariates (both declared known
+in advance: the workday flag is calendar, the temperature stands for a weather forecast —
+the observed values, i.e. a perfect forecast — plus ``--calendar-features``) and without.
+It prints the run's forecast, the network and the classical models with and without the
+covariates. Only the last ``--weeks`` weeks are used (default 12: 4,032 points, the size
+of taylor_halfhourly, so a case takes minutes, not the half hour a full year would).
 """
 
 from __future__ import annotations
@@ -61,6 +69,92 @@ def run_case(path: Path, horizon: int, artifacts: Path) -> tuple[dict, float]:
     return json.loads((artifacts / "metrics" / f"{run_id}.json").read_text()), seconds
 
 
+COVARIATE_SPEC = {"schema_version": "covariate_spec.v1", "dynamic_covariates": [
+    {"name": "temperature_c", "type": "numeric", "required": True, "known_in_advance": True},
+    {"name": "workday", "type": "boolean", "required": True, "known_in_advance": True}]}
+ELEC_HORIZONS = (1, 48)
+
+
+def covariate_cases(data_dir: Path, weeks: int, tmp: Path, artifacts: Path) -> str:
+    """Run elecdemand with and without covariates at each horizon; the Markdown table."""
+    import pandas as pd
+
+    from flows.e2e import e2e_flow
+
+    frame = pd.read_csv(data_dir / "elecdemand_halfhourly.csv")
+    spec = tmp / "covariate_spec.json"
+    spec.write_text(json.dumps(COVARIATE_SPEC))
+    rows, checks = [], []
+    for horizon in ELEC_HORIZONS:
+        # the last H rows of the file are the forward forecast's steps: their covariates
+        # are the future file, the weeks before them the run's input
+        end = len(frame) - horizon
+        history = frame.iloc[max(0, end - weeks * 7 * 48) if weeks else 0:end]
+        data, future = tmp / f"elecdemand_h{horizon}.csv", tmp / f"future_h{horizon}.csv"
+        history.to_csv(data, index=False)
+        frame.iloc[end:][["timestamp", "temperature_c", "workday"]].to_csv(future, index=False)
+        results = {}
+        for label, extra in (("with", {"covariate_spec": str(spec), "calendar_features": True,
+                                       "future_covariates": str(future)}),
+                             ("without", {})):
+            run_id = f"elecdemand-h{horizon}-{label}"
+            start = time.perf_counter()
+            state = e2e_flow(run_id=run_id, input=str(data), target_col="demand_gw",
+                             horizon=horizon, artifacts_dir=str(artifacts), overwrite=True,
+                             return_state=True, **extra)
+            seconds = time.perf_counter() - start
+            if not state.is_completed():
+                raise SystemExit(f"{run_id} failed: {state.message}")
+            metrics = json.loads((artifacts / "metrics" / f"{run_id}.json").read_text())
+            results[label] = (metrics, seconds)
+            print(f"elecdemand H={horizon} {label} covariates: MASE "
+                  f"{metrics['metrics']['mase']:.3f} ({seconds:.0f}s)", file=sys.stderr,
+                  flush=True)
+        rows.append(_covariate_rows(horizon, results))
+        checks.append(_covariate_check(horizon, results))
+    header = ["| H | what | with covariates | without | ratio |", "|---|---|---|---|---|"]
+    check_header = ["| H | forecast with / without | ≤ 0.9 | best classical with covariates "
+                    "| forecast ≤ it | network with / without |", "|---|---|---|---|---|---|"]
+    return "\n".join(header + [r for block in rows for r in block] + ["", *check_header,
+                                                                    *checks]) + "\n"
+
+
+def _covariate_rows(horizon: int, results: dict) -> list[str]:
+    with_m, with_s = results["with"]
+    without_m, without_s = results["without"]
+    section = with_m["covariates"]
+
+    def row(what, a, b):
+        return f"| {horizon} | {what} | {a:.3f} | {b:.3f} | {a / b:.3f} |"
+
+    out = [f"| {horizon} | forecast (with: {with_m.get('model_choice', {}).get('chosen')}; "
+           f"without: {without_m.get('model_choice', {}).get('chosen')}) | "
+           f"{with_m['metrics']['mase']:.3f} | {without_m['metrics']['mase']:.3f} | "
+           f"{with_m['metrics']['mase'] / without_m['metrics']['mase']:.3f} |",
+           row("network (same transform, same seed)", section["network_with"]["mase"],
+               section["network_without"]["mase"])]
+    baselines = with_m["baselines"]
+    for name in sorted(n for n in baselines if n.endswith("_x")):
+        plain = name.removesuffix("_x")
+        out.append(row(f"{plain} (`{name}` with)", baselines[name]["mase"],
+                       baselines[plain]["mase"]))
+    out.append(f"| {horizon} | wall time, s | {with_s:.0f} | {without_s:.0f} | "
+               f"{with_s / without_s:.2f} |")
+    return out
+
+
+def _covariate_check(horizon: int, results: dict) -> str:
+    with_m, without_m = results["with"][0], results["without"][0]
+    ratio = with_m["metrics"]["mase"] / without_m["metrics"]["mase"]
+    given = {k: v["mase"] for k, v in with_m["baselines"].items()
+             if k in CLASSICAL or k.endswith("_x")}
+    best = min(given, key=given.get)
+    section = with_m["covariates"]
+    return (f"| {horizon} | {ratio:.3f} | {'yes' if ratio <= 0.9 else '**no**'} | {best} "
+            f"{given[best]:.3f} | {'yes' if with_m['metrics']['mase'] <= given[best] else '**no**'}"
+            f" | {section['mase_ratio']:.3f} |")
+
+
 def render(results: list[tuple[str, int, dict, float]]) -> str:
     lines = ["| series | H | forecaster | MASE | RMSE | sMAPE % | wall s |",
              "|---|---|---|---|---|---|---|"]
@@ -108,6 +202,10 @@ def main() -> int:
                         default=Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")))
     parser.add_argument("--heldout", action="store_true", help="run on the series of "
                         "benchmarks/heldout_series.py instead of --data-dir")
+    parser.add_argument("--covariates", action="store_true", help="run elecdemand with and "
+                        "without its covariates instead (see above)")
+    parser.add_argument("--weeks", type=int, default=12, help="with --covariates: the last "
+                        "this many weeks of elecdemand (0: the whole year)")
     parser.add_argument("--out", type=Path, help="also write the Markdown result here")
     parser.add_argument("--keep", type=Path, help="keep every run's artifacts in this folder "
                         "(reports, metrics with every candidate's scores); default: a "
@@ -118,6 +216,9 @@ def main() -> int:
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             tmp = str(args.keep.resolve())
+        if args.covariates:
+            return _print(_header(args) + covariate_cases(args.data_dir, args.weeks, Path(tmp),
+                                                          Path(tmp) / "artifacts"), args.out)
         if args.heldout:
             from benchmarks.heldout_series import write_heldout_series
 
@@ -128,18 +229,25 @@ def main() -> int:
             print(f"{name} H={horizon}: MASE {metrics['metrics']['mase']:.3f} ({seconds:.0f}s)",
                   file=sys.stderr, flush=True)
             results.append((name, horizon, metrics, seconds))
-    header = (f"# Accuracy benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
-              f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
-              f"{platform.python_version()}; command: `python benchmarks/accuracy.py"
-              f"{' --heldout' if args.heldout else ''}`.\n"
-              "Chronological 70/10/20 split, test metrics in original units on observed "
-              "targets only; classical models fitted on train+val and rolled forward on "
-              "actuals.\n\n")
-    text = header + render(results)
+    return _print(_header(args) + render(results), args.out)
+
+
+def _header(args) -> str:
+    flags = (" --heldout" if args.heldout else "") + (
+        f" --covariates --weeks {args.weeks}" if args.covariates else "")
+    return (f"# Accuracy benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+            f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
+            f"{platform.python_version()}; command: `python benchmarks/accuracy.py{flags}`.\n"
+            "Chronological 70/10/20 split, test metrics in original units on observed "
+            "targets only; classical models fitted on train+val and rolled forward on "
+            "actuals.\n\n")
+
+
+def _print(text: str, out: Path | None) -> int:
     print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
     return 0
 
 

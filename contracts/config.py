@@ -29,7 +29,8 @@ MAX_LEVELS = 5
 MAX_BACKTEST_WINDOWS = 50
 CANDIDATE_FAMILIES = ("lstm", "classical", "naive", "combination")
 TEXT_FIELDS = ("input", "timestamp_col", "target_col", "artifacts_dir", "freq", "processed_npz",
-               "preprocessor_pkl", "model_name")
+               "preprocessor_pkl", "model_name", "covariate_spec", "future_covariates")
+COVARIATE_FIELDS = ("covariate_spec", "covariates", "calendar_features", "future_covariates")
 
 
 class RunConfig(BaseModel):
@@ -44,6 +45,25 @@ class RunConfig(BaseModel):
     timestamp_col: str = Field("timestamp", description="Name of the timestamp column.")
     target_col: str = Field("target", description="Name of the target column.")
     artifacts_dir: str = Field("artifacts", description="Root directory of all artifacts.")
+    covariate_spec: str | None = Field(None, description="JSON file in covariate_spec.v1 "
+                                       "(README, Covariates): the covariate columns of "
+                                       "--input, their types (numeric, boolean, "
+                                       "categorical), which are known in advance, and how "
+                                       "their gaps are filled.")
+    covariates: list[str] | None = Field(None, description="Covariate columns of --input "
+                                         "the run uses. With --covariate-spec: some of its "
+                                         "items (every required one); omitted: all of them. "
+                                         "Without a spec: numeric columns observed up to "
+                                         "each origin.")
+    calendar_features: bool = Field(False, description="Add hour of day, day of week and "
+                                    "month of year (sine/cosine pairs, known in advance) "
+                                    "as covariates, each where the grid is finer than its "
+                                    "cycle.")
+    future_covariates: str | None = Field(None, description="CSV or Parquet file with the "
+                                          "timestamp column and each covariate known in "
+                                          "advance, holding their values for the --horizon "
+                                          "steps after the last point (the forward "
+                                          "forecast needs them; never imputed).")
     freq: str | None = Field(None, description="Grid frequency as a pandas offset alias "
                              "(e.g. 30min, h, D, W-SAT, MS). Omitted: inferred from the data.")
     max_gap: int | None = Field(None, ge=1, description="Longest gap (in grid steps) that may be "
@@ -211,6 +231,15 @@ class RunConfig(BaseModel):
             raise ValueError("a combination needs members: add lstm, classical or naive")
         return [f for f in CANDIDATE_FAMILIES if f in value]
 
+    @field_validator("covariates")
+    @classmethod
+    def _distinct_names(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and (not value or any(not v.strip() for v in value)
+                                  or len(set(value)) != len(value)):
+            raise ValueError("give one or more column names, each once, e.g. temperature "
+                             "workday")
+        return value
+
     @field_validator(*TEXT_FIELDS)
     @classmethod
     def _not_empty(cls, value: str | None) -> str | None:
@@ -227,6 +256,18 @@ class RunConfig(BaseModel):
             raise ValueError("preprocessor_pkl only applies with processed_npz")
         if self.preprocess_only and self.processed_npz:
             raise ValueError("preprocess_only and processed_npz exclude each other")
+        used = [flag_name(f) for f in COVARIATE_FIELDS if getattr(self, f)]
+        if used and self.processed_npz:
+            raise ValueError(f"{', '.join(used)}: the consumed processed artifacts carry "
+                             "their covariates (and the future rows); leave these out with "
+                             "--processed-npz")
+        if self.future_covariates and not self.covariate_spec:
+            raise ValueError("--future-covariates holds the values of covariates known in "
+                             "advance, which only a --covariate-spec declares; add the spec "
+                             "or leave the file out")
+        if (self.covariate_spec or self.covariates) and not self.input:
+            raise ValueError("--covariate-spec / --covariates read columns of --input; the "
+                             "synthetic series has none (--calendar-features works with it)")
         if self.candidates and set(self.candidates) <= {"classical", "combination"} \
                 and self.baselines != "all":
             raise ValueError("--candidates classical needs the classical models: leave out "

@@ -204,6 +204,7 @@ class MetricsRecord:
     intervals: dict | None = None  # coverage, width, interval score per level and forecaster
     backtest: dict | None = None  # rolling-origin windows: MASE per window and step
     model_choice: dict | None = None  # what the forecast is, and every candidate's scores
+    covariates: dict | None = None  # the covariates used; the network with / without them
     schema_version: str = METRICS_SCHEMA_VERSION
 
     def to_dict(self) -> dict:
@@ -213,7 +214,8 @@ class MetricsRecord:
                "baselines": self.baselines, "training": self.training,
                "timestamps": self.timestamps, "checkpoints": self.checkpoints,
                "inference": self.inference.to_dict(), "verdict": self.verdict.to_dict()}
-        for key in ("classical_baselines", "intervals", "backtest", "model_choice"):
+        for key in ("classical_baselines", "intervals", "backtest", "model_choice",
+                    "covariates"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         return out

@@ -85,7 +85,8 @@ def add_config_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
         else:
             if get_origin(annotation) is list:
                 item = get_args(annotation)[0]
-                kwargs.update(nargs="+", type=item, metavar="FAMILY" if item is str else "N")
+                kwargs.update(nargs="+", type=item, metavar=("NAME" if name == "covariates" else
+                                                  "FAMILY" if item is str else "N"))
             elif get_origin(annotation) is Literal:
                 kwargs.update(choices=list(get_args(annotation)), type=str)
             else:

@@ -78,6 +78,10 @@ def e2e_flow(
     timestamp_col: str = _default("timestamp_col"),
     target_col: str = _default("target_col"),
     artifacts_dir: str = _default("artifacts_dir"),
+    covariate_spec: str | None = _default("covariate_spec"),
+    covariates: list[str] | None = _default("covariates"),
+    calendar_features: bool = _default("calendar_features"),
+    future_covariates: str | None = _default("future_covariates"),
     freq: str | None = _default("freq"),
     max_gap: int | None = _default("max_gap"),
     fill_method: str = _default("fill_method"),
@@ -201,7 +205,7 @@ def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stag
                                   data.preprocessor.chain.spec, folds, workspace.scratch,
                                   data.data_summary)
     outcome = stage("evaluate", evaluate)(data, forecaster, training, config, staged, final,
-                                          start_time, backtests)
+                                          start_time, backtests, workspace.scratch)
     # the forward forecast is the chosen candidate's (the network, a baseline or a mix)
     forecast = stage("infer-snapshot", infer_snapshot)(data, outcome.product, outcome, staged)
     stage("report", write_report)(config, data, outcome, training, forecast, staged, final)

@@ -231,8 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     own.add_argument("--tracking", choices=["on", "off"], default="off",
                      help="Track every series' run in MLflow and register it as that series' "
                           "candidate (default: off here; see python flows/e2e.py --help).")
+    # Covariate columns are not read from a fleet's long-format input (yet): only the
+    # calendar covariates, which need no column, apply to every series.
     add_config_flags(per_series, skip=("run_id", "input", "processed_npz", "preprocessor_pkl",
-                                       "preprocess_only", "stage_tags", "tracking"))
+                                       "preprocess_only", "stage_tags", "tracking",
+                                       "covariate_spec", "covariates", "future_covariates"))
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 from prefect import task
@@ -20,6 +21,7 @@ from spline_lstm.evaluation.baselines import (
     baseline_forecasters,
     run_baselines,
 )
+from spline_lstm.evaluation.covariate_effect import covariate_effect
 from spline_lstm.evaluation.intervals import (
     calibrate,
     calibrate_blocks,
@@ -34,6 +36,7 @@ from spline_lstm.evaluation.scoring import (
 from spline_lstm.evaluation.verdict import decide
 from spline_lstm.models.base import Forecaster
 from spline_lstm.models.conformal import ConformalCalibrator
+from spline_lstm.models.univariate import UnivariateNetwork
 from spline_lstm.selection.families import allowed_families, chooses_models
 from spline_lstm.selection.product import (
     Product,
@@ -59,20 +62,34 @@ class EvaluationOutcome:
 @task(name="evaluate", cache_policy=NO_CACHE)
 def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSummary,
              config: RunConfig, staged: ArtifactLayout, final: ArtifactLayout,
-             start_time: str, backtests: list[FoldResult] | None = None) -> EvaluationOutcome:
+             start_time: str, backtests: list[FoldResult] | None = None,
+             scratch: Path | None = None) -> EvaluationOutcome:
     """Choose the run's forecast across families on the blocks before the test split, then
-    score it, the network alone and the baselines on the test split."""
+    score it, the network alone and the baselines on the test split (and, with covariates,
+    the same network trained without them, in ``scratch``)."""
     logger = stage_logger()
     pre, test = data.preprocessor, data.origins["test"]
     check_window_source(data.series, data.origins, lookback=pre.lookback, horizon=pre.horizon)
     classical = config.baselines == "all"
     baselines = run_baselines(
-        data, baseline_forecasters(pre.seasons, test, classical=classical),
+        data, baseline_forecasters(pre.seasons, test, classical=classical,
+                                   exogenous=data.n_future > 0),
         test, fit_end=data.bounds.val_end, levels=config.level)
     if baselines.classical or baselines.skipped:
         logger.info("classical baselines %s in %s s%s", baselines.classical, baselines.seconds,
                     f"; skipped {baselines.skipped}" if baselines.skipped else "")
-    product = _product(data, forecaster, baselines, backtests, config)
+    network_test = forecaster.predict(data, test)
+    covariates, twin = None, None
+    if data.covariates and scratch is not None and hasattr(forecaster, "with_workdir"):
+        # the same network without the covariates: reported next to it, and a candidate
+        twin = UnivariateNetwork(forecaster.with_workdir(Path(scratch) / "no_covariates"))
+        twin_test = twin.fit(data).predict(data, test)
+        covariates = covariate_effect(data, network_test, twin, twin_test)
+        logger.info("covariates: network test MASE %.4f with them, %.4f without (ratio %.3f)",
+                    covariates["network_with"]["mase"], covariates["network_without"]["mase"],
+                    covariates["mase_ratio"])
+    product = _product(data, forecaster, network_test, baselines, backtests, config,
+                       {twin.name: (twin, twin_test)} if twin else {})
     evaluation = evaluate_split(data, product.test_forecast, baselines=baselines.forecasts)
     if product.is_network:
         calibrator = calibrate(data, forecaster, config.level,
@@ -97,7 +114,7 @@ def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSumm
                                      static_bounds if config.interval_method == "adaptive"
                                      else None),
         backtest=summarize(backtests, backtests[0].fold.end - backtests[0].fold.cut)
-        if backtests else None, model_choice=product.model_choice)
+        if backtests else None, model_choice=product.model_choice, covariates=covariates)
     write_json(staged.metrics_json, record.to_dict())
     write_json(staged.intervals_json, {"run_id": config.run_id, **calibrator.to_dict()})
     verdict = record.verdict
@@ -109,17 +126,19 @@ def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSumm
     return EvaluationOutcome(evaluation, record, calibrator, test_bounds, product.forecaster)
 
 
-def _product(data: ProcessedData, network: Forecaster, baselines: BaselineRun,
-             backtests: list[FoldResult] | None, config: RunConfig) -> Product:
+def _product(data: ProcessedData, network: Forecaster, network_test: np.ndarray,
+             baselines: BaselineRun, backtests: list[FoldResult] | None,
+             config: RunConfig, networks: dict[str, tuple[Forecaster, np.ndarray]]) -> Product:
     """The run's forecaster: the network alone, or the best candidate on the backtest
-    blocks (the validation split when no window fits)."""
-    network_test = network.predict(data, data.origins["test"])
+    blocks (the validation split when no window fits); ``networks``: more networks (name
+    -> fitted, test forecasts), e.g. the one without covariates."""
     if not chooses_models(config):
         return network_only(network, network_test)
     blocks = fold_blocks(backtests, network.name) if backtests else \
-        [validation_block(data, network, classical=config.baselines == "all")]
+        [validation_block(data, network, classical=config.baselines == "all",
+                          others=[fitted for fitted, _ in networks.values()])]
     return choose_product(data, network, network_test, baselines, blocks,
-                          allowed_families(config))
+                          allowed_families(config), networks)
 
 
 def _source(backtests: list[FoldResult] | None) -> str:

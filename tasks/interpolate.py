@@ -6,6 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from contracts.config import RunConfig
+from contracts.errors import InputSchemaError, InvalidArgumentError
 from contracts.schemas import Col, RawSeries, validate_frame
 from spline_lstm.data.frequency import infer_freq, infer_seasons, parse_freq
 from spline_lstm.data.ingest import IngestResult
@@ -17,6 +18,60 @@ from spline_lstm.data.interpolate import (
 from spline_lstm.windows.feasibility import check_feasible
 from tasks.logs import stage_logger
 from tasks.preprocess import settings_for
+
+
+def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSeries:
+    """``filled`` with the run's covariates on its grid (the input's columns, the calendar)
+    and, for those known in advance, their values over the forward forecast's steps.
+
+    Refuses now, before any training: a bad spec (20), columns or values that do not
+    match it, categories first seen after the train split, missing future values (25).
+    """
+    if not (config.covariate_spec or config.covariates or config.calendar_features):
+        return filled
+    from contracts.covariate_spec import read_spec
+    from spline_lstm.data.covariates import (
+        calendar_covariates,
+        check_training_categories,
+        items_for,
+        read_covariates,
+        read_future_covariates,
+    )
+    from spline_lstm.data.frequency import step_timedelta
+    from spline_lstm.models.prediction import future_timestamps
+    from spline_lstm.windows.split import SplitBounds
+
+    spec = read_spec(config.covariate_spec, config.covariates) if config.covariate_spec else None
+    items = items_for(spec, config.covariates)
+    covariates = ()
+    if items:
+        covariates = read_covariates(
+            config.input, config.timestamp_col, items, filled.timestamps,
+            max_gap=filled.grid.max_gap, season=filled.grid.seasons[0],
+            imputation=spec.imputation_for if spec else (lambda _name: "spline"),
+            reserved=(config.timestamp_col, config.target_col))
+    step = step_timedelta(offset)
+    ahead = future_timestamps(filled.timestamps[-1], filled.grid.freq, config.horizon)
+    calendar = calendar_covariates(filled.timestamps, step) if config.calendar_features else ()
+    bounds = SplitBounds.from_fractions(len(filled.values), config.val_size, config.test_size)
+    check_training_categories(covariates, bounds.train_end, filled.timestamps)
+    known = [c.name for c in covariates if c.known_in_advance]
+    if config.future_covariates and not known:
+        raise InvalidArgumentError(
+            f"--future-covariates {config.future_covariates} is given, but no covariate of "
+            f"{config.covariate_spec} is known in advance (\"known_in_advance\": true); mark "
+            "the ones known for the horizon, or leave the file out (calendar covariates "
+            "need none)")
+    if known and not config.future_covariates:
+        raise InputSchemaError(
+            f"covariate(s) {known} are known in advance: the forward forecast needs their "
+            f"values for the {config.horizon} steps from {ahead[0]} to {ahead[-1]}; give them "
+            f"with --future-covariates FILE (column '{config.timestamp_col}' and {known})")
+    future = read_future_covariates(config.future_covariates, config.timestamp_col,
+                                    covariates, ahead) if known else ()
+    if calendar:
+        future = (*future, *calendar_covariates(ahead, step, span=filled.timestamps))
+    return filled.with_covariates((*covariates, *calendar), future)
 
 
 @task(name="spline-interpolate", cache_policy=NO_CACHE)
@@ -35,6 +90,11 @@ def interpolate_spline(ingested: IngestResult, freq: str | None, season: list[in
     seasons = list(season) if season else infer_seasons(offset)
     limit = max_gap if max_gap is not None else choose_max_gap(seasons)
     filled = interpolate_series(frame, offset, seasons, limit, fill_method)
+    if config is not None:
+        filled = with_covariates(filled, config, offset)
+        for cov in filled.covariates:
+            logger.info("covariate %s: %s%s", cov.name, cov.kind,
+                        ", known in advance" if cov.known_in_advance else "")
     grid = filled.grid
     logger.info("grid %s: %d points, %d filled in %d gap(s) (longest %d), seasons %s",
                 grid.freq, grid.n_grid, grid.n_filled, grid.n_gaps, grid.longest_gap, seasons)

@@ -41,6 +41,7 @@ def write_report(config: RunConfig, data: ProcessedData, outcome: EvaluationOutc
         warnings=run_warnings(data.data_summary, training, record.verdict,
                               data.preprocessor.grid),
         plot_file=staged.forecast_png.name, intervals=record.intervals,
-        backtest=record.backtest, model_choice=record.model_choice)
+        backtest=record.backtest, model_choice=record.model_choice,
+        covariates=record.covariates)
     write_text(staged.report_md, render_report(context))
     stage_logger().info("report written: %s", final.report_md)

@@ -72,3 +72,26 @@ def make_processed(values, *, horizon: int, seasons: list[int], lookback: int = 
     return preprocess(make_filled(values, freq, seasons), settings, run_id=run_id,
                       data_summary=DataSummary(source="test", n_rows=len(values)),
                       covariates=covariates)
+
+
+def leftovers(artifacts: Path, run_id: str) -> list[str]:
+    """Files of ``run_id`` under ``artifacts`` (its failure log aside)."""
+    if not artifacts.exists():
+        return []
+    return [str(p.relative_to(artifacts)) for p in artifacts.rglob(f"*{run_id}*")
+            if p.relative_to(artifacts).parts[0] != "logs"]
+
+
+def assert_coded_failure(main, argv: list[str], capfd, exit_code: int, fragment: str,
+                         artifacts: Path, run_id: str) -> None:
+    """``main(argv)`` fails with ``exit_code``: one JSON line whose message holds
+    ``fragment``, no traceback on the console, nothing of ``run_id`` left behind."""
+    code = main(argv)
+    out, err = capfd.readouterr()
+    lines = [line for line in err.splitlines() if line.startswith('{"ok": false')]
+    assert code == exit_code, err[-2000:]
+    assert len(lines) == 1
+    payload = json.loads(lines[0])
+    assert payload["exit_code"] == exit_code and fragment in payload["error"]["message"]
+    assert "Traceback" not in err and "Traceback" not in out
+    assert leftovers(artifacts, run_id) == []

@@ -82,7 +82,7 @@ def parse_raw_frame(raw: pd.DataFrame, timestamp_col: str, target_col: str,
         raise InputSchemaError(
             f"{source} has a header but no data rows; expected one row per observation "
             f"with columns '{timestamp_col}' and '{target_col}'")
-    timestamps, timezone, ts_notes = _parse_timestamps(raw[timestamp_col], timestamp_col)
+    timestamps, timezone, ts_notes = parse_timestamps(raw[timestamp_col], timestamp_col)
     target = pd.to_numeric(raw[target_col], errors="coerce").astype("float64")
     frame = pd.DataFrame({
         Col.TIMESTAMP.value: timestamps.to_numpy(dtype="datetime64[ns]"),
@@ -99,7 +99,7 @@ def parse_raw_frame(raw: pd.DataFrame, timestamp_col: str, target_col: str,
     return IngestResult(frame=frame, source=source, timezone=timezone, notes=tuple(notes))
 
 
-def _parse_timestamps(column: pd.Series, name: str) -> tuple[pd.Series, str | None, list[str]]:
+def parse_timestamps(column: pd.Series, name: str) -> tuple[pd.Series, str | None, list[str]]:
     """Parse to naive datetime64[ns]; aware input is converted to UTC."""
     try:
         return _parse_timestamp_column(column, name)

@@ -35,10 +35,20 @@ class FilledSeries:
     values: np.ndarray  # float64 [n]
     observed: np.ndarray  # bool [n]
     grid: GridSummary = field(default_factory=GridSummary)
+    # data.covariates.Covariate columns on the same grid, and the known-in-advance ones
+    # over the forward forecast's timestamps (--future-covariates, calendar)
+    covariates: tuple = ()
+    future: tuple = ()
 
     def head(self, n: int) -> "FilledSeries":
         """The first ``n`` points (a backtest fold's past)."""
-        return FilledSeries(self.timestamps[:n], self.values[:n], self.observed[:n], self.grid)
+        return FilledSeries(self.timestamps[:n], self.values[:n], self.observed[:n], self.grid,
+                            tuple(c.head(n) for c in self.covariates))
+
+    def with_covariates(self, covariates: tuple, future: tuple = ()) -> "FilledSeries":
+        from dataclasses import replace
+
+        return replace(self, covariates=tuple(covariates), future=tuple(future))
 
     def to_frame(self) -> pd.DataFrame:
         """The series as a frame in the RegularSeries layout (validate it with the schema)."""

@@ -176,3 +176,32 @@ def _numpy_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+def read_named_columns(path: Path, names: list[str], flag: str) -> tuple[pd.DataFrame, list[str]]:
+    """(the named columns of ``path`` as read, every column name of the file) for covariate
+    and future-covariate files; a missing name is the caller's to report (25)."""
+    if is_parquet(path):
+        import pyarrow.parquet as pq
+
+        try:
+            schema = pq.read_schema(path)
+        except Exception as exc:  # noqa: BLE001 - any pyarrow failure: not a Parquet file
+            raise InputSchemaError(f"{flag} {path} could not be read as Parquet "
+                                   f"({_first_line(exc)})") from None
+        available = [clean_name(n) for n in schema.names]
+        wanted = [schema.names[available.index(n)] for n in names if n in available]
+        frame = _numpy_dtypes(pq.read_table(path, columns=wanted).to_pandas())
+    else:
+        raw_names = _csv_header(path, names[0] if names else "timestamp", "...")
+        available = [clean_name(n) for n in raw_names]
+        wanted = [raw_names[available.index(n)] for n in names if n in available]
+        try:
+            frame = pd.read_csv(path, engine="c", usecols=wanted, dtype=str,
+                                encoding="utf-8-sig", keep_default_na=True)
+        except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+            raise InputSchemaError(
+                f"{flag} {path} could not be read as CSV ({type(exc).__name__}: "
+                f"{_first_line(exc)}); expected UTF-8 text with a header line") from None
+    frame.columns = [clean_name(c) for c in frame.columns]
+    return frame, available

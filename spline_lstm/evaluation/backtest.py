@@ -20,6 +20,7 @@ from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.evaluation.baselines import baseline_forecasters, run_baselines
 from spline_lstm.evaluation.scoring import evaluate_split
 from spline_lstm.models.base import Forecaster
+from spline_lstm.models.univariate import UnivariateNetwork
 from spline_lstm.transforms.chain import TransformSpec
 from spline_lstm.windows.folds import Fold
 from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
@@ -51,10 +52,14 @@ def run_fold(filled: FilledSeries, settings: PreprocessSettings, transform: Tran
     forecaster = make_forecaster(workdir).fit(data)
     block = data.origins["test"]
     baselines = run_baselines(data, baseline_forecasters(data.preprocessor.seasons, block,
-                                                         classical=classical),
+                                                         classical=classical,
+                                                         exogenous=data.n_future > 0),
                               block, fit_end=data.bounds.val_end)
-    evaluation = evaluate_split(data, forecaster.predict(data, block),
-                                baselines=baselines.forecasts)
+    others = dict(baselines.forecasts)
+    if data.covariates:  # the same network without them: a candidate of the model choice
+        twin = UnivariateNetwork(make_forecaster(Path(workdir) / "no_covariates")).fit(data)
+        others[twin.name] = twin.predict(data, block)
+    evaluation = evaluate_split(data, forecaster.predict(data, block), baselines=others)
     return FoldResult(
         fold=fold, cut_time=str(data.timestamps[fold.cut]), mase=evaluation.metrics["mase"],
         mase_per_step=[s["mase"] for s in evaluation.per_step],

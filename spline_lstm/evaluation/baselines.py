@@ -38,8 +38,9 @@ class BaselineRun:
 
 
 def baseline_forecasters(seasons: list[int], origins: np.ndarray, *,
-                         classical: bool) -> list[Forecaster]:
-    """naive_last, seasonal_naive (one per usable season), moving_average, then classical.
+                         classical: bool, exogenous: bool = False) -> list[Forecaster]:
+    """naive_last, seasonal_naive (one per usable season), moving_average, then classical
+    (exogenous: with the ones given the covariates known in advance).
 
     The SPEC's ``seasonal_naive`` always exists: without a usable season it is naive-last.
     """
@@ -51,7 +52,7 @@ def baseline_forecasters(seasons: list[int], origins: np.ndarray, *,
     if not any(f.name == "seasonal_naive" for f in out):
         out.append(NaiveForecaster("seasonal_naive", season=1))
     out.append(NaiveForecaster("moving_average", window=max(seasons[0], 2)))
-    return out + (classical_forecasters(seasons) if classical else [])
+    return out + (classical_forecasters(seasons, exogenous) if classical else [])
 
 
 def run_baselines(data, forecasters: list[Forecaster], origins: np.ndarray,

@@ -12,7 +12,8 @@ def build_metrics_record(data, evaluation: Evaluation, verdict: Verdict,
                          checkpoints: dict[str, str], start_time: str, end_time: str,
                          baselines: BaselineRun | None, intervals: dict | None = None,
                          backtest: dict | None = None,
-                         model_choice: dict | None = None) -> MetricsRecord:
+                         model_choice: dict | None = None,
+                         covariates: dict | None = None) -> MetricsRecord:
     pre = data.preprocessor
     counts = data.window_counts()
     return MetricsRecord(
@@ -40,4 +41,5 @@ def build_metrics_record(data, evaluation: Evaluation, verdict: Verdict,
         intervals=intervals,
         backtest=backtest,
         model_choice=model_choice,
+        covariates=covariates,
     )

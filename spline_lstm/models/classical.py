@@ -15,6 +15,14 @@ forecast still uses only data up to its origin. Decompositions are memoised by c
 (``seasonal_adjust.mstl_seasonal``): the two MSTL forecasters of a run, its backtest windows
 and the seasonal adjustment share them.
 
+With covariates known in advance (calendar, planned values, a weather forecast), AutoARIMA
+(short seasons) and MSTL's ARIMA trend model (long ones) also run with them as exogenous
+regressors (``auto_arima_x``, ``mstl_arima_x``; statsforecast's ``X`` / ``X_future``),
+so the network is compared with classical models given the same information. They read
+the model-space columns (scaled on train), and over the forward forecast's horizon the
+future rows the run was given. Past-observed covariates have no future values, so no
+classical model takes them.
+
 These models keep no weights on disk: ``save`` stores their settings and fit span, and a
 loaded one refits on that span of the series it is given (statsforecast fits are
 deterministic).
@@ -36,6 +44,17 @@ MSTL_TRENDS = ("ets", "arima")
 
 def _seasons_over_one(data, seasons: list[int] | None) -> list[int]:
     return [m for m in (seasons or data.preprocessor.seasons) if m > 1]
+
+
+def known_columns(data, start: int, stop: int) -> np.ndarray:
+    """float64 [stop - start, K]: the known-in-advance columns of rows start..stop-1, rows
+    past the series from ``data.future`` (25 when the run was given none)."""
+    k, n = data.n_future, len(data.series)
+    inside = np.asarray(data.series[start:min(stop, n), -k:], dtype=np.float64)
+    if stop <= n:
+        return inside
+    return np.concatenate([inside, np.asarray(data.rows_after_series()[:stop - n, -k:],
+                                              dtype=np.float64)])
 
 
 class _Classical(Forecaster):
@@ -64,10 +83,13 @@ class StatsForecaster(_Classical):
     """AutoETS, AutoARIMA or AutoTheta with the primary season (1 when there is none)."""
 
     def __init__(self, model: str, seasons: list[int] | None = None,
-                 fit_end: int | None = None) -> None:
+                 fit_end: int | None = None, exogenous: bool = False) -> None:
         if model not in STATS_MODELS:
             raise ValueError(f"unknown statsforecast model {model!r}; use one of {STATS_MODELS}")
-        super().__init__(model, seasons)
+        if exogenous and model != "auto_arima":
+            raise ValueError("only auto_arima takes exogenous regressors")
+        super().__init__(f"{model}_x" if exogenous else model, seasons)
+        self.model, self.exogenous = model, exogenous
         self.fit_end = fit_end
         self._model = None
 
@@ -81,10 +103,11 @@ class StatsForecaster(_Classical):
         m = seasons[0] if seasons else 1
         self.fit_end = fit_end_of(data, fit_end)
         model = {"auto_ets": AutoETS, "auto_arima": AutoARIMA, "auto_theta": AutoTheta}[
-            self.name](season_length=m)
+            self.model](season_length=m)
+        exog = {"X": known_columns(data, 0, self.fit_end)} if self.exogenous else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(np.asarray(data.values[:self.fit_end], dtype=np.float64))
+            model.fit(np.asarray(data.values[:self.fit_end], dtype=np.float64), **exog)
         self._model = model
         return self
 
@@ -96,11 +119,21 @@ class StatsForecaster(_Classical):
             warnings.simplefilter("ignore")
             for i, o in enumerate(origins):
                 outputs.put(i, self._model.forward(y=values[:o + 1], h=horizon,
+                                                   **_exog(self.exogenous, data, o, horizon),
                                                    **({"level": levels} if levels else {})))
         return outputs.result()
 
     def settings(self) -> dict:
-        return {"model": self.name, "seasons": self.seasons, "fit_end": self.fit_end}
+        return {"model": self.model, "seasons": self.seasons, "fit_end": self.fit_end,
+                **({"exogenous": True} if self.exogenous else {})}
+
+
+def _exog(exogenous: bool, data, origin: int, horizon: int) -> dict:
+    """statsforecast's X (up to the origin) and X_future (the horizon after it)."""
+    if not exogenous:
+        return {}
+    return {"X": known_columns(data, 0, origin + 1),
+            "X_future": known_columns(data, origin + 1, origin + 1 + horizon)}
 
 
 def _prefix_seasonal(values: np.ndarray, end: int, seasons: list[int],
@@ -114,11 +147,13 @@ class MSTLForecaster(_Classical):
     """A non-seasonal AutoETS ("ets") or AutoARIMA ("arima") on the MSTL-adjusted series."""
 
     def __init__(self, trend: str, seasons: list[int] | None = None,
-                 fit_end: int | None = None) -> None:
+                 fit_end: int | None = None, exogenous: bool = False) -> None:
         if trend not in MSTL_TRENDS:
             raise ValueError(f"unknown MSTL trend model {trend!r}; use one of {MSTL_TRENDS}")
-        super().__init__(f"mstl_{trend}", seasons)
-        self.trend, self.fit_end = trend, fit_end
+        if exogenous and trend != "arima":
+            raise ValueError("only the arima trend takes exogenous regressors")
+        super().__init__(f"mstl_{trend}{'_x' if exogenous else ''}", seasons)
+        self.trend, self.fit_end, self.exogenous = trend, fit_end, exogenous
         self._model = None
 
     def _is_fitted(self) -> bool:
@@ -132,9 +167,10 @@ class MSTLForecaster(_Classical):
         seasonal = _prefix_seasonal(values, self.fit_end, seasons,
                                     self.fit_end + data.preprocessor.horizon)
         model = AutoETS(model="ZZN") if self.trend == "ets" else AutoARIMA()
+        exog = {"X": known_columns(data, 0, self.fit_end)} if self.exogenous else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(values[:self.fit_end] - seasonal[:self.fit_end])
+            model.fit(values[:self.fit_end] - seasonal[:self.fit_end], **exog)
         self._model = model
         return self
 
@@ -155,12 +191,15 @@ class MSTLForecaster(_Classical):
                 adjusted = values[:origin + 1] - seasonal[:origin + 1]
                 future = seasonal[origin + 1:origin + 1 + horizon]
                 outputs.put(i, self._model.forward(y=adjusted, h=horizon,
+                                                   **_exog(self.exogenous, data, origin,
+                                                           horizon),
                                                    **({"level": levels} if levels else {})),
                             shift=future)
         return outputs.result()
 
     def settings(self) -> dict:
-        return {"trend": self.trend, "seasons": self.seasons, "fit_end": self.fit_end}
+        return {"trend": self.trend, "seasons": self.seasons, "fit_end": self.fit_end,
+                **({"exogenous": True} if self.exogenous else {})}
 
 
 class _Outputs:
@@ -182,10 +221,13 @@ class _Outputs:
         return self.mean, self.bounds
 
 
-def classical_forecasters(seasons: list[int]) -> list[Forecaster]:
-    """The classical models that suit ``seasons`` (see the module docstring), unfitted."""
+def classical_forecasters(seasons: list[int], exogenous: bool = False) -> list[Forecaster]:
+    """The classical models that suit ``seasons`` (see the module docstring), unfitted;
+    exogenous: also the ones given the covariates known in advance."""
     seasons = [m for m in seasons if m > 1]
     if not seasons or (len(seasons) == 1 and seasons[0] <= SHORT_SEASON):
-        return [StatsForecaster(name, seasons) for name in STATS_MODELS]
+        return [StatsForecaster(name, seasons) for name in STATS_MODELS] + (
+            [StatsForecaster("auto_arima", seasons, exogenous=True)] if exogenous else [])
     return [StatsForecaster("auto_theta", seasons),
-            *(MSTLForecaster(trend, seasons) for trend in MSTL_TRENDS)]
+            *(MSTLForecaster(trend, seasons) for trend in MSTL_TRENDS)] + (
+            [MSTLForecaster("arima", seasons, exogenous=True)] if exogenous else [])

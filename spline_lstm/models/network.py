@@ -4,7 +4,9 @@ Stock layers only, so ``keras.models.load_model(path, safe_mode=True)`` opens ev
 checkpoint without custom code. TensorFlow is imported lazily (it costs seconds).
 
 Input [batch, lookback, F] (model-space columns, the target at ``target_index``) ->
-output [batch, horizon] (the target).
+output [batch, horizon] (the target). With covariates known in advance (the last
+``n_future`` columns) the input also holds the ``horizon`` steps after the origin,
+[batch, lookback + horizon, F]; the network reads only those columns there.
 
 - window_relative: the target channel of each window is measured relative to its last
   value, and that value is added back to the output, so the network learns changes, not
@@ -15,6 +17,10 @@ output [batch, horizon] (the target).
   (as in SegRNN). On the shared series this matched point-wise LSTM accuracy at a
   fifth to a sixth of the training time (benchmarks/results/accuracy.md).
 - a dense head emits all ``horizon`` steps at once (direct multi-step).
+- known-in-advance covariates over the horizon go through a per-step decoder: each
+  step's covariates, projected by a small dense layer, meet the encoder's state (repeated
+  per step) in a shared MLP whose one output per step is added to the head's (the
+  temporal decoder of TiDE, in stock layers).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class ModelSpec:
     loss: str = "mae"
     n_features: int = 1
     target_index: int = 0
+    n_future: int = 0  # trailing columns known in advance, read over the horizon too
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,16 +74,36 @@ def _target_relative(inputs, spec: ModelSpec, layers):
     return layers.Concatenate(axis=-1, name="relative_window")([relative, *others]), last
 
 
+def _known_ahead_decoder(state, future, spec: ModelSpec, layers):
+    """[B, H]: each horizon step from the encoder state and that step's known covariates,
+    through the same small MLP for every step (a per-step decoder, as in TiDE), so an
+    effect such as demand rising with heat is learnt once, not once per step."""
+    width = max(8, spec.hidden_units[-1] // 2)
+    known = layers.Dense(width, activation="relu", name="known_projection")(future)
+    repeated = layers.RepeatVector(spec.horizon, name="state_per_step")(state)
+    h = layers.Concatenate(name="state_and_known")([repeated, known])
+    h = layers.Dense(width, activation="relu", name="step_decoder")(h)
+    return layers.Flatten(name="step_outputs")(layers.Dense(1, name="step_output")(h))
+
+
 def build_model(spec: ModelSpec):
     """Return a compiled keras.Model for ``spec``."""
     _quiet_tensorflow()
     import keras
     from keras import layers
 
-    inputs = keras.Input(shape=(spec.lookback, spec.n_features), name="window")
-    x, last = inputs, None
+    reach = spec.horizon if spec.n_future else 0
+    inputs = keras.Input(shape=(spec.lookback + reach, spec.n_features), name="window")
+    past, future = inputs, None
+    if spec.n_future:
+        past = layers.Cropping1D((0, reach), name="past")(inputs)
+        ahead = layers.Permute((2, 1), name="ahead_channels")(
+            layers.Cropping1D((spec.lookback, 0), name="ahead")(inputs))
+        future = layers.Permute((2, 1), name="known_ahead")(layers.Cropping1D(
+            (spec.n_features - spec.n_future, 0), name="pick_known_ahead")(ahead))  # [B, H, K]
+    x, last = past, None
     if spec.window_relative:
-        x, last = _target_relative(inputs, spec, layers)
+        x, last = _target_relative(past, spec, layers)
 
     h = x
     seg = max(1, min(spec.segment_length, spec.lookback))
@@ -93,6 +120,9 @@ def build_model(spec: ModelSpec):
         if spec.dropout > 0:
             h = layers.Dropout(spec.dropout, name=f"dropout_{i + 1}")(h)
     out = layers.Dense(spec.horizon, name="head")(h)
+    if future is not None:
+        out = layers.Add(name="with_known_ahead")([out, _known_ahead_decoder(h, future, spec,
+                                                                              layers)])
     if last is not None:
         out = layers.Add(name="forecast")([out, layers.Flatten(name="last_flat")(last)])
 

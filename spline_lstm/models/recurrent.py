@@ -106,7 +106,8 @@ class RecurrentSettings:
                          window_relative=self.window_relative,
                          segment_length=self.segment_length or
                          choose_segment_length(pre.lookback, pre.season),
-                         n_features=data.n_features, target_index=data.target_index)
+                         n_features=data.n_features, target_index=data.target_index,
+                         n_future=data.n_future)
 
     def batch_size_for(self, data) -> int:
         return self.batch_size or choose_batch_size(len(data.origins["train"]))
@@ -116,7 +117,8 @@ class RecurrentForecaster(Forecaster):
     """An LSTM/GRU trained in ``workdir``; see the module docstring."""
 
     family = "recurrent"
-    capabilities = Capabilities(past_covariates=True, uses_validation=True, keeps_weights=True)
+    capabilities = Capabilities(past_covariates=True, future_covariates=True,
+                                uses_validation=True, keeps_weights=True)
 
     def __init__(self, settings: RecurrentSettings = RecurrentSettings(),
                  workdir: Path | None = None,

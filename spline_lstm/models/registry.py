@@ -22,6 +22,7 @@ from spline_lstm.models.classical import (
 from spline_lstm.models.combination import CombinationForecaster
 from spline_lstm.models.naive import NaiveForecaster
 from spline_lstm.models.recurrent import RecurrentForecaster, RecurrentSettings
+from spline_lstm.models.univariate import UnivariateNetwork
 
 
 def _recurrent(cell: str) -> Callable[..., Forecaster]:
@@ -40,12 +41,14 @@ BUILDERS: dict[str, Callable[..., Forecaster]] = {
     **{name: (lambda name=name, **kw: StatsForecaster(name, **kw)) for name in STATS_MODELS},
     **{f"mstl_{trend}": (lambda trend=trend, **kw: MSTLForecaster(trend, **kw))
        for trend in MSTL_TRENDS},
+    "auto_arima_x": lambda **kw: StatsForecaster("auto_arima", exogenous=True, **kw),
+    "mstl_arima_x": lambda **kw: MSTLForecaster("arima", exogenous=True, **kw),
     **{kind: (lambda kind=kind, **kw: NaiveForecaster(kind, **kw))
        for kind in NaiveForecaster.KINDS},
 }
 CLASSES: dict[str, type[Forecaster]] = {
     cls.__name__: cls for cls in (RecurrentForecaster, StatsForecaster, MSTLForecaster,
-                                  NaiveForecaster, CombinationForecaster)}
+                                  NaiveForecaster, CombinationForecaster, UnivariateNetwork)}
 
 
 def forecaster_names() -> list[str]:

@@ -47,6 +47,7 @@ class ReportContext:
     intervals: dict | None = None  # the metrics record's "intervals"
     backtest: dict | None = None  # the metrics record's "backtest"
     model_choice: dict | None = None  # the metrics record's "model_choice"
+    covariates: dict | None = None  # the metrics record's "covariates"
 
 
 def _sort_key(value: float) -> float:
@@ -149,7 +150,7 @@ def _metrics_section(ev: Evaluation, choice: dict | None) -> list[str]:
     label, network = "**model**", None
     if choice:
         label = f"**forecast: {choice['chosen']}**"
-        if choice["kind"] != "lstm" and choice.get("network_test_metrics"):
+        if choice["chosen"] != _network_name(choice) and choice.get("network_test_metrics"):
             network = (f"{_network_name(choice)} (the network alone)",
                        choice["network_test_metrics"])
     out = ["", "## Test metrics (original units, observed targets only)", "",
@@ -167,6 +168,8 @@ def _metrics_section(ev: Evaluation, choice: dict | None) -> list[str]:
 
 
 def _network_name(choice: dict) -> str:
+    if choice.get("network"):
+        return choice["network"]
     return next((c["name"] for c in choice.get("candidates", []) if c["kind"] == "lstm"),
                 "lstm")
 
@@ -254,12 +257,39 @@ def _backtest_section(backtest: dict | None) -> list[str]:
     return out + [""]
 
 
+def _covariates_section(covariates: dict | None, baselines: dict) -> list[str]:
+    """The covariates used, the network with and without them, and the classical models
+    with (``_x``) and without them."""
+    if not covariates:
+        return []
+    used = ", ".join(f"`{c['name']}` ({c['type']}"
+                     f"{', known in advance' if c['known_in_advance'] else ''})"
+                     for c in covariates["used"])
+    out = ["## Covariates", "", f"Used: {used}. Model columns: "
+           f"{', '.join(f'`{c}`' for c in covariates['columns'])}.", "",
+           "| test split | MASE | RMSE | MAE | sMAPE % |", "|---|---|---|---|---|"]
+    rows = [("network with covariates", covariates["network_with"]),
+            ("network without covariates (same seed)", covariates["network_without"])]
+    exogenous = [name for name in baselines if name.endswith("_x")]
+    for name in exogenous:
+        plain = name.removesuffix("_x")
+        if plain in baselines:
+            rows.append((f"{plain} without covariates", baselines[plain]))
+        rows.append((f"{plain} with covariates (`{name}`)", baselines[name]))
+    for label, m in rows:
+        out.append(f"| {label} | {fmt(m.get('mase'))} | {fmt(m.get('rmse'))} | "
+                   f"{fmt(m.get('mae'))} | {fmt(m.get('smape'))} |")
+    return out + ["", f"MASE with / without covariates (network): "
+                  f"{fmt(covariates['mase_ratio'])}.", ""]
+
+
 def render_report(ctx: ReportContext) -> str:
     out = [f"# Run report — `{ctx.run_id}`", "", "## Verdict", "",
            verdict_sentence(ctx.verdict), ""]
     out += choice_section(ctx.model_choice)
     out += _run_section(ctx) + _data_section(ctx) + _metrics_section(ctx.evaluation,
                                                                        ctx.model_choice)
+    out += _covariates_section(ctx.covariates, ctx.evaluation.baselines)
     out += _intervals_section(ctx.intervals) + _backtest_section(ctx.backtest)
     out += _training_and_inference(ctx.training, ctx.inference)
     out += _forecast_section(ctx.forecast, ctx.plot_file)

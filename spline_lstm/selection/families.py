@@ -75,9 +75,9 @@ class ModelChoice:
         chosen, others = self.chosen, [s for s in self.scores if s is not self.chosen]
         where = f"{len(self.blocks)} block(s) before the test split ({', '.join(self.blocks)})"
         if not others:
-            return f"The forecast is {chosen.name} ({KIND_WORDS[chosen.kind]}), the only " \
+            return f"The forecast is {chosen.name} ({_words(chosen)}), the only " \
                    f"candidate allowed (--candidates {' '.join(self.families)})."
-        text = (f"The forecast is {chosen.name} ({KIND_WORDS[chosen.kind]}): the lowest mean "
+        text = (f"The forecast is {chosen.name} ({_words(chosen)}): the lowest mean "
                 f"MASE ({chosen.mean:.4g}) over {where}, ahead of {others[0].name} "
                 f"({others[0].mean:.4g}).")
         if chosen.kind in ("classical", "naive"):
@@ -138,6 +138,14 @@ def choose_model(blocks: list[Block], kinds: dict[str, str],
                         ModelScore(network, "lstm", (network,), None, ()))
         return ModelChoice(fallback, scores or [fallback], [b.label for b in blocks], families)
     return ModelChoice(scores[0], scores, [b.label for b in blocks], families)
+
+
+def _words(score: ModelScore) -> str:
+    from spline_lstm.models.univariate import SUFFIX
+
+    if score.kind == "lstm" and score.name.endswith(SUFFIX):
+        return "the network without covariates"
+    return KIND_WORDS[score.kind]
 
 
 def _finite(value: float) -> float | None:

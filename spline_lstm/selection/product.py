@@ -33,10 +33,13 @@ class Product:
     # (y_true, y_pred, scored) of the product on the blocks: its out-of-sample errors
     blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(repr=False)
     model_choice: dict = field(default_factory=dict)  # the metrics JSON section
+    network_name: str = ""  # the run's network (other lstm-family candidates are not it)
 
     @property
     def is_network(self) -> bool:
-        return self.choice is None or self.choice.chosen.kind == "lstm"
+        """Is the product the run's trained network itself (its checkpoints)?"""
+        return self.choice is None or (self.choice.chosen.kind == "lstm" and
+                                       self.choice.chosen.name == self.network_name)
 
     @property
     def baseline_name(self) -> str | None:
@@ -52,16 +55,19 @@ def fold_blocks(folds: list[FoldResult], network: str) -> list[Block]:
             for r in folds]
 
 
-def validation_block(data, network: Forecaster, classical: bool) -> Block:
+def validation_block(data, network: Forecaster, classical: bool,
+                     others: list[Forecaster] = ()) -> Block:
     """The fallback when no backtest window fits: every candidate fitted on the train split
     and scored on the validation split (the network early-stopped on it: a little in its
     favour)."""
     val = data.origins["val"]
     baselines = run_baselines(data, baseline_forecasters(data.preprocessor.seasons, val,
-                                                         classical=classical),
+                                                         classical=classical,
+                                                         exogenous=data.n_future > 0),
                               val, fit_end=data.bounds.train_end)
+    forecasts = {**baselines.forecasts, **{f.name: f.predict(data, val) for f in others}}
     evaluation = evaluate_split(data, network.predict(data, val), split="val",
-                                baselines=baselines.forecasts)
+                                baselines=forecasts)
     return Block(label="validation split", y_true=evaluation.y_true, scored=evaluation.scored,
                  mase_scale=evaluation.mase_scale,
                  forecasts={network.name: evaluation.y_pred, **baselines.forecasts})
@@ -76,14 +82,23 @@ def network_only(network: Forecaster, network_test: np.ndarray) -> Product:
 
 def choose_product(data, network: Forecaster, network_test: np.ndarray,
                    baselines: BaselineRun, blocks: list[Block],
-                   families: tuple[str, ...]) -> Product:
-    """Choose on ``blocks``, build the chosen forecaster and its test forecasts."""
-    kinds = {network.name: "lstm",
+                   families: tuple[str, ...],
+                   networks: dict[str, tuple[Forecaster, np.ndarray]] | None = None
+                   ) -> Product:
+    """Choose on ``blocks``, build the chosen forecaster and its test forecasts.
+
+    networks: more fitted networks (name -> (forecaster, test forecasts)), candidates of
+    the lstm family, e.g. the network without covariates.
+    """
+    networks = networks or {}
+    kinds = {network.name: "lstm", **{name: "lstm" for name in networks},
              **{name: kind for name, kind in baselines.kinds().items()
                 if name in baselines.forecasts}}
     choice = choose_model(blocks, kinds, families)
-    test = {network.name: network_test, **baselines.forecasts}
-    fitted = {network.name: network, **baselines.fitted}
+    test = {network.name: network_test, **{n: t for n, (_, t) in networks.items()},
+            **baselines.forecasts}
+    fitted = {network.name: network, **{n: f for n, (f, _) in networks.items()},
+              **baselines.fitted}
     chosen = choice.chosen
     if chosen.kind == "combination":
         forecaster: Forecaster = CombinationForecaster(
@@ -93,7 +108,8 @@ def choose_product(data, network: Forecaster, network_test: np.ndarray,
     test_mase = {s.name: score(data, s.forecast(test))["mase"] for s in choice.scores
                  if all(m in test for m in s.members)}
     section = choice.to_dict(test_mase)
+    section["network"] = network.name
     section["network_test_metrics"] = score(data, network_test)
     return Product(forecaster, chosen.forecast(test), choice,
                    [(b.y_true, chosen.forecast(b.forecasts), b.scored) for b in blocks],
-                   section)
+                   section, network_name=network.name)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from contracts.errors import InsufficientDataError
+from contracts.errors import InsufficientDataError, InvalidArgumentError
 from contracts.records import DataSummary
 from spline_lstm.data.ingest import parse_raw_frame
 from spline_lstm.data.interpolate import choose_max_gap, interpolate_series
@@ -18,6 +18,11 @@ from spline_lstm.windows.split import SPLITS, SplitBounds
 def history_data(pre, timestamps: list[str], values: list[float]) -> ProcessedData:
     """``ProcessedData`` of the history in the model space of preprocessor ``pre``; its last
     point is the forecast origin."""
+    if pre.features.covariate_names:
+        raise InvalidArgumentError(
+            f"this model reads covariates {list(pre.features.covariate_names)}, which a "
+            "request's history does not carry; omit the history to forecast the stored "
+            "series (its run was given the covariates), or serve a model without covariates")
     ingested = parse_raw_frame(pd.DataFrame({"timestamp": timestamps, "target": values}),
                                "timestamp", "target", source="the request's history")
     seasons = list(pre.grid.seasons or pre.seasons or [1])

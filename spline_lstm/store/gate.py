@@ -61,14 +61,15 @@ def check_run(root: Path, run_id: str, *, require_training: bool = True) -> Gate
     if result.problems:
         return result
     found: dict[str, object] = {}
-    _check_json(result, layout.meta_json, layout, REQUIRED_META_KEYS, found, "meta.json")
+    meta = _check_json(result, layout.meta_json, layout, REQUIRED_META_KEYS, found, "meta.json")
     split = _check_json(result, layout.split_contract_json, layout, ("schema_version",), found,
                         None)
     if split and split.get("schema_version") != SPLIT_CONTRACT_SCHEMA_VERSION:
         result.problems.append(f"split_contract.json has schema_version "
                                f"{split.get('schema_version')!r}, expected "
                                f"{SPLIT_CONTRACT_SCHEMA_VERSION!r}")
-    _check_npz(result, layout)
+    covariates = [e.get("name") for e in ((meta or {}).get("features") or {}).get("encoders", [])]
+    _check_npz(result, layout, covariates)
     try:
         found["preprocessor.pkl"] = read_pickled_dict(layout.preprocessor_pkl).get("run_id")
         result.checked.append(str(layout.relative(layout.preprocessor_pkl)))
@@ -83,6 +84,9 @@ def check_run(root: Path, run_id: str, *, require_training: bool = True) -> Gate
                               found, "metrics.json")
         if metrics:
             _check_metrics(result, metrics, layout, found)
+            if covariates and not isinstance(metrics.get("covariates"), dict):
+                result.problems.append(f"metrics.json lacks the 'covariates' section of the "
+                                       f"run's covariates {covariates}")
         for path in (layout.best_checkpoint, layout.last_checkpoint):
             if not zipfile.is_zipfile(path):
                 result.problems.append(f"{layout.relative(path)} is not a .keras archive")
@@ -138,10 +142,18 @@ def _check_json(result: GateResult, path: Path, layout: ArtifactLayout, keys, fo
     return payload
 
 
-def _check_npz(result: GateResult, layout: ArtifactLayout) -> None:
+def _check_npz(result: GateResult, layout: ArtifactLayout, covariates: list[str]) -> None:
+    """The required keys; with covariates, their values as read (one column each)."""
     try:
         with np.load(layout.processed_npz, allow_pickle=False) as data:
             missing = [k for k in REQUIRED_NPZ_KEYS if k not in data.files]
+            if covariates:
+                shape = data["covariate_values"].shape if "covariate_values" in data.files \
+                    else None
+                if shape is None or len(shape) != 2 or shape[1] != len(covariates):
+                    result.problems.append(
+                        f"processed.npz covariate_values has shape {shape}, expected "
+                        f"[n, {len(covariates)}] for covariates {covariates}")
     except (OSError, ValueError, EOFError) as exc:
         result.problems.append(f"processed.npz unreadable: {exc}")
         return

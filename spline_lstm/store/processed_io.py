@@ -49,7 +49,8 @@ def write_processed(layout: ArtifactLayout, data: ProcessedData) -> None:
         if data.window_values(split) <= MAX_STORED_WINDOW_VALUES:
             arrays[f"X_{split}"], arrays[f"y_{split}"] = data.windows(split)
         else:  # keep the keys and shapes, not the copies
-            arrays[f"X_{split}"] = np.zeros((0, pre.lookback, data.n_features), np.float32)
+            arrays[f"X_{split}"] = np.zeros((0, pre.lookback + _reach(pre), data.n_features),
+                                            np.float32)
             arrays[f"y_{split}"] = np.zeros((0, pre.horizon), np.float32)
         arrays[f"origins_{split}"] = data.origins[split]
     arrays.update(
@@ -61,6 +62,12 @@ def write_processed(layout: ArtifactLayout, data: ProcessedData) -> None:
         timestamps=data.timestamps.asi8,
         bounds=np.array([data.bounds.n, data.bounds.train_end, data.bounds.val_end], np.int64),
     )
+    if data.covariates:  # as read, in the encoders' order: backtest folds refit on them
+        by_name = {c.name: c.values for c in data.covariates}
+        arrays["covariate_values"] = np.stack(
+            [by_name[n] for n in pre.features.covariate_names], axis=1).astype(np.float64)
+    if data.future is not None:
+        arrays["future_rows"] = np.asarray(data.future, dtype=np.float32)
     write_npz(layout.processed_npz, arrays)
     write_json(layout.meta_json, build_meta(data))
     write_json(layout.split_contract_json, build_split_contract(data))
@@ -86,7 +93,8 @@ def build_meta(data: ProcessedData) -> dict:
         "interpolation": pre.grid.to_dict(),
         "window_counts": data.window_counts(),
         "windows_stored": {s: data.window_values(s) <= MAX_STORED_WINDOW_VALUES for s in SPLITS},
-        "windows_rule": "window i of a split: X = series[o-lookback+1 : o+1, :], y = "
+        "windows_rule": "window i of a split: X = series[o-lookback+1 : o+1+r, :] (r = "
+                        "horizon with covariates known in advance, else 0), y = "
                         "series[o+1 : o+horizon+1, target_index] with o = origins_{split}[i]",
         "split_sizes": data.bounds.sizes(),
         "data_summary": data.data_summary.to_dict(),
@@ -189,7 +197,8 @@ def read_processed(npz_path: Path, run_id: str, preprocessor_path: Path | None =
     _require_keys(arrays, REQUIRED_NPZ_KEYS + SERIES_NPZ_KEYS, f"{npz_path}")
     pre = _preprocessor(payload, preprocessor_path)
     for split in SPLITS:
-        check_window_pair(arrays[f"X_{split}"], arrays[f"y_{split}"], lookback=pre.lookback,
+        check_window_pair(arrays[f"X_{split}"], arrays[f"y_{split}"],
+                          lookback=pre.lookback + _reach(pre),
                           horizon=pre.horizon, n_features=pre.features.n_features, split=split)
     return _rebuild(pre, arrays, DataSummary.from_dict(meta.get("data_summary", {})))
 
@@ -206,9 +215,33 @@ def _npz_byte_limit(meta: dict) -> int:
         raise ArtifactContractError(
             f"meta.json does not describe its arrays ({type(exc).__name__}: {exc}); re-run "
             "preprocessing") from None
-    per_point = 4 * features + 8 + 1 + 8  # series, values, observed, timestamps
-    windows = sum(counts[s] * (lookback * features + horizon) * 4 for s in SPLITS if stored[s])
+    # series, values, observed, timestamps; covariates as read (at most one per feature)
+    per_point = 4 * features + 8 + 1 + 8 + 8 * (features - 1)
+    span = lookback + horizon  # a window with covariates known in advance reaches this far
+    windows = sum(counts[s] * (span * features + horizon) * 4 for s in SPLITS if stored[s])
     return int(1.25 * (n * per_point + 8 * sum(counts.values()) + windows)) + 2**20
+
+
+def _reach(pre: Preprocessor) -> int:
+    """Steps after the origin a window holds (covariates known in advance)."""
+    return pre.horizon if pre.features.n_future else 0
+
+
+def _covariates(pre: Preprocessor, arrays: dict[str, np.ndarray]) -> tuple:
+    """The covariates as read, rebuilt from ``covariate_values`` and their encoders."""
+    from spline_lstm.data.covariates import Covariate
+
+    encoders = pre.features.encoders
+    if not encoders:
+        return ()
+    values = arrays.get("covariate_values")
+    if values is None or values.ndim != 2 or values.shape[1] != len(encoders):
+        raise ArtifactContractError(
+            f"processed.npz lacks the values of covariates {list(pre.features.covariate_names)}"
+            " (key covariate_values [n, C]); re-run preprocessing")
+    return tuple(Covariate(e.name, e.kind, e.known_in_advance,
+                           values[:, i].astype(np.float64), e.labels)
+                 for i, e in enumerate(encoders))
 
 
 def _preprocessor(payload: dict, path: Path) -> Preprocessor:
@@ -237,6 +270,9 @@ def _rebuild(pre: Preprocessor, arrays: dict[str, np.ndarray],
                     pd.DatetimeIndex(arrays["timestamps"].astype("datetime64[ns]")),
                     arrays["values"].astype(np.float64), arrays["observed"].astype(bool),
                     series, data_summary)
+    future = arrays.get("future_rows")
+    data = data.with_covariates(_covariates(pre, arrays),
+                                None if future is None else future.astype(np.float32))
     for split in SPLITS:
         if not np.array_equal(data.origins[split], arrays[f"origins_{split}"]):
             raise ArtifactContractError(

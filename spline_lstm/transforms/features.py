@@ -1,8 +1,12 @@
-"""The columns the model reads: the target plus covariates, one scaler per covariate column.
+"""The columns the model reads: the target plus covariates, each encoded on train only.
 
 The target column goes through the transform chain (its last step is the target's
-scaler); every other column is only scaled, each by its own scaler fitted on the train
-split. Column ``target_index`` of the model-space series is the target.
+scaler). Covariates are encoded by kind: numeric ones scaled by their own scaler fitted
+on the train split, booleans as 0/1, categorical ones one-hot over the categories the
+train split holds (a category it does not hold, possible inside a backtest fold, is a
+row of zeros). Column order: the target, past-observed covariates, then covariates
+known in advance, so those form the last ``n_future`` columns (the network's future
+input reads them over the horizon).
 """
 
 from __future__ import annotations
@@ -17,12 +21,63 @@ TARGET_FEATURE = "target"
 
 
 @dataclass(frozen=True)
+class CovariateEncoder:
+    """How one covariate becomes model-space columns (fitted on the train split)."""
+
+    name: str
+    kind: str = "numeric"  # numeric | boolean | categorical
+    known_in_advance: bool = False
+    scaler: Scaler | None = None  # numeric only
+    categories: tuple[int, ...] = ()  # categorical: codes seen in train, one column each
+    labels: tuple[str, ...] = ()  # categorical: every label the input holds (codes index it)
+
+    @property
+    def columns(self) -> list[str]:
+        if self.kind == "categorical":
+            return [f"{self.name}={self.labels[c]}" for c in self.categories]
+        return [self.name]
+
+    @classmethod
+    def fit(cls, covariate, train_end: int, scaling: str) -> "CovariateEncoder":
+        train = covariate.values[:train_end]
+        if covariate.kind == "numeric":
+            return cls(covariate.name, "numeric", covariate.known_in_advance,
+                       Scaler.fit(train, scaling, column=f"covariate {covariate.name!r}"))
+        if covariate.kind == "boolean":
+            return cls(covariate.name, "boolean", covariate.known_in_advance)
+        seen = tuple(int(c) for c in np.unique(train[~np.isnan(train)]))
+        return cls(covariate.name, "categorical", covariate.known_in_advance,
+                   categories=seen, labels=tuple(covariate.labels))
+
+    def encode(self, values: np.ndarray) -> list[np.ndarray]:
+        """float64 columns [n] of ``values`` (the covariate on the grid)."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.kind == "numeric":
+            return [self.scaler.apply(values)]
+        if self.kind == "boolean":
+            return [values]
+        return [(values == c).astype(np.float64) for c in self.categories]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "known_in_advance": self.known_in_advance,
+                "scaler": self.scaler.to_dict() if self.scaler else None,
+                "categories": list(self.categories), "labels": list(self.labels)}
+
+    @classmethod
+    def from_dict(cls, payload: dict) -> "CovariateEncoder":
+        return cls(payload["name"], payload["kind"], bool(payload["known_in_advance"]),
+                   Scaler.from_dict(payload["scaler"]) if payload.get("scaler") else None,
+                   tuple(int(c) for c in payload.get("categories", [])),
+                   tuple(payload.get("labels", [])))
+
+
+@dataclass(frozen=True)
 class FeatureSet:
-    """Names of the model-space columns (target first) and the covariates' scalers."""
+    """Names of the model-space columns (target first) and the covariates' encoders."""
 
     names: tuple[str, ...] = (TARGET_FEATURE,)
     target_index: int = 0
-    covariate_scalers: tuple[Scaler, ...] = ()
+    encoders: tuple[CovariateEncoder, ...] = ()
 
     @property
     def n_features(self) -> int:
@@ -34,35 +89,86 @@ class FeatureSet:
 
     @property
     def covariate_names(self) -> tuple[str, ...]:
-        return tuple(n for i, n in enumerate(self.names) if i != self.target_index)
+        """The covariates (input columns) this feature set reads."""
+        return tuple(e.name for e in self.encoders)
+
+    @property
+    def covariate_scalers(self) -> tuple[Scaler, ...]:
+        return tuple(e.scaler for e in self.encoders if e.scaler is not None)
+
+    @property
+    def n_future(self) -> int:
+        """How many trailing columns are known in advance (read over the horizon)."""
+        return sum(len(e.columns) for e in self.encoders if e.known_in_advance)
+
+    @property
+    def known_in_advance(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.encoders if e.known_in_advance)
 
     @classmethod
-    def fit(cls, covariates: dict[str, np.ndarray] | None, train_end: int,
-            scaling: str) -> "FeatureSet":
-        """Fit one scaler per covariate column (float [n] each) on its train part."""
-        covariates = covariates or {}
-        scalers = tuple(Scaler.fit(values[:train_end], scaling, column=f"covariate {name!r}")
-                        for name, values in covariates.items())
-        return cls(names=(TARGET_FEATURE, *covariates), target_index=0,
-                   covariate_scalers=scalers)
+    def fit(cls, covariates, train_end: int, scaling: str) -> "FeatureSet":
+        """Fit each covariate's encoder on its train part.
 
-    def stack(self, target: np.ndarray, covariates: dict[str, np.ndarray] | None) -> np.ndarray:
-        """The model-space series float32 [n, F]: the transformed target, scaled covariates."""
+        covariates: a tuple of ``data.covariates.Covariate``, or name -> float [n] (numeric,
+        past-observed), or None.
+        """
+        covariates = as_covariates(covariates)
+        ordered = sorted(covariates, key=lambda c: c.known_in_advance)  # stable: past first
+        encoders = tuple(CovariateEncoder.fit(c, train_end, scaling) for c in ordered)
+        names = [TARGET_FEATURE] + [col for e in encoders for col in e.columns]
+        return cls(names=tuple(names), target_index=0, encoders=encoders)
+
+    def stack(self, target: np.ndarray, covariates) -> np.ndarray:
+        """The model-space series float32 [n, F]: the transformed target, encoded covariates."""
         columns = [np.asarray(target, dtype=np.float64)]
-        for name, scaler in zip(self.covariate_names, self.covariate_scalers):
-            columns.append(scaler.apply((covariates or {})[name]))
+        by_name = {c.name: c for c in as_covariates(covariates)}
+        for encoder in self.encoders:
+            columns.extend(encoder.encode(by_name[encoder.name].values))
         if len(columns) == 1:  # F = 1: no stacking copy at 10M points
             return columns[0].astype(np.float32)[:, None]
         return np.stack(columns, axis=1).astype(np.float32)
 
+    def future_rows(self, future) -> np.ndarray:
+        """float32 [H, F] rows after the series: the known-in-advance columns encoded from
+        ``future`` (covariates over the forecast's timestamps), every other column 0 (the
+        network never reads them beyond the origin)."""
+        by_name = {c.name: c for c in as_covariates(future)}
+        horizon = len(next(iter(by_name.values())).values) if by_name else 0
+        rows = np.zeros((horizon, self.n_features), dtype=np.float32)
+        column = 1
+        for encoder in self.encoders:
+            width = len(encoder.columns)
+            if encoder.known_in_advance:
+                rows[:, column:column + width] = np.stack(
+                    encoder.encode(by_name[encoder.name].values), axis=1)
+            column += width
+        return rows
+
     def to_dict(self) -> dict:
         return {"names": list(self.names), "target_index": self.target_index,
-                "covariate_scalers": [s.to_dict() for s in self.covariate_scalers]}
+                "encoders": [e.to_dict() for e in self.encoders]}
 
     @classmethod
     def from_dict(cls, payload: dict | None) -> "FeatureSet":
         if not payload:  # payloads from before covariates: the target alone
             return cls()
+        if "encoders" in payload:
+            encoders = tuple(CovariateEncoder.from_dict(e) for e in payload["encoders"])
+        else:  # numeric, past-observed covariates with one scaler each
+            encoders = tuple(CovariateEncoder(name, "numeric", False, Scaler.from_dict(s))
+                             for name, s in zip(payload["names"][1:],
+                                                payload.get("covariate_scalers", [])))
         return cls(names=tuple(payload["names"]), target_index=int(payload["target_index"]),
-                   covariate_scalers=tuple(Scaler.from_dict(s)
-                                           for s in payload.get("covariate_scalers", [])))
+                   encoders=encoders)
+
+
+def as_covariates(covariates) -> tuple:
+    """A tuple of ``Covariate`` from a tuple, a name -> values dict, or None."""
+    from spline_lstm.data.covariates import Covariate
+
+    if not covariates:
+        return ()
+    if isinstance(covariates, dict):
+        return tuple(Covariate(name, "numeric", False, np.asarray(values, dtype=np.float64))
+                     for name, values in covariates.items())
+    return tuple(covariates)

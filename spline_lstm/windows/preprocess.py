@@ -40,9 +40,13 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
                bounds: SplitBounds | None = None) -> ProcessedData:
     """Split chronologically, fit the transforms and scalers on train, cut windows.
 
-    covariates: name -> float [n] on the same grid as ``filled`` (scaled, not transformed).
+    covariates: name -> float [n] on the same grid as ``filled`` (scaled, not transformed);
+    omitted: the covariates ``filled`` carries.
     bounds: the split, when not the settings' fractions (a backtest fold's).
     """
+    from spline_lstm.transforms.features import as_covariates
+
+    covariates = as_covariates(covariates if covariates is not None else filled.covariates)
     values = filled.values
     bounds = bounds or SplitBounds.from_fractions(len(values), settings.val_size,
                                                   settings.test_size)
@@ -58,8 +62,10 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
     pre = Preprocessor(run_id=run_id, lookback=settings.lookback, horizon=settings.horizon,
                        seasons=seasons, freq=filled.grid.freq, chain=chain, features=features,
                        grid=filled.grid, timezone=data_summary.timezone)
-    return assemble(pre, bounds, filled.timestamps, values, filled.observed,
+    data = assemble(pre, bounds, filled.timestamps, values, filled.observed,
                     features.stack(target, covariates), data_summary)
+    return data.with_covariates(covariates, features.future_rows(filled.future)
+                                if filled.future else None)
 
 
 def assemble(pre: Preprocessor, bounds: SplitBounds, timestamps: pd.DatetimeIndex,

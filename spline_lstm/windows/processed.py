@@ -30,6 +30,11 @@ class ProcessedData:
     series: np.ndarray  # float32 [n, F], model space (NaN over the target's burn-in)
     origins: dict[str, np.ndarray]  # split -> int64 [N]
     data_summary: DataSummary
+    # the covariates as read (data.covariates.Covariate, original units): backtest folds
+    # refit their encoders; ``future``: float32 [H, F] model-space rows after the series
+    # whose known-in-advance columns the forward forecast reads (None: not given)
+    covariates: tuple = ()
+    future: np.ndarray | None = None
     # windows read from processed.npz, or cut on first use (small data only)
     _windows: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
@@ -45,8 +50,17 @@ class ProcessedData:
     def n_features(self) -> int:
         return int(self.series.shape[1])
 
+    @property
+    def n_future(self) -> int:
+        """Trailing columns known in advance: windows also carry them over the horizon."""
+        return self.preprocessor.features.n_future
+
+    def _reach(self) -> int:
+        return self.preprocessor.horizon if self.n_future else 0
+
     def windows(self, split: str) -> tuple[np.ndarray, np.ndarray]:
-        """(X [N, L, F], y [N, H]) float32 copies; use ``dataset`` for large data."""
+        """(X [N, L (+H with covariates known in advance), F], y [N, H]) float32 copies;
+        use ``dataset`` for large data."""
         if split not in self._windows:
             self._windows[split] = self._cut(self.origins[split])
         return self._windows[split]
@@ -63,7 +77,8 @@ class ProcessedData:
 
     def _cut(self, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pre = self.preprocessor
-        return cut_windows(self.series, origins, pre.lookback, pre.horizon, self.target_index)
+        return cut_windows(self.series, origins, pre.lookback, pre.horizon, self.target_index,
+                           x_reach=self._reach())
 
     def dataset(self, split: str, batch_size: int, *, shuffle: bool = False, seed: int = 0,
                 with_targets: bool = True):
@@ -78,9 +93,25 @@ class ProcessedData:
         from spline_lstm.windows.streaming import window_dataset
 
         pre = self.preprocessor
-        return window_dataset(self.series, origins, pre.lookback, pre.horizon, batch_size,
+        series = self.series
+        if self.n_future and len(origins) and int(np.max(origins)) + pre.horizon >= len(series):
+            series = np.concatenate([series, self.rows_after_series()])
+        return window_dataset(series, origins, pre.lookback, pre.horizon, batch_size,
                               shuffle=shuffle, seed=seed, with_targets=with_targets,
-                              target_index=self.target_index)
+                              target_index=self.target_index, x_reach=self._reach())
+
+    def rows_after_series(self) -> np.ndarray:
+        """The rows after the series a forecast from its last points reads (25 without)."""
+        from contracts.errors import InputSchemaError
+
+        if self.future is None or len(self.future) < self.preprocessor.horizon:
+            names = list(self.preprocessor.features.known_in_advance)
+            raise InputSchemaError(
+                f"covariate(s) {names} are known in advance: a forecast beyond the last "
+                f"point ({self.timestamps[-1]}) needs their values for the next "
+                f"{self.preprocessor.horizon} steps; give them with --future-covariates FILE "
+                "(a timestamp column and one column each)")
+        return np.asarray(self.future[:self.preprocessor.horizon], dtype=np.float32)
 
     def window_values(self, split: str) -> int:
         """How many floats the split's X would take if materialised."""
@@ -93,7 +124,13 @@ class ProcessedData:
         """The regular, gap-filled series this data was made from (original units)."""
         from spline_lstm.data.interpolate import FilledSeries
 
-        return FilledSeries(self.timestamps, self.values, self.observed, self.preprocessor.grid)
+        return FilledSeries(self.timestamps, self.values, self.observed, self.preprocessor.grid,
+                            self.covariates)
+
+    def with_covariates(self, covariates: tuple, future: np.ndarray | None) -> "ProcessedData":
+        from dataclasses import replace
+
+        return replace(self, covariates=tuple(covariates), future=future)
 
     def with_summary(self, data_summary: DataSummary) -> "ProcessedData":
         """The same data with another data summary (windows already cut are kept)."""

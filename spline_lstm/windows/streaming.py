@@ -12,19 +12,20 @@ import numpy as np
 
 def window_dataset(series: np.ndarray, origins: np.ndarray, lookback: int, horizon: int,
                    batch_size: int, *, shuffle: bool = False, seed: int = 0,
-                   with_targets: bool = True, target_index: int = 0):
-    """A tf.data.Dataset of (X [B, lookback, F], y [B, horizon]) float32 batches.
+                   with_targets: bool = True, target_index: int = 0, x_reach: int = 0):
+    """A tf.data.Dataset of (X [B, lookback + x_reach, F], y [B, horizon]) float32 batches.
 
     series: float32 [n, F] model-space values; origins: int64 [N] index of each window's
     last input point; y is column ``target_index``. Shuffling is seeded and reshuffles
     every epoch (deterministic under ``make_deterministic``). with_targets=False yields X
     only (prediction), and then the windows may end at the last point of the series.
+    x_reach: steps after the origin X also holds (see ``cut.cut_windows``).
     """
     import tensorflow as tf
 
     values = tf.constant(np.asarray(series, dtype=np.float32))
     origins_t = tf.constant(np.asarray(origins, dtype=np.int64))
-    reach = horizon if with_targets else 0
+    reach = horizon if with_targets else x_reach
     offsets = tf.range(-lookback + 1, reach + 1, dtype=tf.int64)
     n = len(origins)
     n_batches = -(-n // batch_size)
@@ -54,7 +55,7 @@ def window_dataset(series: np.ndarray, origins: np.ndarray, lookback: int, horiz
 
     def gather(batch_origins):
         windows = tf.gather(values, batch_origins[:, None] + offsets[None, :])  # [B, L+r, F]
-        X = windows[:, :lookback, :]
+        X = windows[:, :lookback + x_reach, :]
         return (X, windows[:, lookback:, target_index]) if with_targets else X
 
     return (dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)

@@ -32,3 +32,16 @@ def test_bad_values_name_the_flag_and_exit_20(values, flag):
 def test_bad_run_id_is_rejected_by_the_config():
     with pytest.raises(InvalidArgumentError, match="invalid run_id"):
         RunConfig.build(run_id="../escape")
+
+
+@pytest.mark.parametrize("values,fragment", [
+    ({"covariates": ["temperature"]}, "the synthetic series has none"),
+    ({"input": "d.csv", "covariates": ["t", "t"]}, "--covariates: give one or more"),
+    ({"input": "d.csv", "future_covariates": "f.csv"}, "only a --covariate-spec declares"),
+    ({"processed_npz": "p.npz", "calendar_features": True},
+     "--calendar-features: the consumed processed artifacts carry"),
+])
+def test_covariate_flags_that_cannot_work_together_are_20(values, fragment):
+    with pytest.raises(InvalidArgumentError) as caught:
+        RunConfig.build(run_id="x", **values)
+    assert fragment in caught.value.message

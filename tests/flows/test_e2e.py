@@ -16,18 +16,17 @@ from contracts.artifacts import ArtifactLayout
 from flows import health
 from flows.e2e import main
 from spline_lstm.models.network import load_checkpoint
-from tests.helpers import FAST_FLAGS, TINY_FLAGS, make_series, read_error_line
+from tests.helpers import (
+    FAST_FLAGS,
+    TINY_FLAGS,
+    leftovers,
+    make_series,
+    read_error_line,
+)
 
 pytestmark = pytest.mark.flow
 REPO = Path(__file__).resolve().parents[2]
 
-
-def _leftovers(artifacts: Path, run_id: str) -> list[str]:
-    """Files and directories of ``run_id`` outside logs/ (a failed run must leave none)."""
-    if not artifacts.exists():
-        return []
-    return [str(p.relative_to(artifacts)) for p in artifacts.rglob(f"*{run_id}*")
-            if p.relative_to(artifacts).parts[0] != "logs"]
 
 
 def test_smoke_run_writes_every_artifact_and_passes_the_gate(smoke_run, capsys):
@@ -192,7 +191,7 @@ def test_failures_exit_with_their_code_and_leave_no_artifacts(prefect_harness, t
     assert result == exit_code
     assert payload["ok"] is False and payload["exit_code"] == exit_code
     assert payload["error"]["code"] == code and fragment in payload["error"]["message"]
-    assert _leftovers(artifacts, run_id) == []
+    assert leftovers(artifacts, run_id) == []
     if case in PREFLIGHT:  # refused before Prefect starts: no flow run, no card, no folder
         assert not artifacts.exists()
         return
@@ -267,7 +266,7 @@ def test_a_failed_gate_fails_the_flow_and_commits_nothing(prefect_harness, tmp_p
     payload = read_error_line(capsys.readouterr().err)
     assert code == 27 and payload["error"]["code"] == "RUN_ID_MISMATCH"
     assert "metrics.json says run_id 'not-this-run'" in payload["error"]["message"]
-    assert _leftovers(artifacts, "gated") == []
+    assert leftovers(artifacts, "gated") == []
 
 
 def test_the_failed_task_and_flow_state_messages_carry_the_code(prefect_harness, tmp_path):

@@ -3,7 +3,6 @@ stderr naming the problem, no stack trace on the console, and no artifacts left.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from spline_lstm.data.ingest import parse_raw_frame
 from spline_lstm.windows.preprocess import preprocess
 from tasks.interpolate import interpolate_spline
 from tasks.preprocess import settings_for
-from tests.helpers import FAST_FLAGS, make_series
+from tests.helpers import FAST_FLAGS, assert_coded_failure, make_series
 
 pytestmark = pytest.mark.flow
 
@@ -128,28 +127,14 @@ LEGITIMATE = ["UTF-8 BOM", "unsorted rows", "explicit time zone", "mixed time zo
               "irregular spacing"]
 
 
-def _leftovers(artifacts: Path, run_id: str) -> list[str]:
-    if not artifacts.exists():
-        return []
-    return [str(p.relative_to(artifacts)) for p in artifacts.rglob(f"*{run_id}*")
-            if p.relative_to(artifacts).parts[0] != "logs"]
-
-
 @pytest.mark.parametrize("name", list(FAILING))
 def test_bad_input_gets_its_code_and_leaves_nothing(prefect_harness, tmp_path, capfd, name):
     exit_code, fragment = FAILING[name]
     artifacts = tmp_path / "artifacts"
     run_id = "bad-" + "".join(c if c.isalnum() else "-" for c in name)
-    code = main(["--run-id", run_id, "--artifacts-dir", str(artifacts), *_case(name, tmp_path),
-                 *FAST_FLAGS])
-    out, err = capfd.readouterr()
-    json_lines = [line for line in err.splitlines() if line.startswith('{"ok": false')]
-    assert code == exit_code, err[-2000:]
-    assert len(json_lines) == 1
-    payload = json.loads(json_lines[0])
-    assert payload["exit_code"] == exit_code and fragment in payload["error"]["message"]
-    assert "Traceback" not in err and "Traceback" not in out
-    assert _leftovers(artifacts, run_id) == []
+    assert_coded_failure(main, ["--run-id", run_id, "--artifacts-dir", str(artifacts),
+                                *_case(name, tmp_path), *FAST_FLAGS],
+                         capfd, exit_code, fragment, artifacts, run_id)
 
 
 # Oddities that only change how rows are read stop after preprocessing (training cannot

@@ -68,3 +68,27 @@ def test_every_family_saves_and_loads_into_the_same_forecasts(tmp_path):
                                       fit.forecaster.predict(data, data.origins["test"]))
     assert StatsForecaster.capabilities.keeps_weights is False
     assert RecurrentForecaster.capabilities.uses_validation is True
+
+
+def test_a_second_network_competes_in_the_lstm_family_and_is_not_the_network(tmp_path):
+    from spline_lstm.evaluation.baselines import BaselineRun
+    from spline_lstm.selection.families import Block
+    from spline_lstm.selection.product import choose_product
+    from tests.helpers import make_processed
+
+    data = make_processed(make_series(240)["target"].to_numpy(), horizon=3, seasons=[24])
+    val, test = data.origins["val"], data.origins["test"]
+    network = NaiveForecaster("moving_average", window=48, name="lstm").fit(data)
+    # stands in for the network without covariates: the better one on the block
+    other = NaiveForecaster("seasonal_naive", season=24, name="lstm_no_covariates").fit(data)
+    evaluation = evaluate_split(data, network.predict(data, val), split="val")
+    block = Block("validation split", evaluation.y_true, evaluation.scored,
+                  evaluation.mase_scale, {"lstm": evaluation.y_pred,
+                                          other.name: other.predict(data, val)})
+    product = choose_product(data, network, network.predict(data, test),
+                             BaselineRun(forecasts={}), [block], ("lstm", "combination"),
+                             {other.name: (other, other.predict(data, test))})
+    assert product.forecaster is other and not product.is_network
+    assert product.model_choice["network"] == "lstm"
+    assert "(the network without covariates)" in product.model_choice["reason"]
+    np.testing.assert_array_equal(product.test_forecast, other.predict(data, test))

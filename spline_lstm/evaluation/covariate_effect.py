@@ -1,0 +1,36 @@
+"""What the covariates are worth: the run's network next to the same network trained on
+the target alone (same transform, split, settings and seed), both on the test split."""
+
+from __future__ import annotations
+
+from spline_lstm.evaluation.scoring import evaluate_split
+from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
+
+REPORTED = ("mase", "rmse", "mae", "smape")
+
+
+def univariate_twin(data):
+    """``data`` without its covariates: the target alone, same split and transform."""
+    pre = data.preprocessor
+    filled = data.filled().with_covariates((), ())
+    settings = PreprocessSettings(lookback=pre.lookback, horizon=pre.horizon,
+                                  seasons=list(pre.grid.seasons or pre.seasons),
+                                  val_size=0.1, test_size=0.2, transform=pre.chain.spec)
+    return preprocess(filled, settings, run_id=pre.run_id, data_summary=data.data_summary,
+                      bounds=data.bounds)
+
+
+def covariate_effect(data, network_test, twin, twin_test) -> dict:
+    """The metrics JSON's ``covariates`` section: the covariates used, and the network's
+    test metrics with them (``network_test``) and without (``twin``: a
+    ``models.univariate.UnivariateNetwork``, its test forecasts ``twin_test``)."""
+    encoders = data.preprocessor.features.encoders
+    with_cov = evaluate_split(data, network_test).metrics
+    without = evaluate_split(data, twin_test).metrics
+    return {"used": [{"name": e.name, "type": e.kind, "known_in_advance": e.known_in_advance}
+                     for e in encoders],
+            "columns": list(data.feature_names),
+            "network_with": {k: with_cov[k] for k in REPORTED},
+            "network_without": {k: without[k] for k in REPORTED}, "without_name": twin.name,
+            "mase_ratio": (with_cov["mase"] / without["mase"] if without["mase"]
+                           else float("nan"))}

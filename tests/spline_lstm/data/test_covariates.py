@@ -1,0 +1,182 @@
+"""Covariate columns: typed and validated at once, on the grid, gaps filled without
+look-ahead, categories checked against training, calendar columns, future files."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from contracts.covariate_spec import CovariateItem
+from contracts.errors import InputSchemaError
+from spline_lstm.data.covariates import (
+    Covariate,
+    align_to_grid,
+    calendar_covariates,
+    check_training_categories,
+    encode_categories,
+    fill_covariate,
+    parse_covariate_frame,
+    read_covariates,
+    read_future_covariates,
+)
+
+GRID = pd.date_range("2024-01-01", periods=48, freq="h")
+TEMP = CovariateItem("temperature", "numeric", True)
+WORKDAY = CovariateItem("workday", "boolean", False, known_in_advance=True)
+REGION = CovariateItem("region", "categorical", False)
+
+
+def _raw(n=48) -> pd.DataFrame:
+    return pd.DataFrame({"timestamp": GRID[:n].astype(str),
+                         "temperature": [f"{15 + i % 5}.5" for i in range(n)],
+                         "workday": ["true", "0", "1", "False"] * (n // 4),
+                         "region": ["north", "south", "north"] * (n // 3)})
+
+
+def _parse(raw: pd.DataFrame, items=(TEMP, WORKDAY, REGION)) -> pd.DataFrame:
+    return parse_covariate_frame(raw, pd.to_datetime(raw["timestamp"]), list(items), "data.csv")
+
+
+def test_columns_are_typed_by_kind():
+    frame = _parse(_raw())
+    assert frame["temperature"].iloc[:3].tolist() == [15.5, 16.5, 17.5]
+    assert frame["workday"].iloc[:4].tolist() == [1.0, 0.0, 1.0, 0.0]
+    labels = encode_categories(frame, [REGION])
+    assert labels == {"region": ("north", "south")}
+    assert frame["region"].iloc[:3].tolist() == [0.0, 1.0, 0.0]
+
+
+def test_every_bad_cell_of_every_column_is_reported_at_once():
+    raw = _raw()
+    raw.loc[5, "temperature"] = "21,5°C"
+    raw.loc[7, "temperature"] = "inf"
+    raw.loc[9, "workday"] = "maybe"
+    with pytest.raises(InputSchemaError) as err:
+        _parse(raw)
+    message = str(err.value)
+    assert err.value.exit_code == 25 and "data.csv fails the covariate schema" in message
+    assert "'temperature' fails 'numeric values'" in message and "21,5°C" in message
+    assert "data rows [6]" in message
+    assert "'temperature' fails 'finite (no +/-inf)'" in message
+    assert "'workday' fails 'boolean (0/1, true/false) values'" in message and "maybe" in message
+
+
+def test_an_empty_covariate_column_is_refused():
+    raw = _raw().assign(temperature="")
+    with pytest.raises(InputSchemaError, match="'temperature' fails 'at least one value'"):
+        _parse(raw, [TEMP])
+
+
+def test_gaps_are_filled_from_the_past_only():
+    values = np.arange(10, dtype=float)
+    values[[3, 4, 9]] = np.nan
+    stamps = GRID[:10]
+    spline = fill_covariate(values, TEMP, "spline", max_gap=5, season=1, timestamps=stamps,
+                            source="s")
+    np.testing.assert_allclose(spline[[3, 4]], [3.0, 4.0])  # interior: the target's filling
+    assert spline[9] == 8.0  # after the last value: carried forward, nothing invented ahead
+    ffill = fill_covariate(values, TEMP, "ffill", max_gap=5, season=1, timestamps=stamps,
+                           source="s")
+    assert ffill[[3, 4, 9]].tolist() == [2.0, 2.0, 8.0]
+    zero = fill_covariate(values, TEMP, "zero", max_gap=5, season=1, timestamps=stamps,
+                          source="s")
+    assert zero[[3, 4, 9]].tolist() == [0.0, 0.0, 0.0]
+    # a later value never leaks into an earlier fill
+    changed = values.copy()
+    changed[5:] += 100
+    again = fill_covariate(changed, TEMP, "ffill", max_gap=5, season=1, timestamps=stamps,
+                           source="s")
+    assert again[[3, 4]].tolist() == [2.0, 2.0]
+
+
+def test_gaps_that_cannot_be_filled_are_25_naming_the_column():
+    values = np.arange(10, dtype=float)
+    values[:2] = np.nan
+    with pytest.raises(InputSchemaError, match="'temperature' of s has no value from"):
+        fill_covariate(values, TEMP, "ffill", max_gap=5, season=1, timestamps=GRID[:10],
+                       source="s")
+    values = np.arange(10, dtype=float)
+    values[2:8] = np.nan
+    with pytest.raises(InputSchemaError, match="misses 6 steps .* more than --max-gap 3"):
+        fill_covariate(values, TEMP, "spline", max_gap=3, season=1, timestamps=GRID[:10],
+                       source="s")
+
+
+def test_align_to_grid_averages_duplicates_and_fills_missing_rows():
+    raw = _raw().drop(index=[10, 11])
+    frame = _parse(raw, [TEMP])
+    (cov,) = align_to_grid(frame, [TEMP], GRID, {}, max_gap=4, season=24,
+                           imputation=lambda _n: "ffill", source="s")
+    assert len(cov.values) == 48 and cov.values[10] == cov.values[11] == cov.values[9]
+
+
+def test_a_category_first_seen_after_the_train_split_is_refused():
+    codes = np.array([0, 1, 0, 1, 2, 0], dtype=float)
+    region = Covariate("region", "categorical", False, codes, ("a", "b", "c"))
+    check_training_categories((region,), 5, GRID[:6])
+    with pytest.raises(InputSchemaError, match=r"'region' takes \['c'\] only after the train"):
+        check_training_categories((region,), 4, GRID[:6])
+
+
+def test_calendar_columns_follow_the_grid_step_and_span():
+    three_years = pd.date_range("2022-01-01", periods=3 * 8760, freq="h")
+    hourly = calendar_covariates(three_years, pd.Timedelta("1h"))
+    assert [c.name for c in hourly] == [
+        "calendar_hour_sin", "calendar_hour_cos", "calendar_weekday_sin",
+        "calendar_weekday_cos", "calendar_month_sin", "calendar_month_cos"]
+    assert all(c.known_in_advance for c in hourly)
+    np.testing.assert_allclose(hourly[0].values[[0, 6]], [0.0, 1.0], atol=1e-12)
+    # three days of hours: no weekday or month columns (they would be nearly constant)
+    three_days = pd.date_range("2024-01-01", periods=72, freq="h")
+    assert [c.name for c in calendar_covariates(three_days, pd.Timedelta("1h"))] == [
+        "calendar_hour_sin", "calendar_hour_cos"]
+    assert calendar_covariates(GRID, pd.Timedelta("1h")) == ()  # under two days
+    daily = calendar_covariates(pd.date_range("2024-01-01", periods=30), pd.Timedelta("1D"))
+    assert [c.name for c in daily] == ["calendar_weekday_sin", "calendar_weekday_cos"]
+    monthly = calendar_covariates(pd.date_range("2020-01-01", periods=36, freq="MS"), None)
+    assert [c.name for c in monthly] == ["calendar_month_sin", "calendar_month_cos"]
+    # the forecast's steps take the columns the series has
+    ahead = calendar_covariates(GRID[:3], pd.Timedelta("1h"), span=three_years)
+    assert len(ahead) == 6
+
+
+def _input_file(tmp_path):
+    path = tmp_path / "data.csv"
+    _raw().assign(load=np.arange(48.0)).to_csv(path, index=False)
+    return path
+
+
+def test_read_covariates_from_the_input_file(tmp_path):
+    covariates = read_covariates(_input_file(tmp_path), "timestamp", [TEMP, WORKDAY, REGION],
+                                 GRID, max_gap=4, season=24, imputation=lambda _n: "spline",
+                                 reserved=("timestamp", "load"))
+    assert [c.kind for c in covariates] == ["numeric", "boolean", "categorical"]
+    assert covariates[2].labels == ("north", "south")
+    missing = CovariateItem("humidity", "numeric", True)
+    with pytest.raises(InputSchemaError, match=r"\['humidity'\] are not columns"):
+        read_covariates(_input_file(tmp_path), "timestamp", [missing], GRID, max_gap=4,
+                        season=24, imputation=lambda _n: "spline")
+
+
+def test_future_file_must_cover_every_step_and_column(tmp_path):
+    ahead = pd.date_range(GRID[-1], periods=4, freq="h")[1:]
+    known = (Covariate("workday", "boolean", True, np.zeros(48)),
+             Covariate("region", "categorical", True, np.zeros(48), ("north", "south")),
+             Covariate("temperature", "numeric", False, np.zeros(48)))
+    path = tmp_path / "future.csv"
+    pd.DataFrame({"timestamp": ahead.astype(str), "workday": [1, 0, 1],
+                  "region": ["south", "north", "south"]}).to_csv(path, index=False)
+    workday, region = read_future_covariates(path, "timestamp", known, ahead)
+    assert workday.values.tolist() == [1.0, 0.0, 1.0]
+    assert region.values.tolist() == [1.0, 0.0, 1.0]
+    pd.DataFrame({"timestamp": ahead[:2].astype(str), "workday": [1, 0],
+                  "region": ["south", "north"]}).to_csv(path, index=False)
+    with pytest.raises(InputSchemaError, match="no 'workday' value for 1 of the 3 forecast"):
+        read_future_covariates(path, "timestamp", known, ahead)
+    pd.DataFrame({"timestamp": ahead.astype(str), "workday": [1, 0, 1]}).to_csv(path,
+                                                                               index=False)
+    with pytest.raises(InputSchemaError, match=r"lacks column\(s\) \['region'\]"):
+        read_future_covariates(path, "timestamp", known, ahead)
+    pd.DataFrame({"timestamp": ahead.astype(str), "workday": [1, 0, 1],
+                  "region": ["south", "east", "south"]}).to_csv(path, index=False)
+    with pytest.raises(InputSchemaError, match=r"takes \['east'\], never seen"):
+        read_future_covariates(path, "timestamp", known, ahead)
