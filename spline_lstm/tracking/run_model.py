@@ -106,12 +106,15 @@ class RunModel:
             raise ArtifactContractError(
                 f"run {self.run_id!r} forecasts a {pre.freq} series, the other run's is "
                 f"{other.preprocessor.freq}: they are not the same series")
-        if pre.features.covariate_names:
+        missing = sorted(set(pre.features.covariate_names)
+                         - {c.name for c in other.covariates})
+        if missing:
             raise ArtifactContractError(
                 f"run {self.run_id!r} uses covariates {list(pre.features.covariate_names)}; "
-                "comparing it on another run's series needs them too")
+                f"comparing it on another run's series needs them too (missing {missing})")
         target = pre.chain.apply(np.asarray(other.values, dtype=np.float64))
-        series = pre.features.stack(target, None).astype(np.float32)
-        return assemble(pre, other.bounds, other.timestamps, other.values, other.observed,
-                        series, other.data_summary)
+        series = pre.features.stack(target, other.covariates).astype(np.float32)
+        rebased = assemble(pre, other.bounds, other.timestamps, other.values, other.observed,
+                           series, other.data_summary)
+        return rebased.with_covariates(other.covariates, None)
 

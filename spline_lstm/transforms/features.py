@@ -49,14 +49,25 @@ class CovariateEncoder:
         return cls(covariate.name, "categorical", covariate.known_in_advance,
                    categories=seen, labels=tuple(covariate.labels))
 
-    def encode(self, values: np.ndarray) -> list[np.ndarray]:
-        """float64 columns [n] of ``values`` (the covariate on the grid)."""
+    def encode(self, values: np.ndarray, labels: tuple[str, ...] | None = None
+               ) -> list[np.ndarray]:
+        """float64 columns [n] of ``values`` (the covariate on the grid); categorical codes
+        index ``labels`` (default: this encoder's), e.g. another run's."""
         values = np.asarray(values, dtype=np.float64)
+        if self.kind == "categorical" and labels is not None and tuple(labels) != self.labels:
+            values = self._recode(values, tuple(labels))
         if self.kind == "numeric":
             return [self.scaler.apply(values)]
         if self.kind == "boolean":
             return [values]
         return [(values == c).astype(np.float64) for c in self.categories]
+
+    def _recode(self, codes: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+        """Codes into ``labels`` as codes into this encoder's labels (-1: unknown here)."""
+        mapping = np.array([self.labels.index(x) if x in self.labels else -1 for x in labels]
+                           + [-1], dtype=np.float64)
+        index = np.where(np.isnan(codes), len(labels), codes).astype(np.int64)
+        return mapping[index]
 
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "known_in_advance": self.known_in_advance,
@@ -123,7 +134,8 @@ class FeatureSet:
         columns = [np.asarray(target, dtype=np.float64)]
         by_name = {c.name: c for c in as_covariates(covariates)}
         for encoder in self.encoders:
-            columns.extend(encoder.encode(by_name[encoder.name].values))
+            covariate = by_name[encoder.name]
+            columns.extend(encoder.encode(covariate.values, covariate.labels))
         if len(columns) == 1:  # F = 1: no stacking copy at 10M points
             return columns[0].astype(np.float32)[:, None]
         return np.stack(columns, axis=1).astype(np.float32)
@@ -139,8 +151,9 @@ class FeatureSet:
         for encoder in self.encoders:
             width = len(encoder.columns)
             if encoder.known_in_advance:
+                covariate = by_name[encoder.name]
                 rows[:, column:column + width] = np.stack(
-                    encoder.encode(by_name[encoder.name].values), axis=1)
+                    encoder.encode(covariate.values, covariate.labels), axis=1)
             column += width
         return rows
 

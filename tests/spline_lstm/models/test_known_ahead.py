@@ -140,3 +140,18 @@ def test_the_network_without_covariates_is_one_more_forecaster(tmp_path):
     loaded = load_forecaster(tmp_path / "chosen")
     assert isinstance(loaded, UnivariateNetwork) and loaded.name == twin.name
     np.testing.assert_array_equal(loaded.predict(data, test), reference.predict(alone, test))
+
+
+def test_categories_of_another_run_are_matched_by_label():
+    features = FeatureSet.fit(_covariates(), train_end=300, scaling="standard")
+    codes = (np.arange(N) // 50 % 2).astype(float)
+    mine = features.stack(np.zeros(N), _covariates())
+    # the same categories, coded against another label order (and one label unknown here)
+    theirs = [c if c.name != "region" else Covariate("region", "categorical", False,
+                                                       1 - codes, ("west", "east"))
+              for c in _covariates()]
+    np.testing.assert_array_equal(features.stack(np.zeros(N), tuple(theirs)), mine)
+    other = Covariate("region", "categorical", False, np.zeros(N), ("north",))
+    unknown = features.stack(np.zeros(N), tuple(
+        c if c.name != "region" else other for c in _covariates()))
+    np.testing.assert_array_equal(unknown[:, 1:3], 0.0)

@@ -83,6 +83,24 @@ def test_a_champion_scores_through_its_own_transforms():
     assert np.allclose(rebased.series[:300], older.series, equal_nan=True)
 
 
+def test_a_champion_with_covariates_reads_them_from_the_candidate_run():
+    from contracts.errors import ArtifactContractError
+    from spline_lstm.data.covariates import Covariate
+    from spline_lstm.tracking.run_model import RunModel
+
+    t = np.arange(400)
+    values = 50 + 0.05 * t + 5 * np.sin(2 * np.pi * t / 24)
+    heat = Covariate("heat", "numeric", False, 20 + np.cos(2 * np.pi * t / 24))
+    older = make_processed(values[:300], horizon=2, seasons=[24], covariates=(heat.head(300),))
+    newer = make_processed(values, horizon=2, seasons=[24], covariates=(heat,))
+    champion = RunModel("old", older, forecaster=None, calibrator=None, name="x")
+    rebased = champion.rebased(newer)
+    assert np.allclose(rebased.series[:300], older.series, equal_nan=True)
+    assert rebased.feature_names == ("target", "heat")
+    with pytest.raises(ArtifactContractError, match=r"missing \['heat'\]"):
+        champion.rebased(make_processed(values, horizon=2, seasons=[24]))
+
+
 def test_a_path_like_model_name_flag_is_refused_naming_the_flag():
     from contracts.config import RunConfig
 
