@@ -57,8 +57,9 @@ class ModelPool:
         self.built = 0  # models built so far (the rest of the leases reused one)
 
     @staticmethod
-    def _key(spec, seed: int) -> tuple:
-        return (tuple(sorted((k, repr(v)) for k, v in spec.to_dict().items())), int(seed))
+    def _key(spec, seed: int, shapes: tuple = ()) -> tuple:
+        return (tuple(sorted((k, repr(v)) for k, v in spec.to_dict().items())), int(seed),
+                tuple(shapes))
 
     def _take(self, key: tuple) -> _Pooled | None:
         with self._lock:
@@ -91,13 +92,19 @@ class ModelPool:
                        [np.array(v.numpy()) for v in model.optimizer.variables])
 
     @contextmanager
-    def lease(self, spec, seed: int, new_model_lock=None) -> Iterator[object]:
+    def lease(self, spec, seed: int, new_model_lock=None, shapes: tuple = ()
+              ) -> Iterator[object]:
         """A model in its just-built state for the duration of the ``with`` block.
 
         ``new_model_lock`` (a lock) is held while a new model is built, e.g. the lock that
-        serialises process-wide seeding.
+        serialises process-wide seeding. ``shapes``: what decides the batch shapes the model
+        will see (batch size, window counts). Keras keeps one traced function per batch
+        shape and relaxes to an open batch dimension once it has seen two; a model that
+        has seen other shapes runs some batches through the relaxed graph, which rounds
+        differently, and a few epochs later early stopping may pick another epoch. Reusing
+        only across the same shapes keeps a reused fit bit-identical to a fresh one.
         """
-        key = self._key(spec, seed)
+        key = self._key(spec, seed, shapes)
         pooled = self._take(key)
         if pooled is None:
             if new_model_lock is None:

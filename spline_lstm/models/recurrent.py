@@ -151,11 +151,13 @@ class RecurrentForecaster(Forecaster):
                 "the recurrent forecaster trains on the train split and early-stops on the "
                 f"validation split; fitting through point {fit_end} is not supported")
         settings, spec = self.recurrent, self.recurrent.spec_for(data)
-        with TRAINING_MODELS.lease(spec, settings.seed, new_model_lock=_SEEDED_SETUP) as model:
+        batch_size = settings.batch_size_for(data)
+        shapes = (batch_size, len(data.origins["train"]), len(data.origins["val"]))
+        with TRAINING_MODELS.lease(spec, settings.seed, new_model_lock=_SEEDED_SETUP,
+                                   shapes=shapes) as model:
             # No global seeding here: the train windows' shuffle is stateless (seeded by
             # ``seed`` alone), and setting TF's global seed clears its kernel caches, which
             # makes the next fit re-instantiate its traced functions (~1.3 s).
-            batch_size = settings.batch_size_for(data)
             train = data.dataset("train", batch_size, shuffle=True, seed=settings.seed)
             val = data.dataset("val", batch_size)
             self.training = train_model(model, train, val, epochs=settings.epochs,

@@ -63,6 +63,17 @@ def test_concurrent_leases_get_different_models_and_shapes_do_not_mix():
     assert pool.built == 5
 
 
+def test_a_model_is_reused_only_for_the_batch_shapes_it_has_seen():
+    pool = ModelPool(_seeded_build)
+    with pool.lease(SPEC, 0, shapes=(16, 120, 12)) as first:
+        pass
+    with pool.lease(SPEC, 0, shapes=(8, 120, 12)) as other_batch:
+        assert other_batch is not first  # another batch size: other traced shapes
+    with pool.lease(SPEC, 0, shapes=(16, 120, 12)) as again:
+        assert again is first
+    assert pool.built == 2
+
+
 def test_a_model_whose_fit_failed_is_not_leased_again():
     pool = ModelPool(_seeded_build)
     try:
