@@ -4,20 +4,8 @@ the target alone (same transform, split, settings and seed), both on the test sp
 from __future__ import annotations
 
 from spline_lstm.evaluation.scoring import evaluate_split
-from spline_lstm.windows.preprocess import PreprocessSettings, preprocess
 
 REPORTED = ("mase", "rmse", "mae", "smape")
-
-
-def univariate_twin(data):
-    """``data`` without its covariates: the target alone, same split and transform."""
-    pre = data.preprocessor
-    filled = data.filled().with_covariates((), ())
-    settings = PreprocessSettings(lookback=pre.lookback, horizon=pre.horizon,
-                                  seasons=list(pre.grid.seasons or pre.seasons),
-                                  val_size=0.1, test_size=0.2, transform=pre.chain.spec)
-    return preprocess(filled, settings, run_id=pre.run_id, data_summary=data.data_summary,
-                      bounds=data.bounds)
 
 
 def covariate_effect(data, network_test, twin, twin_test) -> dict:

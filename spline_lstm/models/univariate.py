@@ -3,7 +3,7 @@ covariates, so a run whose covariates do not help (on the backtest blocks) is no
 worse by them.
 
 It takes the same data as every other forecaster and drops the covariates itself
-(``covariate_effect.univariate_twin``: same split, transform and lookback), so to the
+(``windows.preprocess.without_covariates``: same split, transform and lookback), so to the
 rest of the system it is one more forecaster; it saves and loads the inner network's
 checkpoints.
 """
@@ -31,13 +31,13 @@ class UnivariateNetwork(Forecaster):
 
     def twin(self, data):
         """``data`` without covariates (kept per data object: predict is called often)."""
-        from spline_lstm.evaluation.covariate_effect import univariate_twin
+        from spline_lstm.windows.preprocess import without_covariates
 
         if not data.covariates:
             return data
         key = id(data)
         if key not in self._twins or self._twins[key][0] is not data:
-            self._twins = {key: (data, univariate_twin(data))}
+            self._twins = {key: (data, without_covariates(data))}
         return self._twins[key][1]
 
     def fit(self, data, *, fit_end: int | None = None) -> "UnivariateNetwork":

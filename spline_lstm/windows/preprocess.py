@@ -68,6 +68,17 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
                                 if filled.future else None)
 
 
+def without_covariates(data: ProcessedData) -> ProcessedData:
+    """``data`` without its covariates: the target alone, same split, lookback and
+    transform (refitted on the same train split, so the target column is unchanged)."""
+    pre = data.preprocessor
+    settings = PreprocessSettings(lookback=pre.lookback, horizon=pre.horizon,
+                                  seasons=list(pre.grid.seasons or pre.seasons),
+                                  val_size=0.1, test_size=0.2, transform=pre.chain.spec)
+    return preprocess(data.filled().with_covariates((), ()), settings, run_id=pre.run_id,
+                      data_summary=data.data_summary, bounds=data.bounds)
+
+
 def assemble(pre: Preprocessor, bounds: SplitBounds, timestamps: pd.DatetimeIndex,
              values: np.ndarray, observed: np.ndarray, series: np.ndarray,
              data_summary: DataSummary) -> ProcessedData:

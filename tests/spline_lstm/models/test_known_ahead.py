@@ -119,16 +119,16 @@ def test_a_request_history_cannot_feed_a_model_with_covariates():
 
 
 def test_the_network_without_covariates_is_one_more_forecaster(tmp_path):
-    from spline_lstm.evaluation.covariate_effect import univariate_twin
     from spline_lstm.models.recurrent import RecurrentForecaster, RecurrentSettings
     from spline_lstm.models.registry import load_forecaster
     from spline_lstm.models.univariate import UnivariateNetwork
+    from spline_lstm.windows.preprocess import without_covariates
 
     settings = RecurrentSettings(hidden_units=(4,), epochs=2, patience=2, batch_size=64)
     data = _data(future=np.zeros((3, 5), np.float32))
     twin = UnivariateNetwork(RecurrentForecaster(settings, tmp_path / "a")).fit(data)
     assert twin.name == "lstm_no_covariates"
-    alone = univariate_twin(data)
+    alone = without_covariates(data)
     assert alone.n_features == 1 and np.array_equal(alone.origins["test"], data.origins["test"])
     reference = RecurrentForecaster(settings, tmp_path / "b").fit(alone)
     test = data.origins["test"]
