@@ -7,10 +7,12 @@ contract errors show no stack trace on the console (it goes to the debug log).
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import signal
 import sys
+import threading
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -143,8 +145,9 @@ def fail(exc: BaseException) -> int:
     return coded.exit_code
 
 
-def standalone(main) -> int:
-    """Run ``main`` as the process's command: its last output line is its own.
+def standalone(main) -> typing.NoReturn:
+    """Run ``main`` as the process's command and exit with its code; its last output line
+    is its own.
 
     Once that line is printed the run is over: a SIGTERM or Ctrl-C that arrives while
     the interpreter tidies up (Prefect's and TensorFlow's exit handlers) has nothing left
@@ -159,7 +162,30 @@ def standalone(main) -> int:
     # say so on the console ("EventsWorker - Still processing items") when it is slow to
     # take them: after the command's line, nothing more is printed.
     logging.disable(logging.CRITICAL)
-    return code
+    exit_without_teardown(code)
+
+
+def exit_without_teardown(code: int) -> typing.NoReturn:
+    """End the process as Python would, less the interpreter's own teardown.
+
+    Threads are waited for and every exit handler runs (Prefect's log and event workers,
+    MLflow's, Dask's, temporary files), as at a normal exit. What is skipped is freeing
+    the ~5,000 imported modules and TensorFlow's native state: 3-4 s per command, with
+    nothing left to save (every artifact is written, renamed and closed by then).
+    """
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()  # what the interpreter runs at exit, before its teardown
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def running_as_command() -> bool:
+    """True when this process is the command (``standalone``), not a caller of ``main()``."""
+    return _STANDALONE
 
 
 def stop_temporary_server() -> None:

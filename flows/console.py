@@ -202,4 +202,4 @@ def _table(header: tuple, rows: list[tuple]) -> str:
 if __name__ == "__main__":
     from flows.cli import standalone
 
-    sys.exit(standalone(main))
+    standalone(main)

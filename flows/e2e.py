@@ -253,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         orchestrator_error,
         parse_config,
         quiet_console_tracebacks,
+        running_as_command,
     )
+    from flows.early_start import start_overlapped
     from flows.run_outcome import print_success
 
     try:
@@ -264,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         return fail(exc)
     quiet_console_tracebacks()
     try:
+        if running_as_command():
+            start_overlapped()  # Prefect's temporary server boots while TensorFlow loads
+            raise_if_stop_requested()
         with stop_on_signals():  # a stop while Prefect starts: the watchdog ends it
             state = e2e_flow(**config.model_dump(), return_state=True)
     except BaseException as exc:  # noqa: BLE001 - the orchestrator itself failed
@@ -277,4 +282,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     from flows.cli import standalone
 
-    sys.exit(standalone(main))
+    standalone(main)

@@ -104,4 +104,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     from flows.cli import standalone
 
-    sys.exit(standalone(main))
+    standalone(main)
