@@ -97,7 +97,7 @@ def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSumm
                                source=_source(backtests))
     else:
         calibrator = calibrate_blocks(data, product.blocks, config.level,
-                                      source=", ".join(product.choice.blocks))
+                                      source=_blocks_source(product.choice.blocks))
         product.forecaster.save(staged.chosen_model_dir)
     static_bounds = calibrator.bounds(evaluation.y_pred)
     test_bounds = static_bounds
@@ -139,6 +139,13 @@ def _product(data: ProcessedData, network: Forecaster, network_test: np.ndarray,
                           others=[fitted for fitted, _ in networks.values()])]
     return choose_product(data, network, network_test, baselines, blocks,
                           allowed_families(config), networks)
+
+
+def _blocks_source(labels: list[str]) -> str:
+    if len(labels) < 2:
+        return ", ".join(labels)
+    return (f"{', '.join(labels)}, each forecast by the candidate chosen on the other "
+            "blocks")
 
 
 def _source(backtests: list[FoldResult] | None) -> str:

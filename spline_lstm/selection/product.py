@@ -22,7 +22,12 @@ from spline_lstm.evaluation.baselines import (
 from spline_lstm.evaluation.scoring import evaluate_split, score
 from spline_lstm.models.base import Forecaster
 from spline_lstm.models.combination import CombinationForecaster
-from spline_lstm.selection.families import Block, ModelChoice, choose_model
+from spline_lstm.selection.families import (
+    Block,
+    ModelChoice,
+    choose_model,
+    cross_fitted_forecasts,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,8 @@ class Product:
     forecaster: Forecaster
     test_forecast: np.ndarray = field(repr=False)  # [N, H] original units
     choice: ModelChoice | None  # None: only the network was allowed
-    # (y_true, y_pred, scored) of the product on the blocks: its out-of-sample errors
+    # (y_true, y_pred, scored) per block, y_pred by the candidate chosen on the other
+    # blocks: out-of-sample errors that include the choice's own uncertainty
     blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(repr=False)
     model_choice: dict = field(default_factory=dict)  # the metrics JSON section
     network_name: str = ""  # the run's network (other lstm-family candidates are not it)
@@ -110,6 +116,7 @@ def choose_product(data, network: Forecaster, network_test: np.ndarray,
     section = choice.to_dict(test_mase)
     section["network"] = network.name
     section["network_test_metrics"] = score(data, network_test)
+    held_out = cross_fitted_forecasts(blocks, kinds, families, choice)
     return Product(forecaster, chosen.forecast(test), choice,
-                   [(b.y_true, chosen.forecast(b.forecasts), b.scored) for b in blocks],
+                   [(b.y_true, y_pred, b.scored) for b, y_pred in zip(blocks, held_out)],
                    section, network_name=network.name)

@@ -14,6 +14,7 @@ from spline_lstm.selection.families import (
     Block,
     choose_model,
     chooses_models,
+    cross_fitted_forecasts,
     score_models,
 )
 from spline_lstm.selection.product import choose_product, validation_block
@@ -49,6 +50,23 @@ def test_combinations_of_the_best_can_win_when_errors_cancel():
     names = {s.name for s in choice.scores}
     assert {"mean(lstm+auto_ets)", "mean(lstm+auto_ets+naive_last)",
             "median(lstm+auto_ets+naive_last)"} <= names
+
+
+def test_each_block_is_forecast_by_the_choice_made_without_it():
+    # auto_ets wins overall on the luck of w1; without w1, lstm would have been chosen
+    blocks = [_block({"lstm": 1.0, "auto_ets": 0.1, "naive_last": 2.0}, "w1"),
+              _block({"lstm": 1.0, "auto_ets": 1.2, "naive_last": 2.0}, "w2"),
+              _block({"lstm": 1.0, "auto_ets": 1.3, "naive_last": 2.0}, "w3")]
+    families = ("lstm", "classical", "naive")
+    choice = choose_model(blocks, KINDS, families)
+    assert choice.chosen.name == "auto_ets"
+    held_out = cross_fitted_forecasts(blocks, KINDS, families, choice)
+    # w1 is forecast by lstm (chosen on w2, w3); w2 and w3 by auto_ets (w1's luck included)
+    errors = [float(np.mean(f - b.y_true)) for f, b in zip(held_out, blocks)]
+    assert errors == pytest.approx([1.0, 1.2, 1.3])
+    # the choice's own errors would be [0.1, 1.2, 1.3]: smaller, so narrower intervals
+    assert cross_fitted_forecasts(blocks[:1], KINDS, families, choice)[0] == \
+        pytest.approx(blocks[0].forecasts["auto_ets"])
 
 
 def test_families_left_out_are_never_candidates():
