@@ -94,10 +94,12 @@ def time_run(cwd: Path, run_id: str, flags: list[str], artifacts: Path) -> dict:
 
 
 def child_fixed_cost() -> dict:
-    """Fit three models of the smoke shape in turn: 1 epoch, 1 epoch again, 4 epochs.
+    """Fit models of the smoke shape in turn: 1 epoch, 1 epoch again, 4 epochs, then
+    1 epoch on a shorter series (other window counts and batch size, same network).
 
-    per epoch = (t_4 - t_second) / 3; fixed cost = t_1 - per epoch (first model) and
-    t_second - per epoch (a second model of the same shape).
+    per epoch = (t_4 - t_second) / 3; fixed cost = t_1 - per epoch (first model),
+    t_second - per epoch (a second model of the same shape) and t_other - per epoch scaled
+    to its windows (a model of the same network shape on other data).
     """
     sys.path.insert(0, str(ROOT))
     from flows.cli import quiet_environment
@@ -112,24 +114,31 @@ def child_fixed_cost() -> dict:
     from spline_lstm.windows.split import choose_lookback
 
     raw = synthetic_series(1200, seed=42).frame
-    filled = interpolate_series(raw, parse_freq("h"), [24, 168], max_gap=len(raw),
-                                fill_method="auto")
     lookback = choose_lookback([24, 168], 1, int(len(raw) * 0.7))
-    data = preprocess(filled, PreprocessSettings(lookback=lookback, horizon=1, seasons=[24, 168],
-                                                 val_size=0.1, test_size=0.2),
-                      run_id="speed", data_summary=DataSummary(source="synthetic",
-                                                               n_rows=len(raw)))
+
+    def windows(points: int):
+        filled = interpolate_series(raw.iloc[:points], parse_freq("h"), [24, 168],
+                                    max_gap=points, fill_method="auto")
+        return preprocess(filled, PreprocessSettings(
+            lookback=lookback, horizon=1, seasons=[24, 168], val_size=0.1, test_size=0.2),
+            run_id="speed", data_summary=DataSummary(source="synthetic", n_rows=points))
+
+    data, shorter = windows(len(raw)), windows(900)
     seconds = []
     with tempfile.TemporaryDirectory() as tmp:
-        for number, epochs in enumerate((1, 1, 4)):
+        for number, (epochs, fitted) in enumerate(((1, data), (1, data), (4, data),
+                                                   (1, shorter))):
             settings = RecurrentSettings(epochs=epochs, patience=100)
             start = time.perf_counter()
-            RecurrentForecaster(settings, workdir=Path(tmp) / str(number)).fit(data)
+            RecurrentForecaster(settings, workdir=Path(tmp) / str(number)).fit(fitted)
             seconds.append(time.perf_counter() - start)
     per_epoch = (seconds[2] - seconds[1]) / 3
-    n_train = len(data.origins["train"])
+    n_train, n_other = len(data.origins["train"]), len(shorter.origins["train"])
     return {"lookback": lookback, "train_windows": n_train, "per_epoch": per_epoch,
             "fixed_first": seconds[0] - per_epoch, "fixed_second": seconds[1] - per_epoch,
+            "fixed_other": seconds[3] - per_epoch * n_other / n_train,
+            "other_windows": n_other, "other_batch": RecurrentSettings().batch_size_for(shorter),
+            "batch": RecurrentSettings().batch_size_for(data),
             "windows_per_s": n_train / per_epoch}
 
 
@@ -193,6 +202,9 @@ def render(now: dict, ref: dict | None, commit: str | None, fixed: dict,
              "|---|---|",
              f"| fixed cost, first model | {fixed['fixed_first']:.2f} |",
              f"| fixed cost, a second model of the same shape | {fixed['fixed_second']:.2f} |",
+             f"| fixed cost, a second model of the same network on other data "
+             f"({fixed['other_windows']} train windows, batch {fixed['other_batch']} against "
+             f"{fixed['batch']}) | {fixed.get('fixed_other', float('nan')):.2f} |",
              f"| one epoch | {fixed['per_epoch']:.2f} |",
              f"| throughput | {fixed['windows_per_s']:.0f} windows/s |"]
     parts = ["\n".join(rows), "\n".join(table), "\n".join(model)]

@@ -41,6 +41,18 @@ class _Pooled:
         self.model.stop_training = False
 
 
+def dataset_signature(*datasets) -> tuple[str, ...]:
+    """What Keras traces a fit's functions for: the datasets' element specs.
+
+    The windows' datasets leave the batch dimension open ([None, lookback, F]), so every
+    batch size and window count shares one signature, one trace and the same rounding:
+    a fit on a reused model is bit-identical to a fresh one whatever data it saw before
+    (tests/spline_lstm/models/test_model_pool.py). A dataset with a static batch
+    dimension gets a signature of its own.
+    """
+    return tuple(repr(d.element_spec) for d in datasets)
+
+
 class ModelPool:
     """Lease compiled models by (spec, seed); ``build`` makes a new one when none is free.
 
@@ -57,9 +69,9 @@ class ModelPool:
         self.built = 0  # models built so far (the rest of the leases reused one)
 
     @staticmethod
-    def _key(spec, seed: int, shapes: tuple = ()) -> tuple:
+    def _key(spec, seed: int, signature: tuple = ()) -> tuple:
         return (tuple(sorted((k, repr(v)) for k, v in spec.to_dict().items())), int(seed),
-                tuple(shapes))
+                tuple(signature))
 
     def _take(self, key: tuple) -> _Pooled | None:
         with self._lock:
@@ -92,19 +104,18 @@ class ModelPool:
                        [np.array(v.numpy()) for v in model.optimizer.variables])
 
     @contextmanager
-    def lease(self, spec, seed: int, new_model_lock=None, shapes: tuple = ()
+    def lease(self, spec, seed: int, new_model_lock=None, signature: tuple = ()
               ) -> Iterator[object]:
         """A model in its just-built state for the duration of the ``with`` block.
 
         ``new_model_lock`` (a lock) is held while a new model is built, e.g. the lock that
-        serialises process-wide seeding. ``shapes``: what decides the batch shapes the model
-        will see (batch size, window counts). Keras keeps one traced function per batch
-        shape and relaxes to an open batch dimension once it has seen two; a model that
-        has seen other shapes runs some batches through the relaxed graph, which rounds
-        differently, and a few epochs later early stopping may pick another epoch. Reusing
-        only across the same shapes keeps a reused fit bit-identical to a fresh one.
+        serialises process-wide seeding. ``signature``: the input signature the model's
+        traced functions will be called with (``dataset_signature``). Keras traces one
+        function per signature; data of another signature would add a second trace (and,
+        for static batch sizes, a relaxed one that rounds differently), so a model is
+        reused only for the signature it was leased for.
         """
-        key = self._key(spec, seed, shapes)
+        key = self._key(spec, seed, signature)
         pooled = self._take(key)
         if pooled is None:
             if new_model_lock is None:

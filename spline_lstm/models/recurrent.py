@@ -18,7 +18,7 @@ import numpy as np
 
 from contracts.errors import InvalidArgumentError
 from spline_lstm.models.base import Capabilities, Forecaster
-from spline_lstm.models.model_pool import ModelPool
+from spline_lstm.models.model_pool import ModelPool, dataset_signature
 from spline_lstm.models.network import ModelSpec, build_model, load_checkpoint
 from spline_lstm.models.training import TrainResult, make_deterministic, train_model
 
@@ -152,14 +152,13 @@ class RecurrentForecaster(Forecaster):
                 f"validation split; fitting through point {fit_end} is not supported")
         settings, spec = self.recurrent, self.recurrent.spec_for(data)
         batch_size = settings.batch_size_for(data)
-        shapes = (batch_size, len(data.origins["train"]), len(data.origins["val"]))
+        # No global seeding here: the train windows' shuffle is stateless (seeded by
+        # ``seed`` alone), and setting TF's global seed clears its kernel caches, which
+        # makes the next fit re-instantiate its traced functions (~1.3 s).
+        train = data.dataset("train", batch_size, shuffle=True, seed=settings.seed)
+        val = data.dataset("val", batch_size)
         with TRAINING_MODELS.lease(spec, settings.seed, new_model_lock=_SEEDED_SETUP,
-                                   shapes=shapes) as model:
-            # No global seeding here: the train windows' shuffle is stateless (seeded by
-            # ``seed`` alone), and setting TF's global seed clears its kernel caches, which
-            # makes the next fit re-instantiate its traced functions (~1.3 s).
-            train = data.dataset("train", batch_size, shuffle=True, seed=settings.seed)
-            val = data.dataset("val", batch_size)
+                                   signature=dataset_signature(train, val)) as model:
             self.training = train_model(model, train, val, epochs=settings.epochs,
                                         patience=settings.patience, best_path=self.best_path,
                                         last_path=self.last_path, log=self.log)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from spline_lstm.models.model_pool import ModelPool
+from spline_lstm.models.model_pool import ModelPool, dataset_signature
 from spline_lstm.models.network import ModelSpec, build_model
 from spline_lstm.models.training import make_deterministic, train_model
 
@@ -63,13 +63,60 @@ def test_concurrent_leases_get_different_models_and_shapes_do_not_mix():
     assert pool.built == 5
 
 
-def test_a_model_is_reused_only_for_the_batch_shapes_it_has_seen():
+def _windows(n_points, batch_size, seed):
+    from spline_lstm.windows.streaming import window_dataset
+
+    series = np.random.default_rng(seed).normal(size=(n_points, 1)).astype(np.float32)
+    origins = np.arange(SPEC.lookback - 1, n_points - SPEC.horizon)
+    cut = int(len(origins) * 0.8)
+    return (window_dataset(series, origins[:cut], SPEC.lookback, SPEC.horizon, batch_size,
+                           shuffle=True, seed=seed),
+            window_dataset(series, origins[cut:], SPEC.lookback, SPEC.horizon, batch_size))
+
+
+def _fit_windows(model, windows, tmp_path):
+    result = train_model(model, *windows, epochs=3, patience=5,
+                         best_path=tmp_path / "best.keras", last_path=tmp_path / "last.keras")
+    return result.history, [w.copy() for w in model.get_weights()]
+
+
+def test_a_reused_model_trains_bit_identically_after_other_batch_sizes_and_window_counts(
+        tmp_path):
+    # The windows' datasets leave the batch dimension open: one signature, one trace.
+    # (Each fit gets new datasets: a shuffled one counts its epochs.)
+    def small():
+        return _windows(61, 8, seed=2)
+
+    large = _windows(97, 13, seed=4)
+    assert dataset_signature(*small()) == dataset_signature(*large)
+    fresh_history, fresh_weights = _fit_windows(_seeded_build(SPEC, 11), small(), tmp_path)
+
     pool = ModelPool(_seeded_build)
-    with pool.lease(SPEC, 0, shapes=(16, 120, 12)) as first:
+    with pool.lease(SPEC, 11, signature=dataset_signature(*large)) as model:
+        _fit_windows(model, large, tmp_path)  # other batch size, other window counts
+    windows = small()
+    with pool.lease(SPEC, 11, signature=dataset_signature(*windows)) as reused:
+        assert reused is model and pool.built == 1
+        history, weights = _fit_windows(reused, windows, tmp_path)
+
+    assert history == fresh_history
+    assert all(np.array_equal(a, b) for a, b in zip(weights, fresh_weights))
+
+
+def test_a_static_batch_dimension_gets_a_model_of_its_own():
+    import tensorflow as tf
+
+    X = np.zeros((32, SPEC.lookback, 1), np.float32)
+    y = np.zeros((32, SPEC.horizon), np.float32)
+    static = tf.data.Dataset.from_tensor_slices((X, y)).batch(8, drop_remainder=True)
+    open_batches = tf.data.Dataset.from_tensor_slices((X, y)).batch(8)
+    assert dataset_signature(static) != dataset_signature(open_batches)
+    pool = ModelPool(_seeded_build)
+    with pool.lease(SPEC, 0, signature=dataset_signature(open_batches)) as first:
         pass
-    with pool.lease(SPEC, 0, shapes=(8, 120, 12)) as other_batch:
-        assert other_batch is not first  # another batch size: other traced shapes
-    with pool.lease(SPEC, 0, shapes=(16, 120, 12)) as again:
+    with pool.lease(SPEC, 0, signature=dataset_signature(static)) as other:
+        assert other is not first  # a static batch size would trace (and round) anew
+    with pool.lease(SPEC, 0, signature=dataset_signature(open_batches)) as again:
         assert again is first
     assert pool.built == 2
 
