@@ -99,7 +99,7 @@ def _run_all(run_series, task_runner, inputs: list[SeriesInput], shared: dict, w
             item = queue.pop(0)
             future = task_runner.submit(run_series, parameters={
                 "series_id": item.series_id, "run_id": item.run_id, "input": str(item.path),
-                **shared})
+                "future_covariates": str(item.future) if item.future else None, **shared})
             running[future] = item
         if not running:
             break

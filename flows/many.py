@@ -8,6 +8,11 @@ Each series becomes an ``e2e`` child flow run with run_id ``{parent}--{series id
 own SPEC §3 artifacts. The parent writes ``many/{run_id}/summary.{json,md}`` and a table
 artifact; it fails only when every series failed, or at the first failure with
 ``--fail-fast``. Series run on Prefect's thread pool, or on a Dask cluster (prefect-dask).
+
+Covariates: ``--covariate-spec`` applies to every series; the spec's dynamic covariates
+are columns of the long-format file (or of each series' file) and travel with their
+series. ``--future-covariates`` is long-format too (series id, timestamp, each covariate
+known in advance) and is split per series like the input.
 """
 
 from __future__ import annotations
@@ -39,10 +44,16 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from contracts.artifacts import ManySeriesLayout  # noqa: E402
 from contracts.config import RunConfig  # noqa: E402
+from contracts.covariate_spec import read_spec  # noqa: E402
 from contracts.errors import InvalidArgumentError, as_pipeline_error  # noqa: E402
 from contracts.run_id import validate_run_id  # noqa: E402
 from flows.fleet_runner import RunnerChoice, run_all_series  # noqa: E402
-from spline_lstm.data.many_series import SeriesInput, folder_series, split_long_file  # noqa: E402
+from spline_lstm.data.many_series import (  # noqa: E402
+    SeriesInput,
+    folder_series,
+    split_future_file,
+    split_long_file,
+)
 from spline_lstm.reporting.fleet import (  # noqa: E402
     SUMMARY_COLUMNS,
     SeriesRunFailed,
@@ -59,18 +70,30 @@ PER_SERIES_FIELDS = ("run_id", "input", "timestamp_col", "target_col", "artifact
 
 @task(name="split-series", cache_policy=NO_CACHE)
 def prepare_inputs(run_id: str, input: str | None, input_dir: str | None, series_col: str,
-                   timestamp_col: str, target_col: str, layout: ManySeriesLayout
+                   timestamp_col: str, target_col: str, layout: ManySeriesLayout,
+                   covariate_spec: str | None = None, future_covariates: str | None = None
                    ) -> list[SeriesInput]:
-    """One input per series: split a long-format file, or list a folder."""
+    """One input per series: split a long-format file, or list a folder; each with its rows
+    of the future-covariates file when there is one."""
+    dynamic = read_spec(covariate_spec).dynamic if covariate_spec else ()
     if input_dir:
-        return folder_series(Path(input_dir), run_id)
-    return split_long_file(Path(input), series_col, timestamp_col, target_col,
-                           layout.inputs_dir, run_id)
+        inputs = folder_series(Path(input_dir), run_id)
+    else:
+        inputs = split_long_file(Path(input), series_col, timestamp_col, target_col,
+                                 layout.inputs_dir, run_id,
+                                 covariates=[i.name for i in dynamic if i.required],
+                                 optional=[i.name for i in dynamic if not i.required])
+    if future_covariates:
+        known = [i.name for i in dynamic if i.known_in_advance]
+        inputs = split_future_file(Path(future_covariates), series_col, timestamp_col, known,
+                                   inputs, layout.inputs_dir)
+    return inputs
 
 
 @task(name="series-run", task_run_name="{run_id}", cache_policy=NO_CACHE)
 def run_series(series_id: str, run_id: str, input: str, artifacts_dir: str, timestamp_col: str,
-               target_col: str, overwrite: bool, options: dict) -> dict:
+               target_col: str, overwrite: bool, options: dict,
+               future_covariates: str | None = None) -> dict:
     """Run the e2e flow for one series as a child flow run; raise SeriesRunFailed on failure."""
     from flows.child_runs import run_child_flow
     from flows.e2e import e2e_flow
@@ -78,7 +101,8 @@ def run_series(series_id: str, run_id: str, input: str, artifacts_dir: str, time
     start = time.perf_counter()
     state = run_child_flow(e2e_flow, dict(
         run_id=run_id, input=input, artifacts_dir=artifacts_dir, timestamp_col=timestamp_col,
-        target_col=target_col, overwrite=overwrite, **options))
+        target_col=target_col, overwrite=overwrite, future_covariates=future_covariates,
+        **options))
     row = {"series_id": series_id, "run_id": run_id, "seconds": time.perf_counter() - start,
            "flow_run_id": str(state.state_details.flow_run_id),
            "worker": f"{socket.gethostname()}:{os.getpid()}"}  # where it ran (threads, Dask)
@@ -111,11 +135,14 @@ def many_series_flow(
     fail_fast: bool = False,
     overwrite: bool = False,
     stage_tags: Literal["on", "off"] = "off",
+    future_covariates: str | None = None,
 ) -> dict:
     """Run the pipeline for every series; summarise; fail only as documented above.
 
     stage_tags: tag the parent's and the children's task runs stage:<stage> (off by
     default: each tag costs a concurrency-lease request, seconds per series on SQLite).
+    future_covariates: a long-format file (series id, timestamp, each covariate known in
+    advance) split per series; the covariate spec itself is one of ``options``.
     """
     logger = get_run_logger()
     validate_run_id(run_id)
@@ -128,11 +155,16 @@ def many_series_flow(
                                    "series id column) or --input-dir (one file per series)")
     if dask_workers < 1 or (max_workers is not None and max_workers < 1):
         raise InvalidArgumentError("--dask-workers and --max-workers must be at least 1")
+    if future_covariates and not options.get("covariate_spec"):
+        raise InvalidArgumentError("--future-covariates holds the values of covariates known "
+                                   "in advance, which only a --covariate-spec declares; add "
+                                   "the spec or leave the file out")
     layout = ManySeriesLayout(Path(artifacts_dir), run_id)
     _claim(layout, overwrite)
     start = time.perf_counter()
     inputs = as_stage(prepare_inputs, "split-series", stage_tags == "on")(
-        run_id, input, input_dir, series_col, timestamp_col, target_col, layout)
+        run_id, input, input_dir, series_col, timestamp_col, target_col, layout,
+        options.get("covariate_spec"), future_covariates)
     logger.info("%d series: %s", len(inputs), ", ".join(s.series_id for s in inputs[:10])
                 + (" ..." if len(inputs) > 10 else ""))
     shared = {"artifacts_dir": artifacts_dir, "timestamp_col": timestamp_col,
@@ -162,7 +194,10 @@ def _validated_options(run_id: str, options: dict) -> dict:
     if reserved:
         raise InvalidArgumentError(f"options {reserved} are set per series by the many-series "
                                    "flow; pass them as its own flags instead")
-    RunConfig.build(run_id=f"{run_id}--check", **options)
+    # every series has an input file (its own); the check stands in one for them
+    RunConfig.build(run_id=f"{run_id}--check", input="each-series.csv", **options)
+    if options.get("covariate_spec"):
+        read_spec(options["covariate_spec"])  # 20 listing every problem, 21 when absent
     return dict(options)
 
 
@@ -231,17 +266,21 @@ def build_parser() -> argparse.ArgumentParser:
     own.add_argument("--tracking", choices=["on", "off"], default="off",
                      help="Track every series' run in MLflow and register it as that series' "
                           "candidate (default: off here; see python flows/e2e.py --help).")
-    # Covariate columns are not read from a fleet's long-format input (yet): only the
-    # calendar covariates, which need no column, apply to every series.
+    own.add_argument("--future-covariates", help="Long-format CSV/Parquet file of the "
+                     "covariates known in advance over each series' forecast horizon: the "
+                     "series id column, the timestamp column and one column per covariate "
+                     "the --covariate-spec marks known_in_advance. Split per series.")
+    # --covariate-spec applies to every series (its dynamic covariates are columns of the
+    # input); --covariates (a subset of the spec) is a single-run flag.
     add_config_flags(per_series, skip=("run_id", "input", "processed_npz", "preprocessor_pkl",
                                        "preprocess_only", "stage_tags", "tracking",
-                                       "covariate_spec", "covariates", "future_covariates"))
+                                       "covariates", "future_covariates"))
     return parser
 
 
 PARENT_FLAGS = ("run_id", "input", "input_dir", "series_col", "runner", "max_workers",
                 "dask_address", "dask_workers", "fail_fast", "timestamp_col", "target_col",
-                "artifacts_dir", "overwrite", "stage_tags")
+                "artifacts_dir", "overwrite", "stage_tags", "future_covariates")
 
 
 def parse_parameters(argv: list[str] | None) -> dict:

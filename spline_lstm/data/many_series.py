@@ -2,14 +2,16 @@
 
 A long-format file (one ``series_id`` column) is split into one Parquet file per series,
 values kept as they were read, so each child run validates its own series and a bad
-series fails alone. A folder is taken as one series per CSV/Parquet file.
+series fails alone. A folder is taken as one series per CSV/Parquet file. Covariate
+columns named by a covariate spec travel with their series, and a long-format file of
+future covariate values is split the same way (one file per series, for its forecast).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,7 @@ class SeriesInput:
     run_id: str  # {parent}--{series id made safe for paths}
     path: Path  # the file the child run ingests
     rows: int | None = None
+    future: Path | None = None  # its rows of the future-covariates file, if any
 
 
 def child_run_ids(parent: str, series_ids: list[str]) -> list[str]:
@@ -68,12 +71,18 @@ def child_run_ids(parent: str, series_ids: list[str]) -> list[str]:
 
 
 def split_long_file(path: Path, series_col: str, timestamp_col: str, target_col: str,
-                    out_dir: Path, parent: str) -> list[SeriesInput]:
-    """Write one Parquet file per series of a long-format CSV/Parquet file under ``out_dir``."""
+                    out_dir: Path, parent: str, covariates: list[str] | None = None,
+                    optional: list[str] | None = None) -> list[SeriesInput]:
+    """Write one Parquet file per series of a long-format CSV/Parquet file under ``out_dir``.
+
+    covariates: columns each series' file also holds (25 naming those the file lacks);
+    optional: columns it holds only where the file has them (a spec's non-required ones).
+    """
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    table = _read_long_table(Path(path), series_col, timestamp_col, target_col)
+    columns = [timestamp_col, target_col, *(covariates or [])]
+    table = _read_long_table(Path(path), series_col, columns, optional=optional or [])
     ids = table.column(series_col)
     if ids.null_count:
         rows = np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))[:5] + 1
@@ -85,7 +94,7 @@ def split_long_file(path: Path, series_col: str, timestamp_col: str, target_col:
                                f"'{series_col}', '{timestamp_col}', '{target_col}'")
     series_ids = [str(s) for s in pc.unique(ids).to_pylist()]  # in order of appearance
     run_ids = child_run_ids(parent, series_ids)
-    values = table.select([timestamp_col, target_col])
+    values = table.select([c for c in table.column_names if c != series_col])
     inputs = []
     for series_id, run_id in zip(series_ids, run_ids):
         rows = values.filter(pc.equal(ids, series_id))
@@ -112,26 +121,57 @@ def folder_series(folder: Path, parent: str) -> list[SeriesInput]:
     return [SeriesInput(p.stem, run_id, p) for p, run_id in zip(files, run_ids)]
 
 
-def _read_long_table(path: Path, series_col: str, timestamp_col: str, target_col: str):
-    """The three columns as a pyarrow Table; ids and (for CSV) values kept as text."""
+def split_future_file(path: Path, series_col: str, timestamp_col: str, columns: list[str],
+                      inputs: list[SeriesInput], out_dir: Path) -> list[SeriesInput]:
+    """``inputs`` with ``future`` set: each series' rows of a long-format future-covariates
+    file (series id, timestamp, the known-in-advance ``columns``), one Parquet file each.
+    A series without rows there gets none; its own run then says what it lacks (25)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = _read_long_table(Path(path), series_col, [timestamp_col, *columns],
+                             flag="--future-covariates")
+    ids = table.column(series_col)
+    values = table.select([timestamp_col, *columns])
+    present = {str(s) for s in pc.unique(ids).to_pylist() if s is not None}
+    out = []
+    for item in inputs:
+        if item.series_id not in present:
+            out.append(item)
+            continue
+        target = Path(out_dir) / f"{item.run_id.rsplit(CHILD_SEPARATOR, 1)[-1]}.future.parquet"
+        with atomic_write(target) as handle:
+            pq.write_table(values.filter(pc.equal(ids, item.series_id)), handle)
+        out.append(replace(item, future=target))
+    return out
+
+
+def _read_long_table(path: Path, series_col: str, columns: list[str], *,
+                     optional: list[str] = (), flag: str = "--input"):
+    """The series id and ``columns`` (and those of ``optional`` the file has) as a pyarrow
+    Table; ids and (for CSV) values kept as text."""
     import pyarrow as pa
     import pyarrow.csv as pv
     import pyarrow.parquet as pq
 
     if not path.is_file():
         raise InputFileNotFoundError(
-            f"input file not found: {path} (resolved from {Path.cwd()}); check --input")
-    wanted = [series_col, timestamp_col, target_col]
+            f"{flag.removeprefix('--').replace('-', ' ')} file not found: {path} (resolved "
+            f"from {Path.cwd()}); check {flag}")
+    wanted = [series_col, *columns]
     parquet = is_parquet(path)
     try:
         if parquet:
             names = pq.read_schema(path).names
-            _require(names, wanted, path)
+            _require(names, wanted, path, flag)
+            wanted += [c for c in optional if c in names and c not in wanted]
             table = pq.read_table(path, columns=wanted)
             return table.set_column(0, series_col, table.column(series_col).cast(pa.string()))
         with path.open("rb") as handle:
             header = handle.readline().decode("utf-8-sig", errors="replace").strip()
-        _require([c.strip() for c in header.split(",")], wanted, path)
+        names = [c.strip() for c in header.split(",")]
+        _require(names, wanted, path, flag)
+        wanted += [c for c in optional if c in names and c not in wanted]
         convert = pv.ConvertOptions(include_columns=wanted,
                                     column_types={c: pa.string() for c in wanted},
                                     strings_can_be_null=True)
@@ -140,14 +180,15 @@ def _read_long_table(path: Path, series_col: str, timestamp_col: str, target_col
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure means "not a readable file"
         raise InputSchemaError(
-            f"{path} could not be read as {'Parquet' if parquet else 'CSV'} "
+            f"{flag} {path} could not be read as {'Parquet' if parquet else 'CSV'} "
             f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}); expected a "
             f"long-format table with columns {wanted}") from exc
 
 
-def _require(names: list[str], wanted: list[str], path: Path) -> None:
+def _require(names: list[str], wanted: list[str], path: Path, flag: str) -> None:
     missing = [c for c in wanted if c not in names]
     if missing:
         raise InputSchemaError(
-            f"{path} lacks column(s) {missing}; available columns: {names}. Name them with "
-            "--series-col / --timestamp-col / --target-col")
+            f"{flag} {path} lacks column(s) {missing}; available columns: {names}. Name the "
+            "series, timestamp and target columns with --series-col / --timestamp-col / "
+            "--target-col; covariate columns are the names of --covariate-spec")

@@ -6,6 +6,7 @@ import os
 import socket
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -115,6 +116,10 @@ def test_the_parent_fails_when_every_series_fails(prefect_harness, tmp_path, cap
      "unrecognized arguments"),
     (["--run-id", "ok", "--input-dir", ".", "--stage-tags", "maybe"], 20,
      "argument --stage-tags: invalid choice: 'maybe'"),
+    (["--run-id", "ok", "--input-dir", ".", "--future-covariates", "f.csv"], 20,
+     "only a --covariate-spec declares"),
+    (["--run-id", "ok", "--input-dir", ".", "--covariate-spec", "missing.json"], 21,
+     "covariate spec not found"),
 ])
 def test_bad_flags_exit_20_before_any_file_is_written(prefect_harness, tmp_path, capfd,
                                                       argv, code, fragment):
@@ -202,3 +207,39 @@ def test_an_unreachable_dask_address_exits_24_and_names_the_flag(prefect_harness
     assert "could not start or reach the Dask cluster" in payload["error"]["message"]
     assert "--dask-address" in payload["error"]["message"]
     assert not (tmp_path / "artifacts" / "metrics").exists()  # no series ran
+
+
+def test_covariates_travel_with_each_series_and_its_future_rows(prefect_harness, tmp_path,
+                                                                 capsys):
+    """--covariate-spec applies to every series: each child reads its own covariate
+    columns, and its rows of the long-format --future-covariates file for the forecast."""
+    artifacts, frames = tmp_path / "artifacts", {}
+    for sid, seed in (("a", 1), ("b", 2)):
+        frame = make_series(seed=seed)
+        t = np.arange(len(frame))
+        frames[sid] = frame.assign(temperature=15 + 5 * np.sin(t * 2 * np.pi / 24) + seed,
+                                   promo=(t // 5 % 3 == 0).astype(int))
+    source = tmp_path / "long.csv"
+    pd.concat([f.assign(series_id=sid) for sid, f in frames.items()]).to_csv(source,
+                                                                             index=False)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"schema_version": "covariate_spec.v1", "dynamic_covariates": [
+        {"name": "temperature", "type": "numeric", "required": True},
+        {"name": "promo", "type": "boolean", "required": True, "known_in_advance": True}]}))
+    future = tmp_path / "future.csv"
+    pd.concat([pd.DataFrame({"series_id": sid, "promo": [1, 0, 1], "timestamp": pd.date_range(
+        f["timestamp"].iloc[-1], periods=4, freq="h")[1:].strftime("%Y-%m-%d %H:%M:%S")})
+        for sid, f in frames.items()]).to_csv(future, index=False)
+    code = main(["--run-id", "cov-fleet", "--input", str(source), "--artifacts-dir",
+                 str(artifacts), "--covariate-spec", str(spec), "--future-covariates",
+                 str(future), "--horizon", "3", *FAST_FLAGS])
+    assert code == 0, capsys.readouterr().out[-2000:]
+    for sid in ("a", "b"):
+        run_id = f"cov-fleet--{sid}"
+        metrics = json.loads((artifacts / "metrics" / f"{run_id}.json").read_text())
+        assert [c["name"] for c in metrics["covariates"]["used"]] == ["temperature", "promo"]
+        assert metrics["dataset"]["feature_names"] == ["target", "temperature", "promo"]
+        assert check_run(artifacts, run_id).passed
+    # a series' own covariate values, not another's
+    split = pd.read_parquet(artifacts / "many" / "cov-fleet" / "inputs" / "b.parquet")
+    assert np.allclose(split["temperature"].astype(float), frames["b"]["temperature"])

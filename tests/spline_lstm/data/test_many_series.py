@@ -90,3 +90,30 @@ def test_a_folder_is_one_series_per_file(tmp_path):
     assert [(s.series_id, s.run_id) for s in folder_series(tmp_path, "p")] == [
         ("a", "p--a"), ("b", "p--b")]
 
+
+
+def test_covariate_columns_and_future_rows_travel_with_their_series(tmp_path):
+    from spline_lstm.data.many_series import split_future_file
+
+    path = _long_csv(tmp_path, "series_id,timestamp,target,temp,promo,other\n"
+                               "a,2024-01-01,1,20.5,1,x\nb,2024-01-01,2,18,0,y\n")
+    inputs = split_long_file(path, "series_id", "timestamp", "target", tmp_path / "in", "p",
+                             covariates=["temp"], optional=["promo", "absent"])
+    assert list(pd.read_parquet(inputs[0].path).columns) == ["timestamp", "target", "temp",
+                                                             "promo"]
+    assert pd.read_parquet(inputs[1].path)["temp"].tolist() == ["18"]  # text, as read
+    with pytest.raises(InputSchemaError) as caught:  # a required covariate is missing
+        split_long_file(path, "series_id", "timestamp", "target", tmp_path / "in", "p",
+                        covariates=["humidity"])
+    assert caught.value.exit_code == 25 and "lacks column(s) ['humidity']" in \
+        caught.value.message and "--covariate-spec" in caught.value.message
+
+    future = _long_csv(tmp_path / "in", "series_id,timestamp,promo\na,2024-01-02,0\n"
+                                        "a,2024-01-03,1\nc,2024-01-02,1\n")
+    with_future = split_future_file(future, "series_id", "timestamp", ["promo"], inputs,
+                                    tmp_path / "in")
+    assert pd.read_parquet(with_future[0].future).to_dict("list") == {
+        "timestamp": ["2024-01-02", "2024-01-03"], "promo": ["0", "1"]}
+    assert with_future[1].future is None  # b has no rows there: its own run says so (25)
+    with pytest.raises(InputSchemaError, match=r"--future-covariates .* lacks column\(s\)"):
+        split_future_file(future, "series_id", "timestamp", ["price"], inputs, tmp_path / "in")
