@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -147,8 +147,12 @@ def test_a_scheduled_run_really_runs_with_a_run_id_from_its_scheduled_time(stack
     deployment, before = _runs_of(env, "e2e/smoke")
     with _client(env) as client:
         # What is under test is the scheduler and the run_id, not the model: a small run.
+        # anchored a few seconds ahead: the first run is due then, not at the next
+        # 15-second boundary of the default anchor
+        anchor = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=3)
         client.create_deployment_schedules(
-            deployment.id, [(IntervalSchedule(interval=timedelta(seconds=15)), True)],
+            deployment.id, [(IntervalSchedule(interval=timedelta(seconds=15),
+                                              anchor_date=anchor), True)],
             parameters={"hidden_units": [8], "lookback": 24, "power": "none",
                         "seasonal_difference": 0, "baselines": "simple",
                         "candidates": ["lstm"], "tracking": "off",
@@ -156,7 +160,7 @@ def test_a_scheduled_run_really_runs_with_a_run_id_from_its_scheduled_time(stack
     deadline = time.time() + 240
     scheduled = []
     while time.time() < deadline and not scheduled:
-        time.sleep(5)
+        time.sleep(1)
         _, runs = _runs_of(env, "e2e/smoke")
         scheduled = [r for r in runs if r.auto_scheduled and r.state.is_completed()]
     with _client(env) as client:  # stop scheduling before asserting
