@@ -10,7 +10,8 @@ then the checks: forecast MASE below naive-last and the best seasonal-naive, and
 forecast / best-classical MASE next to the network alone's.
 
 ``--heldout`` runs on three real series the defaults were not tuned on instead
-(benchmarks/heldout_series.py), to show how the defaults carry over.
+(benchmarks/heldout_series.py), to show how the defaults carry over; ``--more-series`` on
+four more (monthly, quarterly, yearly).
 
 ``--covariates`` runs elecdemand (half-hourly demand with temperature and a workday flag)
 at H=1 and H=48, each twice with the same seed: with its covariates (both declared known
@@ -52,7 +53,7 @@ def _cases(data_dir: Path) -> list[tuple[str, Path, int]]:
         if "target" not in path.open().readline().strip().split(","):
             continue  # e.g. the covariates file (elecdemand): its own benchmark
         season = infer_seasons(infer_freq(read_series(path).frame["timestamp"]))[0]
-        cases += [(path.stem, path, 1), (path.stem, path, season)]
+        cases += [(path.stem, path, h) for h in sorted({1, season})]  # yearly: H=1 once
     return cases
 
 
@@ -202,6 +203,8 @@ def main() -> int:
                         default=Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")))
     parser.add_argument("--heldout", action="store_true", help="run on the series of "
                         "benchmarks/heldout_series.py instead of --data-dir")
+    parser.add_argument("--more-series", action="store_true", help="run on the four more "
+                        "series of benchmarks/heldout_series.py --more instead")
     parser.add_argument("--covariates", action="store_true", help="run elecdemand with and "
                         "without its covariates instead (see above)")
     parser.add_argument("--weeks", type=int, default=12, help="with --covariates: the last "
@@ -219,11 +222,9 @@ def main() -> int:
         if args.covariates:
             return _print(_header(args) + covariate_cases(args.data_dir, args.weeks, Path(tmp),
                                                           Path(tmp) / "artifacts"), args.out)
-        if args.heldout:
-            from benchmarks.heldout_series import write_heldout_series
-
+        if args.heldout or args.more_series:
             args.data_dir = Path(tmp) / "heldout"
-            write_heldout_series(args.data_dir)
+            heldout_writer(args.more_series)(args.data_dir)
         for name, path, horizon in _cases(args.data_dir):
             metrics, seconds = run_case(path, horizon, Path(tmp))
             print(f"{name} H={horizon}: MASE {metrics['metrics']['mase']:.3f} ({seconds:.0f}s)",
@@ -232,8 +233,15 @@ def main() -> int:
     return _print(_header(args) + render(results), args.out)
 
 
+def heldout_writer(more: bool):
+    from benchmarks.heldout_series import write_heldout_series, write_more_series
+
+    return write_more_series if more else write_heldout_series
+
+
 def _header(args) -> str:
     flags = (" --heldout" if args.heldout else "") + (
+        " --more-series" if args.more_series else "") + (
         f" --covariates --weeks {args.weeks}" if args.covariates else "")
     return (f"# Accuracy benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "

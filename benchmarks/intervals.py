@@ -1,6 +1,7 @@
 """Interval benchmark: calibrated intervals of the pipeline vs the classical models' own.
 
-    .venv/bin/python benchmarks/intervals.py [--data-dir ../shared/data | --heldout] [--out FILE]
+    .venv/bin/python benchmarks/intervals.py [--data-dir ../shared/data | --heldout |
+                                              --more-series] [--out FILE]
 
 For each series and horizon of ``benchmarks/accuracy.py`` runs the real ``e2e`` flow
 twice: with default settings (the automatic rolling-origin backtests, on which the
@@ -32,7 +33,7 @@ from flows.cli import quiet_environment  # noqa: E402
 
 quiet_environment()
 
-from benchmarks.accuracy import CLASSICAL, _cases  # noqa: E402
+from benchmarks.accuracy import CLASSICAL, _cases, heldout_writer  # noqa: E402
 
 LEVELS = ("80", "95")
 
@@ -76,15 +77,14 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get(
         "SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")))
     parser.add_argument("--heldout", action="store_true")
+    parser.add_argument("--more-series", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rows, checks, costs = [], [], []
     with tempfile.TemporaryDirectory(prefix="intervals-") as tmp:
-        if args.heldout:
-            from benchmarks.heldout_series import write_heldout_series
-
+        if args.heldout or args.more_series:
             args.data_dir = Path(tmp) / "heldout"
-            write_heldout_series(args.data_dir)
+            heldout_writer(args.more_series)(args.data_dir)
         for name, path, horizon in _cases(args.data_dir):
             plain, plain_s = run(path, horizon, Path(tmp), None)
             unbacktested, unbacktested_s = run(path, horizon, Path(tmp), 0)
@@ -110,7 +110,8 @@ def render(rows: list[str], checks: list, costs: list[str], args) -> str:
     head = ["# Interval benchmark", "",
             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
             f"{os.cpu_count()} CPU cores; command: `python benchmarks/intervals.py"
-            f"{' --heldout' if args.heldout else ''}`. Test split, original units, observed "
+            f"{' --heldout' if args.heldout else ''}"
+            f"{' --more-series' if args.more_series else ''}`. Test split, original units, observed "
             "targets only. Pipeline: the run's forecast (chosen across families on the "
             "automatic backtests), adaptive conformal (default) calibrated on its backtest "
             "errors; static: the same calibration without the adaptive correction; K=0: "

@@ -14,3 +14,15 @@ def test_heldout_series_are_written_in_the_shared_data_layout(tmp_path):
         seasons[path.stem] = (len(frame), infer_seasons(infer_freq(frame["timestamp"]))[0])
     assert seasons == {"elnino_monthly": (732, 12), "unemp_quarterly": (203, 4),
                        "realcons_quarterly": (203, 4)}
+
+
+def test_the_wider_heldout_set_is_written_in_the_same_layout(tmp_path):
+    from benchmarks.heldout_series import write_more_series
+
+    seasons = {}
+    for path in write_more_series(tmp_path):
+        frame = read_series(path).frame
+        assert frame["target"].notna().all()
+        seasons[path.stem] = (len(frame), infer_seasons(infer_freq(frame["timestamp"]))[0])
+    assert seasons == {"elecequip_monthly": (257, 12), "sunspots_yearly": (309, 1),
+                       "realinv_quarterly": (203, 4), "cpi_quarterly": (203, 4)}
