@@ -223,20 +223,16 @@ def main() -> int:
             return _print(_header(args) + covariate_cases(args.data_dir, args.weeks, Path(tmp),
                                                           Path(tmp) / "artifacts"), args.out)
         if args.heldout or args.more_series:
+            from benchmarks.heldout_series import write_series
+
             args.data_dir = Path(tmp) / "heldout"
-            heldout_writer(args.more_series)(args.data_dir)
+            write_series(args.data_dir, more=args.more_series)
         for name, path, horizon in _cases(args.data_dir):
             metrics, seconds = run_case(path, horizon, Path(tmp))
             print(f"{name} H={horizon}: MASE {metrics['metrics']['mase']:.3f} ({seconds:.0f}s)",
                   file=sys.stderr, flush=True)
             results.append((name, horizon, metrics, seconds))
     return _print(_header(args) + render(results), args.out)
-
-
-def heldout_writer(more: bool):
-    from benchmarks.heldout_series import write_heldout_series, write_more_series
-
-    return write_more_series if more else write_heldout_series
 
 
 def _header(args) -> str:

@@ -64,6 +64,11 @@ def write_more_series(folder: Path) -> list[Path]:
         "cpi_quarterly": pd.DataFrame({"timestamp": quarters, "target": macro.cpi})})
 
 
+def write_series(folder: Path, more: bool = False) -> list[Path]:
+    """The held-out series (``more``: the four more) as CSVs in ``folder``."""
+    return (write_more_series if more else write_heldout_series)(folder)
+
+
 def _quarters(macro: pd.DataFrame) -> pd.DatetimeIndex:
     return pd.PeriodIndex([f"{int(y)}Q{int(q)}" for y, q in zip(macro.year, macro.quarter)],
                           freq="Q").to_timestamp()
@@ -82,6 +87,5 @@ if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if a != "--more"]
     if len(args) != 1:
         sys.exit(__doc__)
-    write = write_more_series if "--more" in sys.argv else write_heldout_series
-    for written in write(Path(args[0])):
+    for written in write_series(Path(args[0]), more="--more" in sys.argv):
         print(written)

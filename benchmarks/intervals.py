@@ -33,7 +33,7 @@ from flows.cli import quiet_environment  # noqa: E402
 
 quiet_environment()
 
-from benchmarks.accuracy import CLASSICAL, _cases, heldout_writer  # noqa: E402
+from benchmarks.accuracy import CLASSICAL, _cases  # noqa: E402
 
 LEVELS = ("80", "95")
 
@@ -83,8 +83,10 @@ def main() -> int:
     rows, checks, costs = [], [], []
     with tempfile.TemporaryDirectory(prefix="intervals-") as tmp:
         if args.heldout or args.more_series:
+            from benchmarks.heldout_series import write_series
+
             args.data_dir = Path(tmp) / "heldout"
-            heldout_writer(args.more_series)(args.data_dir)
+            write_series(args.data_dir, more=args.more_series)
         for name, path, horizon in _cases(args.data_dir):
             plain, plain_s = run(path, horizon, Path(tmp), None)
             unbacktested, unbacktested_s = run(path, horizon, Path(tmp), 0)

@@ -117,3 +117,14 @@ def test_covariate_columns_and_future_rows_travel_with_their_series(tmp_path):
     assert with_future[1].future is None  # b has no rows there: its own run says so (25)
     with pytest.raises(InputSchemaError, match=r"--future-covariates .* lacks column\(s\)"):
         split_future_file(future, "series_id", "timestamp", ["price"], inputs, tmp_path / "in")
+
+
+def test_a_missing_future_covariates_file_is_21_naming_the_flag(tmp_path):
+    from spline_lstm.data.many_series import split_future_file
+
+    with pytest.raises(InputFileNotFoundError) as caught:
+        split_future_file(tmp_path / "nope.csv", "series_id", "timestamp", ["promo"], [],
+                          tmp_path)
+    assert caught.value.exit_code == 21
+    assert "future covariates file not found" in caught.value.message
+    assert "check --future-covariates" in caught.value.message
