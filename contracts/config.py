@@ -134,8 +134,9 @@ class RunConfig(BaseModel):
     interval_method: Literal["adaptive", "static"] = Field(
         "adaptive", description="static: conformal quantiles of the calibration errors "
         "(validation split, backtest blocks); adaptive: each interval also calibrated on "
-        "the errors of earlier forecasts whose targets were observed before its origin "
-        "(keeps up when the error level drifts).")
+        "the errors of earlier forecasts whose targets were observed before its origin, "
+        "each level's working miscoverage following its misses (adaptive conformal "
+        "inference: keeps coverage near the level when the error level drifts).")
     backtest_windows: int | None = Field(None, ge=0, le=MAX_BACKTEST_WINDOWS, description=
                                          "Rolling-origin backtests: refit at this many "
                                          "expanding origins before the test split and score "

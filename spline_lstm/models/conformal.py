@@ -18,8 +18,13 @@ prediction interval on the scores (few calibration windows: a short series).
 The adaptive variant (``adapt``, online conformal) keeps up when the error level drifts:
 walking through forecasts in time order, each interval is calibrated on every error known
 at its origin: the calibration errors plus those of earlier forecasts whose targets have
-been observed by then (never its own, never a later one). The forecasts made after the
-last one are calibrated on all of them.
+been observed by then (never its own, never a later one). Each level also has a working
+miscoverage that follows its misses (adaptive conformal inference, Gibbs & Candes 2021):
+a run of misses widens the next intervals, a run of hits narrows them, so coverage stays
+near the level when the errors of the test period are larger or smaller than those of
+the calibration windows (benchmarks/results/intervals_more.md). The forecasts made after
+the last one are calibrated on all the errors, at the working miscoverage the walk
+ended with.
 """
 
 from __future__ import annotations
@@ -33,6 +38,13 @@ from scipy import stats
 
 from spline_lstm.transforms.power import PowerTransform
 
+# Adaptive walk (``ConformalCalibrator.adapt``): each observed outcome moves its level's
+# working miscoverage by ONLINE_RATE * (target - missed); the working miscoverage stays
+# within [ONLINE_FLOOR, ONLINE_CEILING] x the target's.
+ONLINE_RATE = 0.1
+ONLINE_FLOOR = 0.25
+ONLINE_CEILING = 2.0
+
 
 @dataclass(frozen=True)
 class ConformalCalibrator:
@@ -45,6 +57,8 @@ class ConformalCalibrator:
     # sorted |score| of the calibration windows (the adaptive variant walks over them)
     abs_scores: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
                                    repr=False)
+    # level -> the miscoverage an adaptive walk ended with (its quantiles are at it)
+    online_miscoverage: dict[str, float] = field(default_factory=dict)
 
     @property
     def levels(self) -> list[float]:
@@ -79,25 +93,31 @@ class ConformalCalibrator:
         return out
 
     def adapt(self, y_true: np.ndarray, y_pred: np.ndarray, scored: np.ndarray,
-              origins: np.ndarray
+              origins: np.ndarray, rate: float = ONLINE_RATE
               ) -> tuple[dict[float, tuple[np.ndarray, np.ndarray]], "ConformalCalibrator"]:
         """Online intervals for forecasts from ``origins`` (time order), and the calibrator
-        of the forecasts that come after them (every outcome known by then)."""
+        of the forecasts that come after them (every outcome known by then, each level at
+        the miscoverage its walk ended with). ``rate``: how fast a level's miscoverage
+        target reacts to misses (0: pooling alone)."""
         horizon = y_pred.shape[1]
         centre = self.power.apply(np.asarray(y_pred, dtype=np.float64))
         truth = self.power.apply(np.asarray(y_true, dtype=np.float64))
         scale = np.asarray(self.step_scale)[None, :horizon]
-        widths, pooled = _walk(np.abs(truth - centre) / scale, scored, origins,
-                               self.abs_scores, [1.0 - float(k) / 100.0 for k in self.quantiles])
+        alphas = [1.0 - float(k) / 100.0 for k in self.quantiles]
+        widths, pooled, final = _walk(np.abs(truth - centre) / scale, scored, origins,
+                                      self.abs_scores, alphas, rate)
         bounds, quantiles, methods = {}, {}, {}
         for i, key in enumerate(self.quantiles):
             lo = self.power.invert(centre - scale * widths[i])
             hi = self.power.invert(centre + scale * widths[i])
             bounds[float(key)] = (np.minimum(lo, y_pred), np.maximum(hi, y_pred))
-            q, method = _absolute_quantile(pooled, 1.0 - float(key) / 100.0)
+            q, method = _online_width(pooled, final[i], alphas[i])
             quantiles[key], methods[key] = (-q, q), f"online {method}"
         return bounds, replace(self, quantiles=quantiles, methods=methods,
-                               n_scores=int(pooled.size), abs_scores=pooled)
+                               n_scores=int(pooled.size), abs_scores=pooled,
+                               online_miscoverage={k: _bounded(a, t) for k, a, t in
+                                                   zip(self.quantiles, final, alphas)}
+                               if rate else {})
 
     def to_dict(self) -> dict:
         adaptive = any(m.startswith("online") for m in self.methods.values())
@@ -106,7 +126,8 @@ class ConformalCalibrator:
                 "n_scores": self.n_scores, "power": self.power.to_dict(),
                 "step_scale": list(self.step_scale),
                 "quantiles": {k: list(v) for k, v in self.quantiles.items()},
-                "methods": dict(self.methods)}
+                "methods": dict(self.methods),
+                "online_miscoverage": dict(self.online_miscoverage)}
 
     @classmethod
     def from_dict(cls, payload: dict) -> "ConformalCalibrator":
@@ -115,7 +136,9 @@ class ConformalCalibrator:
                    quantiles={k: (float(v[0]), float(v[1]))
                               for k, v in payload["quantiles"].items()},
                    methods=dict(payload["methods"]), n_scores=int(payload["n_scores"]),
-                   source=str(payload["source"]))
+                   source=str(payload["source"]),
+                   online_miscoverage={k: float(v) for k, v in
+                                       payload.get("online_miscoverage", {}).items()})
 
 
 def step_scale(power: PowerTransform, y_true: np.ndarray, y_pred: np.ndarray,
@@ -132,12 +155,23 @@ def step_scale(power: PowerTransform, y_true: np.ndarray, y_pred: np.ndarray,
 
 
 def _walk(abs_scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
-          calibration: np.ndarray, alphas: list[float]) -> tuple[list[np.ndarray], np.ndarray]:
+          calibration: np.ndarray, alphas: list[float], rate: float
+          ) -> tuple[list[np.ndarray], np.ndarray, list[float]]:
     """Per miscoverage, the normalised half-width of each forecast (origin, h), calibrated
     on ``calibration`` plus the outcomes whose target (origin' + h') is at or before its
-    origin; and all the scores at the end (sorted)."""
+    origin; all the scores at the end (sorted); and each level's final miscoverage.
+
+    Adaptive conformal inference (Gibbs & Candes, 2021): each observed outcome moves its
+    level's working miscoverage by ``rate`` * (target - missed), so a run of misses widens
+    the next intervals and a run of hits narrows them, whatever the scores' distribution
+    does. The outcome's own interval is the one its forecast was given at its origin.
+    """
     n, horizon = abs_scores.shape
     widths = [np.empty((n, horizon)) for _ in alphas]
+    working = list(alphas)
+    # The H outcomes that resolve at one time share its shock: together they move a level
+    # as far as one outcome of a one-step forecast would.
+    step = rate / horizon
     known = list(calibration)  # kept sorted: each outcome is inserted once observed
     resolve_at = (np.asarray(origins)[:, None] + np.arange(1, horizon + 1)[None, :]).ravel()
     order = np.argsort(resolve_at, kind="stable")
@@ -147,13 +181,27 @@ def _walk(abs_scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
             j, h = divmod(int(order[pending]), horizon)
             if scored[j, h] and np.isfinite(abs_scores[j, h]):
                 bisect.insort(known, float(abs_scores[j, h]))
+                for k, alpha in enumerate(alphas):
+                    missed = abs_scores[j, h] > widths[k][j, h]
+                    working[k] += step * (alpha - missed)
             pending += 1
         current = np.asarray(known)
-        for width, alpha in zip(widths, alphas):
-            width[i] = _absolute_quantile(current, alpha)[0]
+        for width, alpha, target in zip(widths, working, alphas):
+            width[i] = _online_width(current, alpha, target)[0]
     rest = abs_scores.ravel()[order[pending:]]
     keep = scored.ravel()[order[pending:]] & np.isfinite(rest)
-    return widths, np.sort(np.concatenate([np.asarray(known), rest[keep]]))
+    return widths, np.sort(np.concatenate([np.asarray(known), rest[keep]])), working
+
+
+def _bounded(working: float, target: float) -> float:
+    """A working miscoverage kept within [FLOOR, CEILING] x its target's, so that a run of
+    misses or hits never gives an endless or an empty interval."""
+    return min(max(working, target * ONLINE_FLOOR), target * ONLINE_CEILING, 0.999)
+
+
+def _online_width(sorted_abs: np.ndarray, working: float, target: float) -> tuple[float, str]:
+    """The half-width at the online miscoverage ``working`` of a level aiming at ``target``."""
+    return _absolute_quantile(sorted_abs, _bounded(working, target))
 
 
 def _absolute_quantile(sorted_abs: np.ndarray, alpha: float) -> tuple[float, str]:

@@ -222,7 +222,9 @@ def _intervals_section(intervals: dict | None) -> list[str]:
            f"({calibration['n_scores']} scored errors), errors measured after the "
            f"{calibration['power']['kind']} power transform" +
            ("; across the test split each interval was also calibrated on the errors of "
-            "earlier forecasts whose targets were observed before its origin (never its own)."
+            "earlier forecasts whose targets were observed before its origin (never its own), "
+            "and each level's working miscoverage followed its misses" +
+            _working_levels(calibration.get("online_miscoverage") or {}) + "."
             if adaptive else
             "; the test split is never used.") +
            " Coverage should be close to the level; a lower interval score is better.", "",
@@ -234,6 +236,15 @@ def _intervals_section(intervals: dict | None) -> list[str]:
         out += [f"| {name} | {level} | {fmt(m['coverage'])} | {fmt(m['mean_width'])} | "
                 f"{fmt(m['interval_score'])} |" for level, m in levels.items()]
     return out + [""]
+
+
+def _working_levels(miscoverage: dict) -> str:
+    """" (the forward forecast's intervals: 80 % at 74.1 %, ...)" from the walk's end."""
+    if not miscoverage:
+        return ""
+    return (" (the forward forecast's intervals are set at " + ", ".join(
+        f"{level} % at {fmt(100 * (1 - alpha))} %" for level, alpha in miscoverage.items()) +
+        ")")
 
 
 def _backtest_section(backtest: dict | None) -> list[str]:

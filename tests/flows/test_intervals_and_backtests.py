@@ -27,9 +27,14 @@ def test_intervals_reach_the_predictions_the_json_line_and_the_report(smoke_run,
     assert intervals["levels"] == [80.0, 95.0]
     assert set(intervals["pipeline"]["95"]) == {"coverage", "mean_width", "interval_score", "n"}
     assert {"auto_theta", "mstl_ets", "mstl_arima"} <= set(intervals["baselines"])  # their own
-    assert json.loads(layout.intervals_json.read_text())["run_id"] == run_id
+    calibration = json.loads(layout.intervals_json.read_text())
+    assert calibration["run_id"] == run_id
+    # adaptive (the default): where each level's working miscoverage ended the test walk
+    assert set(calibration["online_miscoverage"]) == {"80", "95"}
+    assert 0.05 * 0.25 <= calibration["online_miscoverage"]["95"] <= 0.05 * 2
     report = layout.report_md.read_text()
     assert "## Prediction intervals (test split)" in report and "| lo_80 | hi_80 |" in report
+    assert "the forward forecast's intervals are set at 80 % at" in report
 
 
 def test_backtest_windows_run_as_child_task_runs_and_calibrate_the_intervals(

@@ -98,3 +98,77 @@ def test_the_interval_score_matches_its_definition():
     # widths 2 each; misses by 4 above and 2 below, each charged 2 / 0.2 = 10 times
     assert m["coverage"] == pytest.approx(100 / 3)
     assert m["mean_width"] == 2.0 and m["interval_score"] == pytest.approx((2 + 42 + 22) / 3)
+
+
+def _drifted_walk(rate, scale_after=3.0, n=60, seed=6):
+    """A short test period whose errors are ``scale_after`` times the calibration errors."""
+    rng = np.random.default_rng(seed)
+    calibrator = _calibrated(rng.normal(0, 1, (200, 1)))
+    truth, forecast = rng.normal(0, scale_after, (n, 1)), np.zeros((n, 1))
+    bounds, final = calibrator.adapt(truth, forecast, ONES[:n], np.arange(n), rate=rate)
+    return calibrator, truth, bounds, final
+
+
+def test_a_run_of_misses_widens_the_next_intervals_beyond_pooling_alone():
+    # 60 one-step forecasts, errors three times the calibration errors: pooling the new
+    # errors with 200 calibration ones moves slowly; the working miscoverage reacts.
+    _, truth, pooled, _ = _drifted_walk(rate=0.0)
+    _, _, online, final = _drifted_walk(rate=0.1)
+    for level in (80, 95):
+        slow = interval_metrics(truth, *pooled[level], level)["coverage"]
+        fast = interval_metrics(truth, *online[level], level)["coverage"]
+        assert fast >= slow + 10, (level, slow, fast)
+        assert final.online_miscoverage[str(level)] < 1 - level / 100  # ends wider than asked
+
+
+def test_a_run_of_hits_narrows_the_next_intervals():
+    calibrator, truth, online, final = _drifted_walk(rate=0.1, scale_after=0.2)
+    pooled = calibrator.adapt(truth, np.zeros_like(truth), ONES[:60], np.arange(60), rate=0)[0]
+    width = {name: np.mean(b[80.0][1] - b[80.0][0]) for name, b in
+             (("pooled", pooled), ("online", online))}
+    assert width["online"] < 0.8 * width["pooled"]
+    assert final.online_miscoverage["80"] > 0.2
+
+
+def test_the_working_miscoverage_stays_within_its_bounds():
+    from spline_lstm.models.conformal import (
+        ONLINE_CEILING,
+        ONLINE_FLOOR,
+        _absolute_quantile,
+    )
+
+    # every outcome a miss: the intervals stop growing at the floor's quantile
+    _, _, online, final = _drifted_walk(rate=0.5, scale_after=50.0, n=200)
+    assert final.online_miscoverage["95"] == pytest.approx(0.05 * ONLINE_FLOOR)
+    assert final.quantiles["95"][1] == _absolute_quantile(final.abs_scores,
+                                                          0.05 * ONLINE_FLOOR)[0]
+    assert np.isfinite(online[95.0][1]).all()
+    # every outcome a hit: never narrower than at the ceiling's miscoverage
+    _, _, _, calm = _drifted_walk(rate=0.5, scale_after=0.0, n=200)
+    assert calm.online_miscoverage["80"] == pytest.approx(0.2 * ONLINE_CEILING)
+
+
+def test_the_outcomes_resolving_at_one_time_move_the_level_like_one():
+    from spline_lstm.models.conformal import _walk
+
+    # every outcome a miss (each origin's errors beyond all earlier ones), 21 origins:
+    # H=4 resolves four outcomes per time, H=1 one
+    def drift(horizon):
+        scores = np.repeat(100.0 + np.arange(21.0)[:, None], horizon, axis=1)
+        *_, working = _walk(scores, np.ones_like(scores, bool), np.arange(21), np.ones(50),
+                            [0.2], rate=0.1)
+        return 0.2 - working[0]
+
+    one, four = drift(1), drift(4)
+    assert one == pytest.approx(0.1 * 0.8 * 20)  # twenty outcomes known by the last origin
+    # the same drift per time once all four steps resolve (the first times resolve fewer)
+    assert four == pytest.approx(0.1 / 4 * 0.8 * (4 * 20 - 6))
+
+
+def test_an_old_calibration_without_a_working_miscoverage_still_loads():
+    calibrator = _calibrated(np.random.default_rng(8).normal(0, 1, (100, 2)))
+    payload = calibrator.to_dict()
+    del payload["online_miscoverage"]
+    assert ConformalCalibrator.from_dict(payload) == calibrator
+    _, final = calibrator.adapt(np.ones((5, 2)), np.zeros((5, 2)), ONES[:5], np.arange(5))
+    assert ConformalCalibrator.from_dict(final.to_dict()) == final
