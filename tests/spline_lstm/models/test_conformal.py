@@ -148,7 +148,7 @@ def test_the_working_miscoverage_stays_within_its_bounds():
     assert calm.online_miscoverage["80"] == pytest.approx(0.2 * ONLINE_CEILING)
 
 
-def test_the_outcomes_resolving_at_one_time_move_the_level_like_one():
+def test_a_longer_horizon_walks_slower():
     from spline_lstm.models.conformal import _walk
 
     # every outcome a miss (each origin's errors beyond all earlier ones), 21 origins:
@@ -161,8 +161,9 @@ def test_the_outcomes_resolving_at_one_time_move_the_level_like_one():
 
     one, four = drift(1), drift(4)
     assert one == pytest.approx(0.1 * 0.8 * 20)  # twenty outcomes known by the last origin
-    # the same drift per time once all four steps resolve (the first times resolve fewer)
-    assert four == pytest.approx(0.1 / 4 * 0.8 * (4 * 20 - 6))
+    # the four outcomes of a time move it by rate / H together (the first times resolve
+    # fewer), and feedback up to H steps late slows the walk by H again
+    assert four == pytest.approx(0.1 / 4 / 4 * 0.8 * (4 * 20 - 6))
 
 
 def test_an_old_calibration_without_a_working_miscoverage_still_loads():
