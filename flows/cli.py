@@ -140,9 +140,49 @@ def fail(exc: BaseException) -> int:
     """Print the SPEC §4 JSON line for ``exc`` on stderr (last); return its exit code."""
     coded = as_pipeline_error(exc)
     stop_temporary_server()
-    sys.stderr.write(error_line(exc) + "\n")
-    sys.stderr.flush()
+    write_last_line(error_line(exc))
     return coded.exit_code
+
+
+class _TrackedStderr:
+    """The command's stderr, remembering whether the last write ended its line.
+
+    Prefect's log worker writes a failed delivery's message without a newline ("All
+    connection attempts failed") when the temporary server has gone, e.g. after a
+    SIGTERM to the process group; the JSON line written next must not share its line.
+    Once that JSON line is out, nothing else is written (muted).
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self.at_line_start = True
+        self.muted = False
+
+    def write(self, text: str) -> int:
+        if self.muted:
+            return len(text)
+        written = self._stream.write(text)
+        if text:
+            self.at_line_start = text.endswith("\n")
+        return written
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def write_last_line(line: str) -> None:
+    """Write the command's last stderr line on a line of its own; in a command (not a test
+    or a caller of main()), stderr stays silent after it."""
+    stream = sys.stderr
+    if isinstance(stream, _TrackedStderr):
+        if not stream.at_line_start:
+            stream.write("\n")
+        stream.write(line + "\n")
+        stream.flush()
+        stream.muted = True
+        return
+    stream.write(line + "\n")
+    stream.flush()
 
 
 def standalone(main) -> typing.NoReturn:
@@ -155,6 +195,8 @@ def standalone(main) -> typing.NoReturn:
     """
     global _STANDALONE
     _STANDALONE = True
+    if not isinstance(sys.stderr, _TrackedStderr):
+        sys.stderr = _TrackedStderr(sys.stderr)
     code = main()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)

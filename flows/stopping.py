@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 import threading
 import time
 from typing import Callable, Iterator
@@ -63,7 +62,7 @@ def stop_on_signals(cleanup: Callable[[], None] = lambda: None) -> Iterator[None
 
 
 def _watchdog(cleanup: Callable[[], None]) -> None:
-    from flows.cli import temporary_server_gone
+    from flows.cli import temporary_server_gone, write_last_line
 
     start = time.monotonic()
     while time.monotonic() - start < GRACE_S:
@@ -75,6 +74,5 @@ def _watchdog(cleanup: Callable[[], None]) -> None:
     try:
         raise_if_stop_requested()
     except StopRequested as exc:
-        sys.stderr.write(error_line(exc) + "\n")
-        sys.stderr.flush()
+        write_last_line(error_line(exc))
     os._exit(StopRequested.exit_code)

@@ -51,3 +51,31 @@ def test_no_temporary_server_is_started_where_a_server_is_configured():
         assert not early_start.wants_temporary_server()
         assert early_start.start_temporary_server() is False
     assert early_start._state["thread"] is None
+
+
+FAILING_COMMAND = textwrap.dedent("""
+    import atexit, sys
+    sys.path.insert(0, {repo!r})
+    from contracts.errors import InvalidArgumentError
+    from flows.cli import fail, standalone
+
+    def main():
+        # as Prefect's log worker does when the temporary server has gone: no newline
+        sys.stderr.write("All connection attempts failed")
+        atexit.register(lambda: sys.stderr.write("--- Error logging to API ---\\\\nlate"))
+        return fail(InvalidArgumentError("--level: planted"))
+
+    standalone(main)
+""")
+
+
+def test_the_json_line_gets_a_line_of_its_own_and_stays_last(tmp_path):
+    from tests.helpers import read_error_line
+
+    proc = subprocess.run([sys.executable, "-c", FAILING_COMMAND.format(repo=str(REPO))],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 20, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-2] == "All connection attempts failed"
+    assert read_error_line(lines[-1])["error"]["message"] == "--level: planted"
+    assert "late" not in proc.stderr  # written by an exit handler after the line: muted
