@@ -173,8 +173,9 @@ def _walk(abs_scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
     # The H outcomes that resolve at one time share its shock: together they move a level
     # by rate / H. And an outcome arrives up to H steps after its interval was set: a walk
     # as fast as a one-step forecast's would react a season late, widening intervals after
-    # the misses have passed (co2 H=52: interval score +13 % at 0.02 per time; 0.1 / H is
-    # better than no walk on every benchmark, benchmarks/results/intervals*.md).
+    # the misses have passed (co2 H=52: interval score +13 % at 0.02 per time). 0.1 / H per
+    # time had the most cases within 5 points of the level over the three interval
+    # benchmarks (benchmarks/results/intervals*.md, Findings).
     step = rate / horizon ** 2
     known = list(calibration)  # kept sorted: each outcome is inserted once observed
     resolve_at = (np.asarray(origins)[:, None] + np.arange(1, horizon + 1)[None, :]).ravel()

@@ -239,7 +239,8 @@ def _intervals_section(intervals: dict | None) -> list[str]:
 
 
 def _working_levels(miscoverage: dict) -> str:
-    """" (the forward forecast's intervals: 80 % at 74.1 %, ...)" from the walk's end."""
+    """Where the adaptive walk ended: "(the forward forecast's intervals are set at 80 %
+    at 74.1 %, ...)"."""
     if not miscoverage:
         return ""
     return (" (the forward forecast's intervals are set at " + ", ".join(
