@@ -139,7 +139,8 @@ def split_future_file(path: Path, series_col: str, timestamp_col: str, columns: 
         if item.series_id not in present:
             out.append(item)
             continue
-        target = Path(out_dir) / f"{item.run_id.rsplit(CHILD_SEPARATOR, 1)[-1]}.future.parquet"
+        # the child's run_id: path-safe and unique (a series id may itself hold "--")
+        target = Path(out_dir) / f"{item.run_id}.future.parquet"
         with atomic_write(target) as handle:
             pq.write_table(values.filter(pc.equal(ids, item.series_id)), handle)
         out.append(replace(item, future=target))

@@ -119,6 +119,20 @@ def test_covariate_columns_and_future_rows_travel_with_their_series(tmp_path):
         split_future_file(future, "series_id", "timestamp", ["price"], inputs, tmp_path / "in")
 
 
+def test_series_whose_ids_end_alike_keep_their_own_future_rows(tmp_path):
+    from spline_lstm.data.many_series import split_future_file
+
+    path = _long_csv(tmp_path, "series_id,timestamp,target\nb,2024-01-01,1\n"
+                               "x--b,2024-01-01,2\n")
+    inputs = split_long_file(path, "series_id", "timestamp", "target", tmp_path / "in", "p")
+    future = _long_csv(tmp_path / "in", "series_id,timestamp,promo\nb,2024-01-02,0\n"
+                                        "x--b,2024-01-02,1\n")
+    with_future = split_future_file(future, "series_id", "timestamp", ["promo"], inputs,
+                                    tmp_path / "in")
+    assert with_future[0].future != with_future[1].future
+    assert [pd.read_parquet(i.future)["promo"].tolist() for i in with_future] == [["0"], ["1"]]
+
+
 def test_a_missing_future_covariates_file_is_21_naming_the_flag(tmp_path):
     from spline_lstm.data.many_series import split_future_file
 
