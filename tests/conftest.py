@@ -10,11 +10,16 @@ import tempfile
 # Everything the suite and the processes it starts write to the temp folder (pytest's
 # tmp_path, TensorFlow's __autograph_generated_file*.py, Dask's dask-scratch-space, runs
 # killed on purpose) goes into one folder of this session, removed when the session ends.
-SESSION_TMP = tempfile.mkdtemp(prefix="spline-lstm-tests-")
-os.environ["TMPDIR"] = SESSION_TMP
+# Under pytest-xdist the workers inherit the controller's TMPDIR and share its folder (their
+# tmp_path lies in the controller's basetemp); the controller removes it at the end.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    SESSION_TMP = os.environ["TMPDIR"]
+else:
+    SESSION_TMP = tempfile.mkdtemp(prefix="spline-lstm-tests-")
+    os.environ["TMPDIR"] = SESSION_TMP
+    # Registered first, so it runs last: after the cleanups Prefect's harness registers.
+    atexit.register(shutil.rmtree, SESSION_TMP, ignore_errors=True)
 tempfile.tempdir = SESSION_TMP
-# Registered first, so it runs last: after the cleanups Prefect's harness registers.
-atexit.register(shutil.rmtree, SESSION_TMP, ignore_errors=True)
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
