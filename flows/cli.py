@@ -215,10 +215,11 @@ def exit_without_teardown(code: int) -> typing.NoReturn:
     the ~5,000 imported modules and TensorFlow's native state: 3-4 s per command, with
     nothing left to save (every artifact is written, renamed and closed by then).
     """
-    current = threading.current_thread()
-    for thread in threading.enumerate():
-        if thread is not current and not thread.daemon:
-            thread.join()
+    # The interpreter's own first step: threading's exit hooks, then joining every
+    # non-daemon thread. The hooks matter: an idle ThreadPoolExecutor (MLflow's artifact
+    # repositories keep one) ends its workers only when concurrent.futures' hook wakes
+    # them; joining them without it waited forever (a co2 run hung after its last line).
+    threading._shutdown()
     atexit._run_exitfuncs()  # what the interpreter runs at exit, before its teardown
     sys.stdout.flush()
     sys.stderr.flush()
