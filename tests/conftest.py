@@ -12,7 +12,7 @@ import tempfile
 # killed on purpose) goes into one folder of this session, removed when the session ends.
 # Under pytest-xdist the workers inherit the controller's TMPDIR and share its folder (their
 # tmp_path lies in the controller's basetemp); the controller removes it at the end.
-if os.environ.get("PYTEST_XDIST_WORKER"):
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("TMPDIR"):
     SESSION_TMP = os.environ["TMPDIR"]
 else:
     SESSION_TMP = tempfile.mkdtemp(prefix="spline-lstm-tests-")
