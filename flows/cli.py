@@ -174,15 +174,13 @@ def write_last_line(line: str) -> None:
     """Write the command's last stderr line on a line of its own; in a command (not a test
     or a caller of main()), stderr stays silent after it."""
     stream = sys.stderr
-    if isinstance(stream, _TrackedStderr):
-        if not stream.at_line_start:
-            stream.write("\n")
-        stream.write(line + "\n")
-        stream.flush()
-        stream.muted = True
-        return
+    tracked = isinstance(stream, _TrackedStderr)
+    if tracked and not stream.at_line_start:
+        stream.write("\n")
     stream.write(line + "\n")
     stream.flush()
+    if tracked:
+        stream.muted = True
 
 
 def standalone(main) -> typing.NoReturn:
