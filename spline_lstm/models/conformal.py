@@ -13,7 +13,8 @@ Calibration windows are never test windows: the validation split's, plus the blo
 the rolling-origin backtests when they were run. With n pooled scores a two-sided
 conformal quantile at level L needs n >= 2 / (1 - L/100) - 1; below that the interval is
 symmetric on absolute scores (n >= 1 / (1 - L/100) - 1), and below that a t-based
-prediction interval on the scores (few calibration windows: a short series).
+prediction interval on the scores (few calibration windows: a short series), never
+narrower than the largest score.
 
 The adaptive variant (``adapt``, online conformal) keeps up when the error level drifts:
 walking through forecasts in time order, each interval is calibrated on every error known
@@ -211,14 +212,21 @@ def _online_width(sorted_abs: np.ndarray, working: float, target: float) -> tupl
 
 def _absolute_quantile(sorted_abs: np.ndarray, alpha: float) -> tuple[float, str]:
     """The conformal (1 - alpha) quantile of sorted |scores|, or a t-based half-width
-    when there are too few of them for one."""
+    when there are too few of them for one.
+
+    The t-based width is never narrower than the largest score: it serves miscoverages
+    smaller than the scores can resolve (e.g. an adaptive level after a miss), and a
+    smaller miscoverage must not give a narrower interval than the conformal quantiles
+    of larger ones, which heavy-tailed scores would otherwise allow.
+    """
     n = sorted_abs.size
     k = math.ceil((n + 1) * (1 - alpha))
     if n and k <= n:
         return float(sorted_abs[k - 1]), "absolute"
     spread = float(np.sqrt(np.mean(sorted_abs ** 2))) if n else 1.0
-    return float(stats.t.ppf(1 - alpha / 2, df=max(n - 1, 1))) * spread * \
-        math.sqrt(1 + 1 / max(n, 1)), "t"
+    width = float(stats.t.ppf(1 - alpha / 2, df=max(n - 1, 1))) * spread * \
+        math.sqrt(1 + 1 / max(n, 1))
+    return max(width, float(sorted_abs[-1]) if n else 0.0), "t"
 
 
 def _errors(power: PowerTransform, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:

@@ -46,6 +46,19 @@ def test_few_calibration_errors_fall_back_to_wider_symmetric_or_t_intervals():
     assert hi[0, 0] == pytest.approx(-lo[0, 0]) and hi[0, 0] > 2
 
 
+def test_a_smaller_miscoverage_never_gives_a_narrower_width():
+    from spline_lstm.models.conformal import _absolute_quantile
+
+    # heavy tails: one score far out, so the t-based width from the scores' RMS would
+    # fall below it where the scores can no longer resolve the miscoverage
+    scores = np.sort(np.abs(np.r_[np.random.default_rng(4).normal(0, 1, 39), 12.0]))
+    alphas = [0.5, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01, 0.005]
+    widths = [_absolute_quantile(scores, a)[0] for a in alphas]
+    assert [_absolute_quantile(scores, a)[1] for a in alphas][-1] == "t"
+    assert widths == sorted(widths)
+    assert widths[-1] >= scores[-1]
+
+
 def test_step_spreads_never_shrink_with_the_horizon():
     errors = np.array([[1.0, 3.0, 2.0, 5.0]] * 10)
     scale = step_scale(PowerTransform(), errors, np.zeros_like(errors), np.ones_like(errors, bool))
