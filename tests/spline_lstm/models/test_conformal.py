@@ -59,6 +59,24 @@ def test_a_smaller_miscoverage_never_gives_a_narrower_width():
     assert widths[-1] >= scores[-1]
 
 
+def test_a_higher_level_always_holds_the_lower_levels_band():
+    # an adaptive 80 % level pushed down by misses can end up wider than the 95 % one
+    calibrator = ConformalCalibrator(
+        power=PowerTransform(), step_scale=(1.0,),
+        quantiles={"80": (-3.0, 3.0), "95": (-2.0, 2.5)}, methods={"80": "t", "95": "t"},
+        n_scores=10, source="t")
+    bounds = calibrator.bounds(np.zeros((1, 1)))
+    assert bounds[80.0][0][0, 0] == -3.0 and bounds[80.0][1][0, 0] == 3.0
+    assert bounds[95.0][0][0, 0] == -3.0 and bounds[95.0][1][0, 0] == 3.0
+    # errors between the 80 % and 95 % quantiles: misses at 80 % push that level's working
+    # miscoverage down while hits at 95 % push its up, until the walks cross
+    calibrator = _calibrated(np.random.default_rng(0).normal(0, 1, (200, 1)))
+    adaptive, _ = calibrator.adapt(np.full((60, 1), 101.5), np.full((60, 1), 100.0),
+                                   ONES[:60, :1], np.arange(60))
+    assert (adaptive[95.0][0] <= adaptive[80.0][0]).all()
+    assert (adaptive[95.0][1] >= adaptive[80.0][1]).all()
+
+
 def test_step_spreads_never_shrink_with_the_horizon():
     errors = np.array([[1.0, 3.0, 2.0, 5.0]] * 10)
     scale = step_scale(PowerTransform(), errors, np.zeros_like(errors), np.ones_like(errors, bool))
