@@ -114,11 +114,12 @@ class ConformalCalibrator:
             bounds[float(key)] = (np.minimum(lo, y_pred), np.maximum(hi, y_pred))
             q, method = _online_width(pooled, final[i], alphas[i])
             quantiles[key], methods[key] = (-q, q), f"online {method}"
-        return nested(bounds), replace(self, quantiles=quantiles, methods=methods,
-                               n_scores=int(pooled.size), abs_scores=pooled,
-                               online_miscoverage={k: _bounded(a, t) for k, a, t in
-                                                   zip(self.quantiles, final, alphas)}
-                               if rate else {})
+        after = replace(self, quantiles=quantiles, methods=methods,
+                        n_scores=int(pooled.size), abs_scores=pooled,
+                        online_miscoverage={k: _bounded(a, t) for k, a, t in
+                                            zip(self.quantiles, final, alphas)}
+                        if rate else {})
+        return nested(bounds), after
 
     def to_dict(self) -> dict:
         adaptive = any(m.startswith("online") for m in self.methods.values())
