@@ -25,7 +25,7 @@ a run of misses widens the next intervals, a run of hits narrows them, so covera
 near the level when the errors of the test period are larger or smaller than those of
 the calibration windows (benchmarks/results/intervals_more.md). The forecasts made after
 the last one are calibrated on all the errors, at the working miscoverage the walk
-ended with.
+ended with. Whichever way, the levels nest: a higher level's band holds every lower one's.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class ConformalCalibrator:
             lo = self.power.invert(centre + scale * q_lo)
             hi = self.power.invert(centre + scale * q_hi)
             out[float(key)] = (np.minimum(lo, y_pred), np.maximum(hi, y_pred))
-        return nested(out)
+        return _nested(out)
 
     def adapt(self, y_true: np.ndarray, y_pred: np.ndarray, scored: np.ndarray,
               origins: np.ndarray, rate: float = ONLINE_RATE
@@ -119,7 +119,7 @@ class ConformalCalibrator:
                         online_miscoverage={k: _bounded(a, t) for k, a, t in
                                             zip(self.quantiles, final, alphas)}
                         if rate else {})
-        return nested(bounds), after
+        return _nested(bounds), after
 
     def to_dict(self) -> dict:
         adaptive = any(m.startswith("online") for m in self.methods.values())
@@ -143,7 +143,7 @@ class ConformalCalibrator:
                                        payload.get("online_miscoverage", {}).items()})
 
 
-def nested(bounds: dict[float, tuple[np.ndarray, np.ndarray]]
+def _nested(bounds: dict[float, tuple[np.ndarray, np.ndarray]]
            ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
     """Each level's interval widened to hold every lower level's, forecast by forecast.
 

@@ -63,6 +63,7 @@ def test_smoke_run_writes_every_artifact_and_passes_the_gate(smoke_run, capsys):
         assert (predictions[f"lo_{level}"] <= predictions["y_pred"]).all()
         assert (predictions["y_pred"] <= predictions[f"hi_{level}"]).all()
     assert (predictions["lo_95"] <= predictions["lo_80"]).all()
+    assert (predictions["hi_80"] <= predictions["hi_95"]).all()
 
     metadata = json.loads(layout.metadata_json.read_text())
     assert metadata["seed"] == 42 and metadata["config"]["run_id"] == run_id
