@@ -5,8 +5,11 @@ ran (the statsforecast models and the naive ones) and combinations of the best o
 (the mean of the best 2 and 3, the median of the best 3: the M4 lesson that simple
 combinations of different families are hard to beat). Each is scored on the same blocks
 before the test split — the backtest windows, or the validation split when none fit —
-and the lowest mean MASE over the blocks is the run's forecast. The test split is never
-read here: its scores are reported next to the choice, never used for it.
+and the lowest mean MASE over the blocks is the run's forecast, unless it beats the
+default by less than ``CHOICE_MARGIN``: the median of every classical model, a robust
+forecast that a few blocks must clearly beat to be set aside (on a short series they
+rank close candidates by luck). The test split is never read here: its scores are
+reported next to the choice, never used for it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ from spline_lstm.evaluation.metrics import forecast_metrics
 from spline_lstm.models.combination import combine
 
 COMBINATIONS = ((2, "mean"), (3, "mean"), (3, "median"))
+# The lowest-scoring candidate replaces the default only with a mean block MASE this much
+# lower. Set in advance at 2 % and checked offline on the recorded block and test
+# forecasts of 39 cases in five groups (benchmarks/results/accuracy_heldout.md, Findings):
+# no group worse, the more series 0.988 -> 0.971 and four pmdarima series 1.060 -> 1.044
+# (forecast / best classical); at 5 % the shared series lost their 0.95 target.
+CHOICE_MARGIN = 0.02
 KIND_WORDS = {"lstm": "the network", "classical": "a classical model",
               "naive": "a naive model", "combination": "a combination"}
 
@@ -69,6 +78,7 @@ class ModelChoice:
     scores: list[ModelScore]  # every candidate, best first
     blocks: list[str]  # what they were scored on
     families: tuple[str, ...]
+    default: str | None = None  # the median of the classical models, when there is one
 
     def sentence(self) -> str:
         """One plain sentence: what was chosen and why."""
@@ -77,6 +87,12 @@ class ModelChoice:
         if not others:
             return f"The forecast is {chosen.name} ({_words(chosen)}), the only " \
                    f"candidate allowed (--candidates {' '.join(self.families)})."
+        if chosen.name == self.default and others[0].mean < chosen.mean:
+            return (f"The forecast is {chosen.name}, the median of every classical model "
+                    f"(the default): over {where} no candidate beat its mean MASE "
+                    f"({chosen.mean:.4g}) by {CHOICE_MARGIN:.0%} or more (the lowest: "
+                    f"{others[0].name}, {others[0].mean:.4g}), too little for a few blocks "
+                    "to tell apart.")
         text = (f"The forecast is {chosen.name} ({_words(chosen)}): the lowest mean "
                 f"MASE ({chosen.mean:.4g}) over {where}, ahead of {others[0].name} "
                 f"({others[0].mean:.4g}).")
@@ -90,6 +106,7 @@ class ModelChoice:
             "chosen": self.chosen.name, "kind": self.chosen.kind,
             "members": list(self.chosen.members), "how": self.chosen.how,
             "chosen_on": self.blocks, "families": list(self.families),
+            "default": self.default, "margin": CHOICE_MARGIN,
             "reason": self.sentence(),
             "candidates": [{"name": s.name, "kind": s.kind, "members": list(s.members),
                             "how": s.how, "backtest_mase_mean": _finite(s.mean),
@@ -123,21 +140,54 @@ def score_models(blocks: list[Block], kinds: dict[str, str],
             combos.append(ModelScore(name, "combination", members, how, tuple(
                 block_mase(b, combine([b.forecasts[m] for m in members], how))
                 for b in blocks)))
+        default = _classical_median(ranked, blocks, families)
+        if default is not None and not any(
+                c.how == "median" and set(c.members) == set(default.members) for c in combos):
+            combos.append(default)
     # stable: on a tie the single candidate listed first (network, classical, naive) wins
     return sorted(singles + combos, key=lambda s: s.mean)
 
 
+def _classical_median(ranked: list[ModelScore], blocks: list[Block],
+                      families: tuple[str, ...]) -> ModelScore | None:
+    """The median of every classical model that scored (the default), if two or more did."""
+    if "classical" not in families:
+        return None
+    members = tuple(s.name for s in ranked if s.kind == "classical")
+    if len(members) < 2:
+        return None
+    return ModelScore(f"median({'+'.join(members)})", "combination", members, "median",
+                      tuple(block_mase(b, combine([b.forecasts[m] for m in members], "median"))
+                            for b in blocks))
+
+
+def _default_of(scores: list[ModelScore]) -> ModelScore | None:
+    """Among ``scores``, the median of every classical model (the choice's default)."""
+    classical = {s.name for s in scores if s.kind == "classical" and np.isfinite(s.mean)}
+    if len(classical) < 2:
+        return None
+    return next((s for s in scores if s.kind == "combination" and s.how == "median"
+                 and set(s.members) == classical), None)
+
+
 def choose_model(blocks: list[Block], kinds: dict[str, str],
                  families: tuple[str, ...]) -> ModelChoice:
-    """The candidate with the lowest mean MASE over ``blocks`` (the network when nothing
-    else could be scored)."""
+    """The candidate with the lowest mean MASE over ``blocks``, or the default (the median
+    of every classical model) when that candidate beats it by less than ``CHOICE_MARGIN``
+    (the network when nothing else could be scored)."""
     scores = score_models(blocks, kinds, families)
     if not scores or not np.isfinite(scores[0].mean):
         network = next(n for n, kind in kinds.items() if kind == "lstm")
         fallback = next((s for s in scores if s.name == network),
                         ModelScore(network, "lstm", (network,), None, ()))
         return ModelChoice(fallback, scores or [fallback], [b.label for b in blocks], families)
-    return ModelChoice(scores[0], scores, [b.label for b in blocks], families)
+    default = _default_of(scores) if "combination" in families else None
+    chosen = scores[0]
+    if default is not None and np.isfinite(default.mean) and \
+            chosen.mean >= default.mean * (1.0 - CHOICE_MARGIN):
+        chosen = default
+    return ModelChoice(chosen, scores, [b.label for b in blocks], families,
+                       default.name if default is not None else None)
 
 
 def cross_fitted_forecasts(blocks: list[Block], kinds: dict[str, str],

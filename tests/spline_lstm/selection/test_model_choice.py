@@ -11,6 +11,7 @@ from spline_lstm.models.combination import CombinationForecaster
 from spline_lstm.models.naive import NaiveForecaster
 from spline_lstm.models.registry import load_forecaster
 from spline_lstm.selection.families import (
+    CHOICE_MARGIN,
     Block,
     choose_model,
     chooses_models,
@@ -50,6 +51,36 @@ def test_combinations_of_the_best_can_win_when_errors_cancel():
     names = {s.name for s in choice.scores}
     assert {"mean(lstm+auto_ets)", "mean(lstm+auto_ets+naive_last)",
             "median(lstm+auto_ets+naive_last)"} <= names
+
+
+CLASSICAL3 = {"lstm": "lstm", "auto_ets": "classical", "auto_arima": "classical",
+              "auto_theta": "classical", "naive_last": "naive"}
+ALL = ("lstm", "classical", "naive", "combination")
+
+
+def test_the_median_of_the_classical_models_stays_unless_beaten_by_the_margin():
+    # the classical models err by +1, -1, +0.5: their median is off by 0.5
+    close = 0.5 * (1 - CHOICE_MARGIN / 2)  # lower than the default, by less than the margin
+    blocks = [_block({"lstm": close, "auto_ets": 1.0, "auto_arima": -1.0, "auto_theta": 0.5,
+                      "naive_last": 3.0})]
+    choice = choose_model(blocks, CLASSICAL3, ALL)
+    assert choice.scores[0].name == "lstm"  # the lowest mean block MASE ...
+    assert choice.chosen.name == choice.default == "median(auto_theta+auto_ets+auto_arima)"
+    assert choice.chosen.how == "median" and choice.chosen.mean == pytest.approx(0.5)
+    assert "the default" in choice.sentence() and "lstm" in choice.sentence()
+    clear = 0.5 * (1 - 2 * CHOICE_MARGIN)  # ... and one that beats it by more wins
+    blocks = [_block({"lstm": clear, "auto_ets": 1.0, "auto_arima": -1.0, "auto_theta": 0.5,
+                      "naive_last": 3.0})]
+    assert choose_model(blocks, CLASSICAL3, ALL).chosen.name == "lstm"
+
+
+def test_there_is_no_default_without_two_classical_models_or_combinations():
+    blocks = [_block({"lstm": 0.49, "auto_ets": 0.5, "naive_last": 3.0})]
+    assert choose_model(blocks, KINDS, ALL).default is None  # one classical model
+    blocks = [_block({"lstm": 0.49, "auto_ets": 1.0, "auto_arima": -1.0, "auto_theta": 0.5,
+                      "naive_last": 3.0})]
+    choice = choose_model(blocks, CLASSICAL3, ("lstm", "classical", "naive"))
+    assert choice.default is None and choice.chosen.name == "lstm"
 
 
 def test_each_block_is_forecast_by_the_choice_made_without_it():
