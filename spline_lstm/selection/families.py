@@ -135,11 +135,7 @@ def score_models(blocks: list[Block], kinds: dict[str, str],
         for k, how in COMBINATIONS:
             if len(ranked) < k:
                 continue
-            members = tuple(s.name for s in ranked[:k])
-            name = f"{how}({'+'.join(members)})"
-            combos.append(ModelScore(name, "combination", members, how, tuple(
-                block_mase(b, combine([b.forecasts[m] for m in members], how))
-                for b in blocks)))
+            combos.append(_combination(tuple(s.name for s in ranked[:k]), how, blocks))
         default = _classical_median(ranked, blocks, families)
         if default is not None and not any(
                 c.how == "median" and set(c.members) == set(default.members) for c in combos):
@@ -154,11 +150,13 @@ def _classical_median(ranked: list[ModelScore], blocks: list[Block],
     if "classical" not in families:
         return None
     members = tuple(s.name for s in ranked if s.kind == "classical")
-    if len(members) < 2:
-        return None
-    return ModelScore(f"median({'+'.join(members)})", "combination", members, "median",
-                      tuple(block_mase(b, combine([b.forecasts[m] for m in members], "median"))
-                            for b in blocks))
+    return _combination(members, "median", blocks) if len(members) >= 2 else None
+
+
+def _combination(members: tuple[str, ...], how: str, blocks: list[Block]) -> ModelScore:
+    """The ``how`` (mean / median) of ``members``, scored on every block."""
+    return ModelScore(f"{how}({'+'.join(members)})", "combination", members, how, tuple(
+        block_mase(b, combine([b.forecasts[m] for m in members], how)) for b in blocks))
 
 
 def _default_of(scores: list[ModelScore]) -> ModelScore | None:
@@ -181,7 +179,7 @@ def choose_model(blocks: list[Block], kinds: dict[str, str],
         fallback = next((s for s in scores if s.name == network),
                         ModelScore(network, "lstm", (network,), None, ()))
         return ModelChoice(fallback, scores or [fallback], [b.label for b in blocks], families)
-    default = _default_of(scores) if "combination" in families else None
+    default = _default_of(scores)  # None without the combination family: never scored
     chosen = scores[0]
     if default is not None and np.isfinite(default.mean) and \
             chosen.mean >= default.mean * (1.0 - CHOICE_MARGIN):
