@@ -87,6 +87,23 @@ def _best_weights_callback(log: Callable[[str], None], total_epochs: int):
     return BestWeightsAndProgress()
 
 
+def _one_iterator_per_fit(train, val) -> tuple:
+    """(x, {validation_data, steps}) for ``model.fit``, reading each dataset through one
+    iterator for the whole fit.
+
+    Keras makes a new iterator of a finite dataset every epoch, and making one instantiates
+    the whole input pipeline: 10-13 ms each for the windows' datasets, two per epoch, 40 %
+    of an epoch on a monthly series. Repeated, with the steps of one pass per epoch, the
+    iterator lives across epochs and the batches are the same ones in the same order (the
+    train windows' order is drawn once per pass, as before).
+    """
+    steps, val_steps = (int(d.cardinality()) for d in (train, val))
+    if steps <= 0 or val_steps <= 0:  # unknown or infinite length: as given
+        return train, {"validation_data": val}
+    return train.repeat(), {"validation_data": val.repeat(), "steps_per_epoch": steps,
+                            "validation_steps": val_steps}
+
+
 def train_model(model, train, val, *, epochs: int, patience: int, best_path: Path,
                 last_path: Path, log: Callable[[str], None] = lambda _msg: None) -> TrainResult:
     """Fit ``model``; best.keras holds the lowest-val_loss epoch, last.keras the final one.
@@ -103,7 +120,8 @@ def train_model(model, train, val, *, epochs: int, patience: int, best_path: Pat
     stopper = keras.callbacks.EarlyStopping(monitor=MONITOR, patience=patience)
     plateau = keras.callbacks.ReduceLROnPlateau(monitor=MONITOR, factor=0.5,
                                                 patience=max(2, patience // 3), min_lr=1e-5)
-    history = model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
+    x, inputs = _one_iterator_per_fit(train, val)
+    history = model.fit(x, **inputs, epochs=epochs, verbose=0, shuffle=False,
                         callbacks=[best, stopper, plateau])
     losses = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     last_epoch = len(losses.get("loss", []))
