@@ -51,3 +51,15 @@ def test_a_saved_classical_forecaster_refits_on_load_to_the_same_forecasts(tmp_p
     assert (loaded.name, loaded.fit_end) == ("auto_arima", 480)
     origins = data.origins["test"]
     np.testing.assert_array_equal(loaded.predict(data, origins), fitted.predict(data, origins))
+
+
+def test_autoarima_approximates_its_search_only_on_long_fit_spans():
+    from spline_lstm.models.classical import APPROXIMATE_ARIMA_ABOVE, StatsForecaster
+
+    values = make_series(APPROXIMATE_ARIMA_ABOVE + 60, season=12)["target"].to_numpy()
+    data = make_processed(values, horizon=1, seasons=[12], lookback=24)
+    short = StatsForecaster("auto_arima", [12]).fit(data, fit_end=APPROXIMATE_ARIMA_ABOVE)
+    long = StatsForecaster("auto_arima", [12]).fit(data, fit_end=APPROXIMATE_ARIMA_ABOVE + 1)
+    assert short._model.approximation is False and long._model.approximation is True
+    theta = StatsForecaster("auto_theta", [12]).fit(data, fit_end=APPROXIMATE_ARIMA_ABOVE + 1)
+    assert not hasattr(theta._model, "approximation")
