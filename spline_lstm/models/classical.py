@@ -10,7 +10,8 @@ because some do not scale (``classical_forecasters``):
 
 MSTL's own ``forward`` re-decomposes the whole history at every origin (over a second
 each on 4,000 points); here the decomposition is refreshed once per primary season of
-origins and, in between, its seasonal components are extended periodically. Every
+origins (every few seasons when there are many origins: ``refresh_interval``) and, in
+between, its seasonal components are extended periodically. Every
 forecast still uses only data up to its origin. Decompositions are memoised by content
 (``seasonal_adjust.mstl_seasonal``): the two MSTL forecasters of a run, its backtest windows
 and the seasonal adjustment share them.
@@ -30,6 +31,7 @@ deterministic).
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -41,6 +43,8 @@ SHORT_SEASON = 12
 STATS_MODELS = ("auto_ets", "auto_arima", "auto_theta")
 MSTL_TRENDS = ("ets", "arima")
 APPROXIMATE_ARIMA_ABOVE = 1000  # fit points; see _search_options
+MAX_DECOMPOSITIONS_PER_CALL = 20  # MSTL forecasts; see refresh_interval
+THETA_HISTORY_SEASONS, THETA_MIN_HISTORY = 100, 1000  # see StatsForecaster._history_start
 
 
 def _seasons_over_one(data, seasons: list[int] | None) -> list[int]:
@@ -133,10 +137,27 @@ class StatsForecaster(_Classical):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for i, o in enumerate(origins):
-                outputs.put(i, self._model.forward(y=values[:o + 1], h=horizon,
+                start = self._history_start(o, data)
+                outputs.put(i, self._model.forward(y=values[start:o + 1], h=horizon,
                                                    **_exog(self.exogenous, data, o, horizon),
                                                    **({"level": levels} if levels else {})))
         return outputs.result()
+
+    def _history_start(self, origin: int, data) -> int:
+        """Where a forecast from ``origin`` starts reading the series.
+
+        AutoTheta's forward decomposes and smooths the whole history it is given (46 ms per
+        origin at 7,000 hourly points: 83 s over a year's test split), so it reads the
+        latest ``THETA_HISTORY_SEASONS`` seasons (at least ``THETA_MIN_HISTORY`` points):
+        9x faster there, and its mean absolute error moved by under 1 % on monthly sunspots
+        and daily stock prices (either way) and on hourly demand one day ahead, 5 % lower one
+        hour ahead. The other models read everything (their forward is cheap).
+        """
+        if self.model != "auto_theta":
+            return 0
+        seasons = _seasons_over_one(data, self.seasons)
+        keep = max(THETA_HISTORY_SEASONS * (seasons[0] if seasons else 1), THETA_MIN_HISTORY)
+        return max(0, origin + 1 - keep)
 
     def settings(self) -> dict:
         return {"model": self.model, "seasons": self.seasons, "fit_end": self.fit_end,
@@ -156,6 +177,20 @@ def _prefix_seasonal(values: np.ndarray, end: int, seasons: list[int],
     """``mstl_seasonal(values[:end], seasons, length)``: memoised by content, so the two
     MSTL forecasters of a run, and the backtest windows of the same series, share it."""
     return mstl_seasonal(np.ascontiguousarray(values[:end], dtype=np.float64), seasons, length)
+
+
+def refresh_interval(season: int, n_origins: int) -> int:
+    """Origins between MSTL's decompositions when forecasting from ``n_origins`` origins:
+    one primary season, or as many whole seasons as keep the decompositions of one call
+    to at most ``MAX_DECOMPOSITIONS_PER_CALL``.
+
+    Each decomposition covers the whole history before its origin (1.4 s at 7,000 hourly
+    points), so a year of hourly data re-decomposed every day of its test split spent
+    100 s in one model; between refreshes the seasonal components are extended
+    periodically, as the seasonal adjustment does between its own (every few seasons on
+    long series).
+    """
+    return season * max(1, math.ceil(n_origins / MAX_DECOMPOSITIONS_PER_CALL / season))
 
 
 class MSTLForecaster(_Classical):
@@ -194,7 +229,7 @@ class MSTLForecaster(_Classical):
         seasons, values = _seasons_over_one(data, self.seasons), data.values
         horizon = data.preprocessor.horizon
         outputs = _Outputs(len(origins), horizon, levels)
-        refresh_every = seasons[0]
+        refresh_every = refresh_interval(seasons[0], len(origins))
         seasonal, decomposed_at = None, None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

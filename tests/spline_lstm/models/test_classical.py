@@ -63,3 +63,46 @@ def test_autoarima_approximates_its_search_only_on_long_fit_spans():
     assert short._model.approximation is False and long._model.approximation is True
     theta = StatsForecaster("auto_theta", [12]).fit(data, fit_end=APPROXIMATE_ARIMA_ABOVE + 1)
     assert not hasattr(theta._model, "approximation")
+
+
+def test_mstl_decompositions_per_call_are_bounded_on_long_blocks(monkeypatch):
+    import spline_lstm.models.classical as classical
+
+    # a block of origins up to one season per decomposition keeps one per season
+    assert classical.refresh_interval(24, 240) == 24
+    assert classical.refresh_interval(48, 48 * classical.MAX_DECOMPOSITIONS_PER_CALL) == 48
+    # a longer one: whole seasons, never more than the bound
+    for n in (481, 1752, 10_000):
+        every = classical.refresh_interval(24, n)
+        assert every % 24 == 0 and -(-n // every) <= classical.MAX_DECOMPOSITIONS_PER_CALL
+
+    values = make_series(900, season=24)["target"].to_numpy()
+    data = make_processed(values, horizon=2, seasons=[24, 168], lookback=48)
+    calls = []
+    real = classical.mstl_seasonal
+    monkeypatch.setattr(classical, "mstl_seasonal",
+                        lambda history, *a: calls.append(len(history)) or real(history, *a))
+    monkeypatch.setattr(classical, "MAX_DECOMPOSITIONS_PER_CALL", 3)
+    origins = np.arange(600, 890)  # 290 origins: 13 seasons of 24, refreshed every 5
+    model = classical.MSTLForecaster("ets", [24, 168]).fit(data, fit_end=600)
+    calls.clear()
+    forecast = model.predict(data, origins)
+    assert len(calls) == 3 and np.isfinite(forecast).all()
+    assert calls == [601, 601 + 120, 601 + 240]  # each ends at its own origin
+
+
+def test_autotheta_forecasts_from_its_latest_seasons_only():
+    import spline_lstm.models.classical as classical
+
+    keep = classical.THETA_HISTORY_SEASONS * 12
+    values = make_series(keep + 200, season=12)["target"].to_numpy()
+    data = make_processed(values, horizon=3, seasons=[12], lookback=24)
+    theta = classical.StatsForecaster("auto_theta", [12]).fit(data, fit_end=keep - 100)
+    late, early = keep + 150, keep - 50
+    forecast = theta.predict(data, np.array([early, late]))
+    alone = theta._model.forward(y=values[late + 1 - keep:late + 1], h=3)["mean"]
+    whole = theta._model.forward(y=values[:early + 1], h=3)["mean"]
+    np.testing.assert_allclose(forecast, np.stack([whole, alone]))
+    assert not np.allclose(alone, theta._model.forward(y=values[:late + 1], h=3)["mean"])
+    arima = classical.StatsForecaster("auto_arima", [12])
+    assert arima._history_start(late, data) == 0
