@@ -130,3 +130,29 @@ def test_a_model_whose_fit_failed_is_not_leased_again():
         pass
     with pool.lease(SPEC, 0) as model:
         assert model is not broken
+
+
+def test_one_iterator_per_fit_trains_exactly_as_a_new_iterator_every_epoch(tmp_path,
+                                                                          monkeypatch):
+    from spline_lstm.models import training
+    from spline_lstm.windows.streaming import window_dataset
+
+    series = np.random.default_rng(4).normal(size=(90, 1)).astype(np.float32)
+
+    def fit(label):
+        # the streamed windows, shuffled with a new order every pass, as runs train
+        train = window_dataset(series, np.arange(7, 60), SPEC.lookback, SPEC.horizon, 8,
+                               shuffle=True, seed=5)
+        val = window_dataset(series, np.arange(60, 80), SPEC.lookback, SPEC.horizon, 8)
+        model = _seeded_build(SPEC, 11)
+        result = training.train_model(model, train, val, epochs=4, patience=5,
+                                      best_path=tmp_path / f"best_{label}.keras",
+                                      last_path=tmp_path / f"last_{label}.keras")
+        return result.history, model.get_weights()
+
+    history, weights = fit("one")
+    monkeypatch.setattr(training, "_one_iterator_per_fit",
+                        lambda train, val: (train, {"validation_data": val}))
+    per_epoch_history, per_epoch_weights = fit("per_epoch")
+    assert history == per_epoch_history and len(history["loss"]) == 4
+    assert all(np.array_equal(a, b) for a, b in zip(weights, per_epoch_weights))
