@@ -58,5 +58,10 @@ def window_dataset(series: np.ndarray, origins: np.ndarray, lookback: int, horiz
         X = windows[:, :lookback + x_reach, :]
         return (X, windows[:, lookback:, target_index]) if with_targets else X
 
+    # tf.data's autotuner runs its own optimisation thread and resizes buffers while the
+    # two cores train: without it an epoch took 18-27 % less on the smoke's and air
+    # passengers' shapes, with the same batches (benchmarks/results/speed.md).
+    options = tf.data.Options()
+    options.autotune.enabled = False
     return (dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE))
+            .prefetch(tf.data.AUTOTUNE).with_options(options))
