@@ -46,6 +46,12 @@ APPROXIMATE_ARIMA_ABOVE = 1000  # fit points; see _search_options
 MAX_DECOMPOSITIONS_PER_CALL = 20  # MSTL forecasts; see refresh_interval
 THETA_HISTORY_SEASONS, THETA_MIN_HISTORY = 100, 1000  # see StatsForecaster._history_start
 
+# The fits below silence statsforecast inside ``warnings.catch_warnings()``, which is not
+# thread-safe: backtest windows fit in parallel threads, and one leaving its context can
+# restore the filters while another is inside, so a scipy optimiser's convergence note
+# reached the console. That note is ignored process-wide.
+warnings.filterwarnings("ignore", message="The line search algorithm did not converge")
+
 
 def _seasons_over_one(data, seasons: list[int] | None) -> list[int]:
     return [m for m in (seasons or data.preprocessor.seasons) if m > 1]

@@ -106,3 +106,18 @@ def test_autotheta_forecasts_from_its_latest_seasons_only():
     assert not np.allclose(alone, theta._model.forward(y=values[:late + 1], h=3)["mean"])
     arima = classical.StatsForecaster("auto_arima", [12])
     assert arima._history_start(late, data) == 0
+
+
+def test_the_optimisers_convergence_note_stays_off_the_console_outside_the_fits():
+    # backtest windows fit in threads, where catch_warnings() cannot be relied on; a fresh
+    # interpreter, because pytest resets the filters a module adds while it is collected
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import warnings; warnings.simplefilter('default'); "
+            "import spline_lstm.models.classical; "
+            "warnings.warn('The line search algorithm did not converge', RuntimeWarning)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[3], timeout=120)
+    assert proc.returncode == 0 and "line search" not in proc.stderr, proc.stderr[-2000:]
