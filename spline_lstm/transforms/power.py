@@ -39,7 +39,11 @@ class PowerTransform(PointwiseStep):
             return cls(kind="log", lam=0.0)
         train = np.asarray(train, dtype=np.float64)
         try:
-            lam = float(stats.boxcox_normmax(train, method="mle"))
+            # Brent's search may step onto an undefined likelihood on its way to the
+            # optimum; numpy's note about it is noise on the console (errstate is
+            # per thread, unlike warning filters)
+            with np.errstate(invalid="ignore", over="ignore"):
+                lam = float(stats.boxcox_normmax(train, method="mle"))
         except (ValueError, RuntimeError):  # e.g. a constant train split: no optimum
             lam = 1.0
         if not np.isfinite(lam):
