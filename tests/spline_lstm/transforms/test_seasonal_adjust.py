@@ -9,6 +9,7 @@ from contracts.errors import InvalidArgumentError
 from spline_lstm.transforms.seasonal_adjust import (
     MAX_DECOMPOSITIONS,
     SeasonalAdjuster,
+    mstl_components,
     mstl_seasonal,
 )
 
@@ -25,6 +26,59 @@ def test_mstl_seasonal_extends_the_last_cycle_and_skips_seasons_without_two_cycl
     np.testing.assert_allclose(total[60:72], total[48:60])
     np.testing.assert_allclose(total[72:84], total[48:60])
     np.testing.assert_allclose(mstl_seasonal(values, [12], 84), total)
+
+
+def _recording_stl(monkeypatch, jumps_of_one: bool = False) -> list[dict]:
+    import statsmodels.tsa.seasonal as seasonal_module
+
+    real, calls = seasonal_module.STL, []
+
+    def stl(x, **settings):
+        if jumps_of_one:
+            settings.update(seasonal_jump=1, trend_jump=1, low_pass_jump=1)
+        calls.append(settings)
+        return real(x, **settings)
+
+    monkeypatch.setattr(seasonal_module, "STL", stl)
+    return calls
+
+
+def test_mstl_components_are_statsforecasts_mstl_but_for_the_loess_jumps(monkeypatch):
+    from statsforecast.mstl import mstl
+
+    values = np.random.default_rng(3).normal(size=900).cumsum()
+    _recording_stl(monkeypatch, jumps_of_one=True)
+    components = mstl_components(values, [168, 24])
+    reference = mstl(values, [24, 168])
+    np.testing.assert_array_equal(components[24], reference["seasonal24"].to_numpy())
+    np.testing.assert_array_equal(components[168], reference["seasonal168"].to_numpy())
+    np.testing.assert_array_equal(mstl_components(values, [52])[52],
+                                  mstl(values, 52)["seasonal"].to_numpy())
+
+
+def test_mstl_components_use_rs_stl_windows_and_jumps(monkeypatch):
+    calls = _recording_stl(monkeypatch)
+    mstl_components(_seasonal_series(1000, season=24), [24, 168])
+    # R: t.window = nextodd(ceiling(1.5 period / (1 - 1.5 / s.window))), l.window =
+    # nextodd(period), each jump ceiling(window / 10); two iterations over both seasons.
+    expected = [dict(period=24, seasonal=11, trend=43, low_pass=25,
+                     seasonal_jump=2, trend_jump=5, low_pass_jump=3),
+                dict(period=168, seasonal=15, trend=281, low_pass=169,
+                     seasonal_jump=2, trend_jump=29, low_pass_jump=17)] * 2
+    assert [{k: call[k] for k in expected[0]} for call in calls] == expected
+
+
+def test_mstl_components_stay_close_to_every_point_loess():
+    t = np.arange(1000)
+    values = (_seasonal_series(1000, season=24) + 3 * np.sin(2 * np.pi * t / 168)
+              + np.random.default_rng(5).normal(0, 1, 1000).cumsum() * 0.2)
+    from statsforecast.mstl import mstl
+
+    fast = mstl_components(values, [24, 168])
+    exact = mstl(values, [24, 168])
+    for m in (24, 168):
+        gap = fast[m] - exact[f"seasonal{m}"].to_numpy()
+        assert np.sqrt(np.mean(gap ** 2)) < 0.02 * np.std(fast[m]), m
 
 
 @settings(max_examples=10, deadline=None)
