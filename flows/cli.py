@@ -235,13 +235,19 @@ def stop_temporary_server() -> None:
     Prefect stops it at exit and logs "Stopping temporary server" then, after the
     command's last line; stopped here, nothing of Prefect's follows that line.
     """
-    if not _STANDALONE or "prefect.server.api.server" not in sys.modules:
+    from flows.early_start import temporary_server
+
+    ours = temporary_server()
+    if not _STANDALONE or (ours is None and "prefect.server.api.server" not in sys.modules):
         return
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
-    from prefect.server.api.server import SubprocessASGIServer
 
-    servers = list(SubprocessASGIServer._instances.values())
+    servers = [ours] if ours is not None else []
+    if "prefect.server.api.server" in sys.modules:  # Prefect started one itself
+        from prefect.server.api.server import SubprocessASGIServer
+
+        servers += list(SubprocessASGIServer._instances.values())
     listening = not temporary_server_gone()
     # Send what is queued while it listens; a server killed with us (a signal to the
     # process group) is not waited for.
@@ -260,6 +266,11 @@ def stop_temporary_server() -> None:
 def temporary_server_gone() -> bool:
     """True when this process started Prefect's temporary server and it has exited (e.g.
     a signal to the whole process group): every API call would only be retried."""
+    from flows.early_start import temporary_server
+
+    ours = temporary_server()
+    if ours is not None:
+        return ours.gone()
     if "prefect.server.api.server" not in sys.modules:
         return False
     from prefect.server.api.server import SubprocessASGIServer

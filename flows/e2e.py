@@ -37,6 +37,7 @@ from spline_lstm.cancel import raise_if_stop_requested  # noqa: E402
 from spline_lstm.store.commit import commit_in_progress  # noqa: E402
 from spline_lstm.store.processed_io import processed_sources  # noqa: E402
 from spline_lstm.store.workspace import RunWorkspace  # noqa: E402
+from spline_lstm.tracking import store as tracking_store  # noqa: E402
 from tasks.backtest import backtest_folds, backtest_window, run_backtests  # noqa: E402
 from tasks.evaluate import evaluate  # noqa: E402
 from tasks.gate import health_gate  # noqa: E402
@@ -198,6 +199,8 @@ def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stag
         return {"run_id": config.run_id, "preprocess_only": True,
                 "processed_npz": str(final.processed_npz)}
     forecaster, training = stage("train", train)(data, config, staged, pretrained)
+    if config.tracking == "on":  # MLflow's import and store open while the backtests train
+        tracking_store.warm_up(Path(config.artifacts_dir))
     backtests = None
     folds = backtest_folds(config, data)  # 26 now, if the windows asked for do not fit
     if folds:
@@ -255,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         quiet_console_tracebacks,
         running_as_command,
     )
-    from flows.early_start import start_overlapped
+    from flows.early_start import api_settings, start_overlapped
     from flows.run_outcome import print_success
 
     try:
@@ -269,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         if running_as_command():
             start_overlapped()  # Prefect's temporary server boots while TensorFlow loads
             raise_if_stop_requested()
-        with stop_on_signals():  # a stop while Prefect starts: the watchdog ends it
-            state = e2e_flow(**config.model_dump(), return_state=True)
+        with stop_on_signals(), api_settings():  # a stop while Prefect starts: the
+            state = e2e_flow(**config.model_dump(), return_state=True)  # watchdog ends it
     except BaseException as exc:  # noqa: BLE001 - the orchestrator itself failed
         return fail(orchestrator_error(exc))
     if state.is_completed():

@@ -53,8 +53,9 @@ def flow_run_tags() -> dict:
     try:
         from prefect.runtime import flow_run
 
+        url = flow_run.ui_url  # "None/flow-runs/..." where the server serves no UI
         return {"flow_run_id": str(flow_run.id) if flow_run.id else None,
-                "flow_run_url": flow_run.ui_url}
+                "flow_run_url": url if url and url.startswith("http") else None}
     except Exception:  # noqa: BLE001 - outside a flow run
         return {}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 from contracts.errors import RunnerExecError
@@ -46,12 +47,51 @@ def is_local_default(uri: str, artifacts_dir: Path) -> bool:
     return uri == f"sqlite:///{local_store_dir(artifacts_dir) / 'mlflow.db'}"
 
 
-def connect(artifacts_dir: Path):
+# Warm-ups in flight by tracking URI (see warm_up); connect() waits for its URI's.
+_WARMING: dict[str, threading.Thread] = {}
+
+
+def warm_up(artifacts_dir: Path) -> None:
+    """Import MLflow and open the local store in a background thread.
+
+    A run's track stage comes after its commit, on the critical path of the command, and
+    most of it is not logging: importing MLflow (~1 s) and opening the SQLite store (its
+    schema check, or its migrations on first use: ~1 s). A run calls this while its
+    network trains (TensorFlow's kernels leave the interpreter free), and ``connect``
+    then finds both done. Only reads and the store's own creation happen here; a remote
+    tracking server is not contacted (the import alone is warmed). Any failure is left
+    to ``connect`` to meet again and report with its code.
+    """
+    uri = tracking_uri(artifacts_dir)
+    if uri in _WARMING:
+        return
+
+    def work() -> None:
+        try:
+            quiet_mlflow()
+            import mlflow  # noqa: F401
+            if is_local_default(uri, artifacts_dir):
+                client = connect(artifacts_dir, _wait=False)
+                client.search_registered_models(max_results=1)  # the registry's store too
+        except Exception:  # noqa: BLE001 - connect() meets it again, with its code
+            pass
+
+    # Not a daemon: a command's exit waits for it rather than cut a store's creation short.
+    thread = threading.Thread(target=work, name="mlflow-warm-up")
+    _WARMING[uri] = thread
+    thread.start()
+
+
+def connect(artifacts_dir: Path, *, _wait: bool = True):
     """An MlflowClient on the run's tracking URI (registry on the same store).
 
     Raises RUNNER_EXEC_ERROR (24) naming the URI and the fix when the store cannot be
     reached or opened.
     """
+    if _wait:
+        warming = _WARMING.pop(tracking_uri(artifacts_dir), None)
+        if warming is not None:
+            warming.join()
     quiet_mlflow()
     import mlflow
     from mlflow import MlflowClient

@@ -4,9 +4,13 @@
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from prefect.settings import PREFECT_API_URL, temporary_settings
+import pytest
+from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 
 from flows import early_start
 
@@ -55,8 +59,8 @@ def test_a_command_exits_with_its_code_once_its_threads_and_exit_handlers_are_do
 def test_no_temporary_server_is_started_where_a_server_is_configured():
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
         assert not early_start.wants_temporary_server()
-        assert early_start.start_temporary_server() is False
-    assert early_start._state["thread"] is None
+        assert early_start.start_temporary_server() is None
+    assert early_start.temporary_server() is None
 
 
 FAILING_COMMAND = textwrap.dedent("""
@@ -85,3 +89,74 @@ def test_the_json_line_gets_a_line_of_its_own_and_stays_last(tmp_path):
     assert lines[-2] == "All connection attempts failed"
     assert read_error_line(lines[-1])["error"]["message"] == "--level: planted"
     assert "late" not in proc.stderr  # written by an exit handler after the line: muted
+
+
+class _Scripted(early_start.TemporaryServer):
+    """A TemporaryServer whose process is a given Python one-liner on a given port."""
+
+    def __init__(self, scripts: list[str], port: int) -> None:
+        super().__init__()
+        self.scripts, self.spawned = list(scripts), 0
+        self.port = port
+
+    def spawn(self) -> None:
+        self.spawned += 1
+        self.process = subprocess.Popen([sys.executable, "-c", self.scripts.pop(0)])
+
+
+class _Health(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(200 if self.path == "/api/health" else 404)
+        self.end_headers()
+        self.wfile.write(b"true")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_temporary_server_is_waited_for_until_its_health_answers():
+    health = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    threading.Thread(target=health.serve_forever, daemon=True).start()
+    try:
+        # uvicorn's "port in use" (3) spawns it again; the second one stays up
+        server = _Scripted(["import sys; sys.exit(3)", "import time; time.sleep(30)"],
+                           health.server_address[1])
+        server.spawn()
+        server.process.wait()
+        server.wait_until_answering(timeout_s=10)
+        assert server.spawned == 2 and not server.gone()
+        server.stop()
+        assert server.process is None and not server.gone()
+    finally:
+        health.shutdown()
+
+
+@pytest.mark.parametrize("script, fragment", [
+    ("import time; time.sleep(30)", "Timed out while attempting to connect"),
+    ("import sys; sys.exit(1)", "exited with code 1"),
+])
+def test_a_temporary_server_that_never_answers_raises_prefects_error(script, fragment):
+    from flows.cli import orchestrator_error
+
+    server = _Scripted([script], early_start._free_port())  # nothing listens there
+    server.spawn()
+    if "exit" in script:
+        server.process.wait()  # gone before the first look, however busy the machine
+    started = time.monotonic()
+    try:
+        with pytest.raises(RuntimeError, match=fragment) as raised:
+            server.wait_until_answering(timeout_s=0.5)
+    finally:
+        server.stop()
+    assert time.monotonic() - started < 10
+    assert orchestrator_error(raised.value).exit_code == 24  # the command's mapping
+
+
+def test_the_flow_runs_against_the_started_server_without_ui_links(monkeypatch):
+    server = early_start.TemporaryServer()
+    server.port = 4321
+    monkeypatch.setitem(early_start._state, "server", server)
+    with early_start.api_settings():
+        assert PREFECT_API_URL.value() == "http://127.0.0.1:4321/api"
+        assert not PREFECT_UI_URL.value()  # that server serves no UI: no "View at" link
+    assert PREFECT_API_URL.value() != "http://127.0.0.1:4321/api"

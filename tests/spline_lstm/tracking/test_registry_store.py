@@ -87,3 +87,25 @@ def test_registering_the_same_run_twice_gives_one_version(client, tmp_path):
     assert first == again == "1"
     assert registry.alias_version(client, "m", registry.CANDIDATE) == "1"
     assert len(client.search_model_versions("name = 'm'")) == 1
+
+
+def test_a_warmed_up_store_is_the_one_connect_then_opens(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    store.warm_up(tmp_path)
+    thread = store._WARMING[store.tracking_uri(tmp_path)]
+    client = store.connect(tmp_path)  # waits for the warm-up of its URI
+    assert not thread.is_alive() and store.tracking_uri(tmp_path) not in store._WARMING
+    assert (store.local_store_dir(tmp_path) / "mlflow.db").is_file()
+    assert store.experiment_id(client, tmp_path) == store.experiment_id(client, tmp_path)
+
+
+def test_a_warm_up_with_a_tracking_server_opens_nothing_and_connect_still_reports_it(
+        tmp_path, monkeypatch):
+    from contracts.errors import RunnerExecError
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # nothing listens
+    store.warm_up(tmp_path)
+    store._WARMING[store.tracking_uri(tmp_path)].join(timeout=30)
+    assert not store.local_store_dir(tmp_path).exists()  # no local store made instead
+    with pytest.raises(RunnerExecError, match="cannot be reached"):
+        store.connect(tmp_path)
