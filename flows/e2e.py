@@ -19,9 +19,11 @@ from flows.cli import quiet_environment  # noqa: E402
 
 quiet_environment()
 if __name__ == "__main__":
+    from flows.early_start import spawn_before_imports
     from flows.stopping import catch_early_stops
 
     catch_early_stops()
+    spawn_before_imports(sys.argv[1:])  # Prefect's server boots while the modules import
 
 from datetime import datetime, timezone  # noqa: E402
 

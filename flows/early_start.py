@@ -13,6 +13,9 @@ starter lives in ``prefect.server.api.server``, whose import alone costs this pr
 at the server with ``PREFECT_API_URL`` (``api_settings``), and the command stops the
 server when it ends (``stop``), as Prefect would at exit.
 
+Where the flags pass the preflight, ``flows/e2e.py`` spawns the server before it even
+imports its modules (``spawn_before_imports``), so it boots during those imports too.
+
 Only a process that is the command does this: a caller of ``main()`` (a test, a Python
 user) has its own server or Prefect's usual start.
 """
@@ -27,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 # Prefect's message for a server that did not answer in time (``orchestrator_error`` maps
 # it to exit 24 with the fix).
@@ -42,25 +46,31 @@ class TemporaryServer:
     def __init__(self) -> None:
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
+        self.spawned_at = 0.0  # time.monotonic() of the first spawn: the timeout counts from it
 
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
 
-    def spawn(self) -> None:
-        """Start the server's process (Prefect's command line for its temporary server)."""
-        import prefect
-        from prefect.settings import get_current_settings
+    def spawn(self, settings: dict[str, str] | None = None) -> None:
+        """Start the server's process (Prefect's command line for its temporary server).
+
+        ``settings``: Prefect's settings of this process as variables (Prefect passes them,
+        for overrides made in code); before Prefect is imported there are none, and the
+        server reads the environment and the active profile as this process would.
+        """
+        import importlib.util
 
         self.port = _free_port()
-        logger.info("Starting temporary server on http://127.0.0.1:%s", self.port)
+        self.spawned_at = self.spawned_at or time.monotonic()
+        # where the prefect package lives, found without importing it (1 s)
+        site = Path(importlib.util.find_spec("prefect").origin).parent.parent
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(site),
              "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
             env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-                 "PREFECT__SERVER_FINAL": "1",
-                 **get_current_settings().to_environment_variables(exclude_unset=True)})
+                 "PREFECT__SERVER_FINAL": "1", **(settings or {})})
 
     def wait_until_answering(self, timeout_s: float) -> None:
         """Return once ``/health`` answers 200 (asked at least once); raise Prefect's
@@ -122,14 +132,52 @@ def temporary_server() -> TemporaryServer | None:
     return _state["server"]
 
 
-def start_temporary_server() -> TemporaryServer | None:
-    """Spawn the temporary server's process, if this run will use one."""
-    if _state["server"] is not None or not wants_temporary_server():
-        return None
+def spawn_before_imports(argv: list[str]) -> None:
+    """When the command's flags parse and pass the preflight, spawn the temporary server
+    now, before the flow's modules (Prefect among them) are imported: it boots during the
+    ~2 s they take. Anything wrong is left for ``main()`` to find again and report (it
+    parses and checks the same flags); nothing is printed here. A server configured
+    through Prefect's profile rather than ``PREFECT_API_URL`` is only known once Prefect
+    is imported: ``start_temporary_server`` then stops this one unused.
+    """
+    import io
+
+    if (_state["server"] is not None or os.environ.get("PREFECT_API_URL")
+            or {"-h", "--help"} & set(argv)):
+        return
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            from flows.cli import parse_config
+            from flows.preflight import preflight
+
+            preflight(parse_config(argv))
+    except BaseException:  # noqa: BLE001 - main() meets it again and reports it
+        return
+    _spawn()
+
+
+def _spawn(settings: dict[str, str] | None = None) -> TemporaryServer:
     server = TemporaryServer()
     _state["server"] = server
-    server.spawn()
+    server.spawn(settings)
     atexit.register(server.stop)  # every way out of the command stops it
+    return server
+
+
+def start_temporary_server() -> TemporaryServer | None:
+    """The temporary server's process, spawned now unless it was before the imports; None
+    when this run has a server configured (one spawned early is stopped)."""
+    server = _state["server"]
+    if not wants_temporary_server():
+        if server is not None:
+            server.stop()
+            _state["server"] = None
+        return None
+    if server is None:
+        from prefect.settings import get_current_settings
+
+        server = _spawn(get_current_settings().to_environment_variables(exclude_unset=True))
+    logger.info("Starting temporary server on http://127.0.0.1:%s", server.port)
     return server
 
 
@@ -148,12 +196,11 @@ def start_overlapped() -> None:
     """
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
-    started = time.monotonic()
     server = start_temporary_server()
     import_tensorflow()
     if server is not None:
         limit = float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
-        server.wait_until_answering(max(0.0, limit - (time.monotonic() - started)))
+        server.wait_until_answering(max(0.0, limit - (time.monotonic() - server.spawned_at)))
 
 
 def api_settings():

@@ -160,3 +160,49 @@ def test_the_flow_runs_against_the_started_server_without_ui_links(monkeypatch):
         assert PREFECT_API_URL.value() == "http://127.0.0.1:4321/api"
         assert not PREFECT_UI_URL.value()  # that server serves no UI: no "View at" link
     assert PREFECT_API_URL.value() != "http://127.0.0.1:4321/api"
+
+
+@pytest.fixture
+def recorded_spawns(monkeypatch):
+    """TemporaryServer.spawn records its calls instead of starting a server."""
+    spawns = []
+
+    def spawn(self, settings=None):
+        self.port, self.spawned_at = 4321, time.monotonic()
+        spawns.append(settings)
+
+    monkeypatch.setattr(early_start.TemporaryServer, "spawn", spawn)
+    monkeypatch.setitem(early_start._state, "server", None)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    return spawns
+
+
+@pytest.mark.parametrize("argv", [
+    ["--run-id", "early", "--epochs", "0"],  # refused by the parser: main() reports it
+    ["--run-id", "early", "--input", "/nonexistent/series.csv"],  # refused by the preflight
+    ["--help"],
+])
+def test_flags_that_main_refuses_spawn_no_server_early_and_print_nothing(
+        recorded_spawns, argv, tmp_path, capsys):
+    early_start.spawn_before_imports([*argv, "--artifacts-dir", str(tmp_path / "a")])
+    assert recorded_spawns == [] and early_start.temporary_server() is None
+    assert capsys.readouterr() == ("", "")
+
+
+def test_good_flags_spawn_the_server_before_the_imports_unless_one_is_configured(
+        recorded_spawns, tmp_path, monkeypatch):
+    argv = ["--run-id", "early", "--artifacts-dir", str(tmp_path / "a")]
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    early_start.spawn_before_imports(argv)
+    assert recorded_spawns == []
+    monkeypatch.delenv("PREFECT_API_URL")
+    early_start.spawn_before_imports(argv)
+    server = early_start.temporary_server()
+    assert recorded_spawns == [None] and server is not None  # no Prefect settings yet
+    assert early_start.start_temporary_server() is server  # adopted, not spawned again
+    assert len(recorded_spawns) == 1
+    # a server configured in Prefect's settings (a profile) is only known after the
+    # imports: the early one is stopped unused
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        assert early_start.start_temporary_server() is None
+    assert early_start.temporary_server() is None and server.process is None
