@@ -199,10 +199,13 @@ def test_good_flags_spawn_the_server_before_the_imports_unless_one_is_configured
     early_start.spawn_before_imports(argv)
     server = early_start.temporary_server()
     assert recorded_spawns == [None] and server is not None  # no Prefect settings yet
+    # (what Prefect's settings say, once imported, is set here: the suite has a server)
+    monkeypatch.setattr(early_start, "wants_temporary_server", lambda: True)
     assert early_start.start_temporary_server() is server  # adopted, not spawned again
     assert len(recorded_spawns) == 1
     # a server configured in Prefect's settings (a profile) is only known after the
     # imports: the early one is stopped unused
-    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
-        assert early_start.start_temporary_server() is None
+    server.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    monkeypatch.setattr(early_start, "wants_temporary_server", lambda: False)
+    assert early_start.start_temporary_server() is None
     assert early_start.temporary_server() is None and server.process is None
