@@ -47,6 +47,7 @@ class TemporaryServer:
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
         self.spawned_at = 0.0  # time.monotonic() of the first spawn: the timeout counts from it
+        self.settings: dict[str, str] = {}
 
     @property
     def api_url(self) -> str:
@@ -63,6 +64,7 @@ class TemporaryServer:
 
         self.port = _free_port()
         self.spawned_at = self.spawned_at or time.monotonic()
+        self.settings = settings if settings is not None else self.settings  # kept for a respawn
         # where the prefect package lives, found without importing it (1 s)
         site = Path(importlib.util.find_spec("prefect").origin).parent.parent
         self.process = subprocess.Popen(
@@ -70,7 +72,7 @@ class TemporaryServer:
              "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
             env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-                 "PREFECT__SERVER_FINAL": "1", **(settings or {})})
+                 "PREFECT__SERVER_FINAL": "1", **self.settings})
 
     def wait_until_answering(self, timeout_s: float) -> None:
         """Return once ``/health`` answers 200 (asked at least once); raise Prefect's
