@@ -43,7 +43,7 @@ SHORT_SEASON = 12
 STATS_MODELS = ("auto_ets", "auto_arima", "auto_theta")
 MSTL_TRENDS = ("ets", "arima")
 APPROXIMATE_ARIMA_ABOVE = 1000  # fit points; see _search_options
-MAX_DECOMPOSITIONS_PER_CALL = 20  # MSTL forecasts; see refresh_interval
+MAX_DECOMPOSITIONS_PER_CALL = 100  # MSTL forecasts; see refresh_interval
 THETA_HISTORY_SEASONS, THETA_MIN_HISTORY = 100, 1000  # see StatsForecaster._history_start
 
 # The fits below silence statsforecast inside ``warnings.catch_warnings()``, which is not
@@ -191,10 +191,12 @@ def refresh_interval(season: int, n_origins: int) -> int:
     to at most ``MAX_DECOMPOSITIONS_PER_CALL``.
 
     Each decomposition covers the whole history before its origin (0.15 s at 7,000 hourly
-    points; 1.4 s before MSTL used R's loess jumps), so a year of hourly data re-decomposed
-    every day of its test split spent 11 s (100 s) in one model; between refreshes the seasonal components are extended
-    periodically, as the seasonal adjustment does between its own (every few seasons on
-    long series).
+    points; 1.4 s before MSTL used R's loess jumps, when the bound was 20), so a year of
+    hourly data re-decomposed every day of its 1,752 test origins spends 11 s in one model
+    (100 s then); between refreshes the seasonal components are extended periodically, as
+    the seasonal adjustment does between its own (every few seasons on long series). At
+    20 that year refreshed every 4 days: MASE 0.775 (mstl_ets) and 0.619 (mstl_arima)
+    against 0.761 and 0.612 daily, for 10 s of its 3-minute run.
     """
     return season * max(1, math.ceil(n_origins / MAX_DECOMPOSITIONS_PER_CALL / season))
 
