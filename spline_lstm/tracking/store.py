@@ -71,7 +71,7 @@ def warm_up(artifacts_dir: Path) -> None:
             quiet_mlflow()
             import mlflow  # noqa: F401
             if is_local_default(uri, artifacts_dir):
-                client = connect(artifacts_dir, _wait=False)
+                client = _open(uri, artifacts_dir)
                 client.search_registered_models(max_results=1)  # the registry's store too
         except Exception:  # noqa: BLE001 - connect() meets it again, with its code
             pass
@@ -82,21 +82,24 @@ def warm_up(artifacts_dir: Path) -> None:
     thread.start()
 
 
-def connect(artifacts_dir: Path, *, _wait: bool = True):
+def connect(artifacts_dir: Path):
     """An MlflowClient on the run's tracking URI (registry on the same store).
 
     Raises RUNNER_EXEC_ERROR (24) naming the URI and the fix when the store cannot be
     reached or opened.
     """
-    if _wait:
-        warming = _WARMING.pop(tracking_uri(artifacts_dir), None)
-        if warming is not None:
-            warming.join()
+    uri = tracking_uri(artifacts_dir)
+    warming = _WARMING.pop(uri, None)
+    if warming is not None:
+        warming.join()
+    return _open(uri, artifacts_dir)
+
+
+def _open(uri: str, artifacts_dir: Path):
     quiet_mlflow()
     import mlflow
     from mlflow import MlflowClient
 
-    uri = tracking_uri(artifacts_dir)
     if is_local_default(uri, artifacts_dir):
         local_store_dir(artifacts_dir).mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
