@@ -25,6 +25,7 @@ if __name__ == "__main__":
     catch_early_stops()
     spawn_before_imports(sys.argv[1:])  # Prefect's server boots while the modules import
 
+from contextlib import nullcontext  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
 from prefect import flow, get_run_logger  # noqa: E402
@@ -35,13 +36,13 @@ from contracts.run_id import resolve_run_id  # noqa: E402
 from flows.preflight import preflight  # noqa: E402
 from flows.run_outcome import publish_failure, publish_success  # noqa: E402
 from flows.stopping import stop_on_signals  # noqa: E402
+from spline_lstm import job_process  # noqa: E402
 from spline_lstm.cancel import raise_if_stop_requested  # noqa: E402
 from spline_lstm.store.commit import commit_in_progress  # noqa: E402
 from spline_lstm.store.processed_io import processed_sources  # noqa: E402
 from spline_lstm.store.workspace import RunWorkspace  # noqa: E402
-from spline_lstm.tracking import store as tracking_store  # noqa: E402
 from tasks.backtest import backtest_folds, backtest_window, run_backtests  # noqa: E402
-from tasks.evaluate import evaluate  # noqa: E402
+from tasks.evaluate import evaluate, guess_test_baselines  # noqa: E402
 from tasks.gate import health_gate  # noqa: E402
 from tasks.infer import infer_snapshot  # noqa: E402
 from tasks.ingest import ingest  # noqa: E402
@@ -51,6 +52,7 @@ from tasks.preprocess import load_processed, scale_and_window  # noqa: E402
 from tasks.report import write_report  # noqa: E402
 from tasks.select import choose_transform, transform_options  # noqa: E402
 from tasks.track import track_run  # noqa: E402
+from tasks.track import warm_up as warm_up_tracking  # noqa: E402
 from tasks.train import train  # noqa: E402
 
 
@@ -202,7 +204,7 @@ def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stag
                 "processed_npz": str(final.processed_npz)}
     forecaster, training = stage("train", train)(data, config, staged, pretrained)
     if config.tracking == "on":  # MLflow's import and store open while the backtests train
-        tracking_store.warm_up(Path(config.artifacts_dir))
+        warm_up_tracking(config, early=False)
     backtests = None
     folds = backtest_folds(config, data)  # 26 now, if the windows asked for do not fit
     if folds:
@@ -235,6 +237,9 @@ def _prepare(config: RunConfig, workspace: RunWorkspace, stage: _Stages) -> tupl
                           n_missing_values=ingested.n_missing, timezone=ingested.timezone,
                           notes=tuple(ingested.notes))
     del ingested
+    guess_test_baselines(config, filled)  # fitted in a child while the network trains
+    if config.tracking == "on":
+        warm_up_tracking(config, early=True)
     stage.current = "select-transform"
     options = transform_options(config, filled)
     prepared = pretrained = None
@@ -271,11 +276,14 @@ def main(argv: list[str] | None = None) -> int:
         return fail(exc)
     quiet_console_tracebacks()
     try:
-        if running_as_command():
+        as_command = running_as_command()
+        if as_command:
             start_overlapped()  # Prefect's temporary server boots while TensorFlow loads
             raise_if_stop_requested()
-        with stop_on_signals(), api_settings():  # a stop while Prefect starts: the
-            state = e2e_flow(**config.model_dump(), return_state=True)  # watchdog ends it
+        with stop_on_signals(), api_settings(), \
+                job_process.allowed() if as_command else nullcontext():
+            # a stop while Prefect starts: the watchdog ends it
+            state = e2e_flow(**config.model_dump(), return_state=True)
     except BaseException as exc:  # noqa: BLE001 - the orchestrator itself failed
         return fail(orchestrator_error(exc))
     if state.is_completed():

@@ -15,12 +15,18 @@ from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from contracts.records import MetricsRecord, TrainingSummary
+from spline_lstm.data.frequency import usable_seasons
+from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.evaluation.backtest import FoldResult, summarize
-from spline_lstm.evaluation.baselines import (
-    BaselineRun,
-    baseline_forecasters,
-    run_baselines,
+from spline_lstm.evaluation.baseline_worker import (
+    MAX_POINTS,
+    BaselineInputs,
+    BaselineJob,
+    SeriesShape,
+    prefetch,
+    run_baselines_soon,
 )
+from spline_lstm.evaluation.baselines import BaselineRun, baseline_forecasters
 from spline_lstm.evaluation.covariate_effect import covariate_effect
 from spline_lstm.evaluation.intervals import (
     calibrate,
@@ -47,7 +53,9 @@ from spline_lstm.selection.product import (
 )
 from spline_lstm.store.atomic import write_json
 from spline_lstm.windows.processed import ProcessedData
+from spline_lstm.windows.split import SplitBounds, window_origins
 from tasks.logs import stage_logger
+from tasks.preprocess import settings_for
 
 
 @dataclass(frozen=True)
@@ -71,12 +79,14 @@ def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSumm
     pre, test = data.preprocessor, data.origins["test"]
     check_window_source(data.series, data.origins, lookback=pre.lookback, horizon=pre.horizon)
     classical = config.baselines == "all"
-    baselines = run_baselines(
+    pending = run_baselines_soon(  # often fitted already: see guess_test_baselines
         data, baseline_forecasters(pre.seasons, test, classical=classical,
                                    exogenous=data.n_future > 0),
         test, fit_end=data.bounds.val_end, levels=config.level)
+    baselines = pending.result()
     if baselines.classical or baselines.skipped:
-        logger.info("classical baselines %s in %s s%s", baselines.classical, baselines.seconds,
+        logger.info("classical baselines %s in %s s%s%s", baselines.classical,
+                    baselines.seconds, " (in a side process)" if pending.from_child else "",
                     f"; skipped {baselines.skipped}" if baselines.skipped else "")
     network_test = forecaster.predict(data, test)
     covariates, twin = None, None
@@ -124,6 +134,29 @@ def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSumm
                 evaluation.baselines[verdict.best_baseline]["mase"], evaluation.metrics["rmse"],
                 {k: round(v["coverage"], 1) for k, v in record.intervals["pipeline"].items()})
     return EvaluationOutcome(evaluation, record, calibrator, test_bounds, product.forecaster)
+
+
+def guess_test_baselines(config: RunConfig, filled: FilledSeries) -> None:
+    """Send the test split's baselines to the worker process before the transform is
+    chosen (they read the series, its split and seasons, none of the model's choices).
+
+    A guess: the test split's first origin can move with the chosen transform's burn-in,
+    and then ``evaluate`` asks for other origins and this job goes unused.
+    """
+    if config.baselines != "all" or filled.covariates or len(filled.values) > MAX_POINTS:
+        return
+    settings = settings_for(config, filled)
+    bounds = SplitBounds.from_fractions(len(filled.values), settings.val_size,
+                                        settings.test_size)
+    seasons = usable_seasons(list(settings.seasons), bounds.train_end)
+    test = window_origins(bounds, "test", lookback=settings.lookback,
+                          horizon=settings.horizon, observed=filled.observed)
+    if len(test) == 0:
+        return
+    inputs = BaselineInputs(np.asarray(filled.values), bounds,
+                            SeriesShape(settings.horizon, seasons))
+    prefetch(BaselineJob(inputs, baseline_forecasters(seasons, test, classical=True),
+                         test, bounds.val_end, config.level))
 
 
 def _product(data: ProcessedData, network: Forecaster, network_test: np.ndarray,

@@ -9,23 +9,54 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from contracts.config import RunConfig
-from spline_lstm.tracking.lifecycle import default_model_name, track_or_note
+from spline_lstm import job_process
+from spline_lstm.tracking import store as tracking_store
+from spline_lstm.tracking.lifecycle import TrackJob, default_model_name
 from tasks.logs import artifact_key, stage_logger
+
+CHILD = "tracking"
+NICE = 10  # its warm-up starts with the flow: spare cycles only
+
+
+def _in_child(config: RunConfig) -> bool:
+    """Track in a child process? Where the command allows children, unless the run
+    promotes: the policy scores the champion's model, and that process has no TensorFlow."""
+    return job_process.is_allowed() and not config.promote
+
+
+def warm_up(config: RunConfig, *, early: bool) -> None:
+    """Import MLflow and open its store before the track stage needs them.
+
+    In the child that will track the run, from early on (``early``: the flow's start) and
+    at a low priority, off this process's interpreter lock; without one, in a thread
+    here once the network's training has started (``early`` False), where it costs least.
+    """
+    job = tracking_store.WarmUpJob(Path(config.artifacts_dir))
+    if _in_child(config):
+        if early:
+            job_process.submit(CHILD, f"warm-up:{Path(config.artifacts_dir).resolve()}", job,
+                               nice=NICE)
+    elif not early:
+        tracking_store.warm_up(job.artifacts_dir)
 
 
 @task(name="track", cache_policy=NO_CACHE)
 def track_run(config: RunConfig) -> dict:
     logger = stage_logger()
-    record = track_or_note(Path(config.artifacts_dir), config.run_id,
-                           model_name=config.model_name or default_model_name(config.input),
-                           promote=config.promote, flow_run=flow_run_tags(), who=who())
+    job = TrackJob(Path(config.artifacts_dir), config.run_id, {
+        "model_name": config.model_name or default_model_name(config.input),
+        "promote": config.promote, "flow_run": flow_run_tags(), "who": who()})
+    # never stopped halfway: the run is committed, and its record must say where it is
+    future = job_process.submit(CHILD, job.key, job) if _in_child(config) else None
+    record = job_process.result_or(future, job.run, stoppable=False)
+    where = " (in a side process)" if job_process.succeeded(future) else ""
     if record["status"] != "tracked":
         logger.warning("run %s is not tracked: %s (back-fill: %s)", config.run_id,
                        record["reason"], record["backfill"])
         return record
-    logger.info("tracked as MLflow run %s; registered %s version %s (candidate) in %.1f s",
+    logger.info("tracked as MLflow run %s; registered %s version %s (candidate) in %.1f s%s",
                 record["mlflow_run_id"], record["model_name"], record["model_version"],
-                record["seconds"])
+                record["seconds"], where)
     promotion = record.get("promotion")
     if promotion:
         log = logger.info if promotion["promoted"] else logger.warning

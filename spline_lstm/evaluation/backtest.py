@@ -17,7 +17,8 @@ import numpy as np
 
 from contracts.records import DataSummary
 from spline_lstm.data.interpolate import FilledSeries
-from spline_lstm.evaluation.baselines import baseline_forecasters, run_baselines
+from spline_lstm.evaluation.baseline_worker import run_baselines_soon
+from spline_lstm.evaluation.baselines import baseline_forecasters
 from spline_lstm.evaluation.scoring import evaluate_split
 from spline_lstm.models.base import Forecaster
 from spline_lstm.models.univariate import UnivariateNetwork
@@ -49,12 +50,12 @@ def run_fold(filled: FilledSeries, settings: PreprocessSettings, transform: Tran
     data = preprocess(filled.head(fold.end), settings.with_transform(transform), run_id=run_id,
                       data_summary=data_summary,
                       bounds=SplitBounds(n=fold.end, train_end=fold.train_end, val_end=fold.cut))
-    forecaster = make_forecaster(workdir).fit(data)
     block = data.origins["test"]
-    baselines = run_baselines(data, baseline_forecasters(data.preprocessor.seasons, block,
-                                                         classical=classical,
-                                                         exogenous=data.n_future > 0),
-                              block, fit_end=data.bounds.val_end)
+    pending = run_baselines_soon(data, baseline_forecasters(
+        data.preprocessor.seasons, block, classical=classical, exogenous=data.n_future > 0),
+        block, fit_end=data.bounds.val_end)  # in a worker process while the network fits
+    forecaster = make_forecaster(workdir).fit(data)
+    baselines = pending.result()
     others = dict(baselines.forecasts)
     if data.covariates:  # the same network without them: a candidate of the model choice
         twin = UnivariateNetwork(make_forecaster(Path(workdir) / "no_covariates")).fit(data)

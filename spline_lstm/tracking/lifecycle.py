@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -79,6 +80,22 @@ def track_or_note(artifacts_dir: Path, run_id: str, **kwargs) -> dict:
         except Exception:  # noqa: BLE001 - an unwritable metadata file: nothing more to do
             pass
         return record
+
+
+@dataclass(frozen=True)
+class TrackJob:
+    """``track_or_note`` as a job a child process can run (``spline_lstm.job_process``)."""
+
+    artifacts_dir: Path
+    run_id: str
+    options: dict  # track's keyword arguments
+
+    @property
+    def key(self) -> str:
+        return f"track:{Path(self.artifacts_dir).resolve()}:{self.run_id}"
+
+    def run(self) -> dict:
+        return track_or_note(self.artifacts_dir, self.run_id, **self.options)
 
 
 def record_tracking(artifacts_dir: Path, run_id: str, record: dict) -> None:

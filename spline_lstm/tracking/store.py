@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.errors import RunnerExecError
@@ -65,21 +66,32 @@ def warm_up(artifacts_dir: Path) -> None:
     uri = tracking_uri(artifacts_dir)
     if uri in _WARMING:
         return
+    # Not a daemon: a command's exit waits for it rather than cut a store's creation short.
+    thread = threading.Thread(target=WarmUpJob(Path(artifacts_dir)).run, name="mlflow-warm-up")
+    _WARMING[uri] = thread
+    thread.start()
 
-    def work() -> None:
+
+@dataclass(frozen=True)
+class WarmUpJob:
+    """Import MLflow and open the local store (see ``warm_up``); a job a child process
+    can run too (``spline_lstm.job_process``), before the same child tracks the run."""
+
+    artifacts_dir: Path
+
+    def run(self) -> None:
+        uri = tracking_uri(self.artifacts_dir)
         try:
             quiet_mlflow()
             import mlflow  # noqa: F401
-            if is_local_default(uri, artifacts_dir):
-                client = _open(uri, artifacts_dir)
+
+            # what logging a run imports besides (0.7 s, mostly scipy.stats)
+            from spline_lstm.tracking import log_run, pyfunc, registry, run_model  # noqa: F401
+            if is_local_default(uri, self.artifacts_dir):
+                client = _open(uri, self.artifacts_dir)
                 client.search_registered_models(max_results=1)  # the registry's store too
         except Exception:  # noqa: BLE001 - connect() meets it again, with its code
             pass
-
-    # Not a daemon: a command's exit waits for it rather than cut a store's creation short.
-    thread = threading.Thread(target=work, name="mlflow-warm-up")
-    _WARMING[uri] = thread
-    thread.start()
 
 
 def connect(artifacts_dir: Path):

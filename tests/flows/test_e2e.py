@@ -96,14 +96,29 @@ def test_a_run_is_tracked_in_the_local_store_by_default(smoke_run):
     assert (artifacts / "mlflow" / "artifacts").is_dir()  # artifacts beside the store
 
 
-def test_same_config_and_seed_give_the_same_metrics(smoke_run):
+def test_same_config_and_seed_give_the_same_metrics_from_the_command(smoke_run, tmp_path):
+    """The command (not a caller of main()) fits the baselines and tracks the run in side
+    processes (spline_lstm.job_process): the smoke run's exact flags give its metrics."""
+    from prefect.settings import PREFECT_API_URL
+
     artifacts, run_id = smoke_run
-    assert main(["--run-id", "smoke-again", "--artifacts-dir", str(artifacts), "--horizon", "3",
-                 *TINY_FLAGS]) == 0  # the smoke run's exact flags (tracking aside)
-    first = json.loads(ArtifactLayout(artifacts, run_id).metrics_json.read_text())["metrics"]
-    second = json.loads(ArtifactLayout(artifacts, "smoke-again").metrics_json.read_text())["metrics"]
+    again = tmp_path / "artifacts"
+    proc = subprocess.run(
+        [sys.executable, "flows/e2e.py", "--run-id", "smoke-again", "--artifacts-dir",
+         str(again), "--horizon", "3", *TINY_FLAGS, "--tracking", "on"], cwd=REPO,
+        env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}, capture_output=True,
+        text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "classical baselines" in proc.stderr and "tracked as MLflow run" in proc.stderr
+    assert proc.stderr.count("(in a side process)") == 2, proc.stderr[-3000:]
+    first = json.loads(ArtifactLayout(artifacts, run_id).metrics_json.read_text())
+    second = json.loads(ArtifactLayout(again, "smoke-again").metrics_json.read_text())
     for key in ("mae", "rmse", "mase"):
-        assert second[key] == pytest.approx(first[key], rel=1e-9)
+        assert second["metrics"][key] == pytest.approx(first["metrics"][key], rel=1e-9)
+    assert second["baselines"] == first["baselines"]  # to the last digit
+    assert second["model_choice"]["chosen"] == first["model_choice"]["chosen"]
+    tracking = json.loads(ArtifactLayout(again, "smoke-again").metadata_json.read_text())
+    assert tracking["tracking"]["status"] == "tracked"
 
 
 def test_preprocess_only_then_consume_path(prefect_harness, tmp_path):
