@@ -187,6 +187,8 @@ def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stag
     """Every stage in order, into the staging tree; commit after the gate passes."""
     staged, final = workspace.staged, workspace.final
     pretrained = None
+    if config.tracking == "on":  # in the tracking child, if any, from the start
+        warm_up_tracking(config, early=True)
     if consumed:
         data = stage("load-processed", load_processed, "scale-window")(
             config.processed_npz, config.preprocessor_pkl, config.run_id)
@@ -238,8 +240,6 @@ def _prepare(config: RunConfig, workspace: RunWorkspace, stage: _Stages) -> tupl
                           notes=tuple(ingested.notes))
     del ingested
     guess_test_baselines(config, filled)  # fitted in a child while the network trains
-    if config.tracking == "on":
-        warm_up_tracking(config, early=True)
     stage.current = "select-transform"
     options = transform_options(config, filled)
     prepared = pretrained = None

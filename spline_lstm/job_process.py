@@ -60,13 +60,17 @@ def shutdown() -> None:
         child.close()
 
 
-def submit(name: str, key: str, job, *, setup: str = "", nice: int = 0) -> Future | None:
+def submit(name: str, key: str, job, *, setup: str = "", nice: int = 0,
+           start: bool = True) -> Future | None:
     """Send ``job`` to the child ``name`` (started on first use: ``setup`` is a
-    "module:function" it calls first, ``nice`` its priority). The same key twice is one
-    job. None when children are not allowed or this one cannot start."""
+    "module:function" it calls first, ``nice`` its priority; ``start`` False: only if it
+    runs already). The same key twice is one job. None when children are not allowed or
+    this one cannot start."""
     if not _allowed:
         return None
     with _lock:
+        if name not in _children and not start:
+            return None
         if name not in _children:
             try:
                 _children[name] = JobProcess(setup, nice)

@@ -82,7 +82,7 @@ def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSumm
     pending = run_baselines_soon(  # often fitted already: see guess_test_baselines
         data, baseline_forecasters(pre.seasons, test, classical=classical,
                                    exogenous=data.n_future > 0),
-        test, fit_end=data.bounds.val_end, levels=config.level)
+        test, fit_end=data.bounds.val_end, levels=config.level, start=False)
     baselines = pending.result()
     if baselines.classical or baselines.skipped:
         logger.info("classical baselines %s in %s s%s%s", baselines.classical,

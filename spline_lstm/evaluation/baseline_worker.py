@@ -114,15 +114,18 @@ class Pending:
 
 
 def run_baselines_soon(data, forecasters: list[Forecaster], origins: np.ndarray,
-                       fit_end: int, levels: list[float] | None = None) -> Pending:
-    """``run_baselines(data, ...)``, in the child process when there is one."""
+                       fit_end: int, levels: list[float] | None = None, *,
+                       start: bool = True) -> Pending:
+    """``run_baselines(data, ...)``, in the child process when there is one (``start``
+    False: only if it runs already; a caller that waits for the result at once gains
+    nothing from a child that must first start and import statsforecast)."""
     compute = partial(run_baselines, data, forecasters, origins, fit_end, levels)
     if not (job_process.is_allowed() and eligible(data)
             and any(f.family == "classical" for f in forecasters)):  # else not worth it
         return Pending(compute)
     job = BaselineJob(BaselineInputs.of(data), list(forecasters), np.asarray(origins),
                       int(fit_end), list(levels) if levels else None)
-    return Pending(compute, _submit(job))
+    return Pending(compute, _submit(job, start))
 
 
 def prefetch(job: BaselineJob) -> None:
@@ -131,9 +134,9 @@ def prefetch(job: BaselineJob) -> None:
     _submit(job)
 
 
-def _submit(job: BaselineJob):
+def _submit(job: BaselineJob, start: bool = True):
     return job_process.submit(CHILD, job.key, job, setup=f"{__name__}:prepare_child",
-                              nice=NICE)
+                              nice=NICE, start=start)
 
 
 def prepare_child() -> None:

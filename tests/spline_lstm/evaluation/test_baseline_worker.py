@@ -1,6 +1,6 @@
 """Baselines in a child process: the same BaselineRun as in this process, or the fallback.
 
-One child is started for the module (its start imports statsforecast: ~2 s).
+Each test that allows children starts its own (its start imports statsforecast: ~1 s).
 """
 
 import numpy as np
@@ -18,7 +18,7 @@ def data():
     return make_processed(make_series(200, season=12)["target"], horizon=3, seasons=[1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def allowed():
     with job_process.allowed():
         yield
@@ -47,6 +47,7 @@ def test_the_worker_returns_what_this_process_computes(data, allowed):
     pending = worker.run_baselines_soon(data, forecasters(data, test), test, fit_end, [80, 95])
     assert pending.future is not None  # sent to the worker, not computed here
     remote = pending.result()
+    assert pending.from_child
     local = run_baselines(data, forecasters(data, test), test, fit_end, [80, 95])
     assert_same_run(remote, local)
     assert set(remote.intervals) == {"auto_ets", "auto_arima", "auto_theta"}
@@ -86,12 +87,17 @@ def test_a_job_that_fails_there_raises_its_own_error_here(data, allowed):
 def test_a_dead_worker_costs_time_not_results(data):
     test, fit_end = data.origins["test"], data.bounds.val_end
     with job_process.allowed():
+        # a caller that needs the result at once does not start a child for it
+        assert worker.run_baselines_soon(data, forecasters(data, test), test, fit_end,
+                                         start=False).future is None
         first = worker.run_baselines_soon(data, forecasters(data, test), test, fit_end)
         child = job_process._children[worker.CHILD]
         child.process.kill()
         assert_same_run(first.result(), run_baselines(data, forecasters(data, test), test,
                                                       fit_end))
+        assert first.future.exception() is not None and not first.from_child
     assert not job_process._children and child.process.poll() is not None
+    assert not job_process.is_allowed()  # leaving allowed() ends it
 
 
 def test_without_permission_or_with_covariates_the_baselines_run_here(data):
