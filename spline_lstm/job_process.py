@@ -22,6 +22,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable
@@ -111,13 +112,13 @@ class JobProcess:
     a job or result that cannot be unpickled fails that job only. Jobs are written by a
     thread of their own: a large one fills the pipe until the child has finished its
     current job, and the caller must not wait for that. The child exits when its stdin
-    closes, so it never outlives this process.
+    closes, and within a second of this process's death, even in the middle of a job.
     """
 
     def __init__(self, setup: str = "", nice: int = 0) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from spline_lstm.job_process import serve; "
-             f"serve({setup!r}, {int(nice)})"], cwd=ROOT,
+             f"serve({setup!r}, {int(nice)}, {os.getpid()})"], cwd=ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(
                 [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])})
@@ -186,8 +187,10 @@ def _send(stream, message: tuple) -> None:
     stream.flush()
 
 
-def serve(setup: str = "", nice: int = 0) -> None:
-    """The child: call ``setup``, then run jobs until stdin closes."""
+def serve(setup: str = "", nice: int = 0, parent: int | None = None) -> None:
+    """The child: call ``setup``, then run jobs until stdin closes (``parent``: the pid
+    of the process that started it)."""
+    _exit_with_parent(parent or os.getppid())
     if nice:
         os.nice(nice)
     out = os.fdopen(os.dup(1), "wb")
@@ -210,3 +213,15 @@ def serve(setup: str = "", nice: int = 0) -> None:
             _send(out, answer)
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group
         return
+
+
+def _exit_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """End this child soon after its parent dies (it is then adopted: another parent
+    pid), even in the middle of a job: a killed command leaves no process computing for
+    nobody."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -95,3 +98,14 @@ def assert_coded_failure(main, argv: list[str], capfd, exit_code: int, fragment:
     assert payload["exit_code"] == exit_code and fragment in payload["error"]["message"]
     assert "Traceback" not in err and "Traceback" not in out
     assert leftovers(artifacts, run_id) == []
+
+
+@dataclass(frozen=True)
+class SleepJob:
+    """A side-process job (spline_lstm.job_process) that sleeps, then says where it ran."""
+
+    seconds: float
+
+    def run(self) -> int:
+        time.sleep(self.seconds)
+        return os.getpid()
