@@ -187,8 +187,8 @@ def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stag
     """Every stage in order, into the staging tree; commit after the gate passes."""
     staged, final = workspace.staged, workspace.final
     pretrained = None
-    if config.tracking == "on":  # in the tracking child, if any, from the start
-        warm_up_tracking(config, early=True)
+    if config.tracking == "on" and not config.preprocess_only:  # in the tracking child,
+        warm_up_tracking(config, early=True)  # if there is one, from the start
     if consumed:
         data = stage("load-processed", load_processed, "scale-window")(
             config.processed_npz, config.preprocessor_pkl, config.run_id)

@@ -15,6 +15,7 @@ from contracts.arrays import check_window_source
 from contracts.artifacts import ArtifactLayout
 from contracts.config import RunConfig
 from contracts.records import MetricsRecord, TrainingSummary
+from spline_lstm import job_process
 from spline_lstm.data.frequency import usable_seasons
 from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.evaluation.backtest import FoldResult, summarize
@@ -137,13 +138,14 @@ def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSumm
 
 
 def guess_test_baselines(config: RunConfig, filled: FilledSeries) -> None:
-    """Send the test split's baselines to the worker process before the transform is
+    """Send the test split's baselines to their side process before the transform is
     chosen (they read the series, its split and seasons, none of the model's choices).
 
     A guess: the test split's first origin can move with the chosen transform's burn-in,
     and then ``evaluate`` asks for other origins and this job goes unused.
     """
-    if config.baselines != "all" or filled.covariates or len(filled.values) > MAX_POINTS:
+    if (not job_process.is_allowed() or config.baselines != "all" or filled.covariates
+            or len(filled.values) > MAX_POINTS):
         return
     settings = settings_for(config, filled)
     bounds = SplitBounds.from_fractions(len(filled.values), settings.val_size,

@@ -53,7 +53,7 @@ def run_fold(filled: FilledSeries, settings: PreprocessSettings, transform: Tran
     block = data.origins["test"]
     pending = run_baselines_soon(data, baseline_forecasters(
         data.preprocessor.seasons, block, classical=classical, exogenous=data.n_future > 0),
-        block, fit_end=data.bounds.val_end)  # in a worker process while the network fits
+        block, fit_end=data.bounds.val_end)  # in a side process while the network fits
     forecaster = make_forecaster(workdir).fit(data)
     baselines = pending.result()
     others = dict(baselines.forecasts)
