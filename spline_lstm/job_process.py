@@ -116,12 +116,13 @@ class JobProcess:
     """
 
     def __init__(self, setup: str = "", nice: int = 0) -> None:
+        # the caller's working directory (jobs may name relative paths, e.g. the default
+        # artifacts dir), the project first on the path (before anything in that directory)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from spline_lstm.job_process import serve; "
-             f"serve({setup!r}, {int(nice)}, {os.getpid()})"], cwd=ROOT,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])})
+            [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+             "from spline_lstm.job_process import serve; "
+             f"serve({setup!r}, {int(nice)}, {os.getpid()})"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.futures: dict[str, Future] = {}
         self.outbox: queue.SimpleQueue = queue.SimpleQueue()
         self.threads = [threading.Thread(target=target, name=f"job-process-{name}", daemon=True)

@@ -63,3 +63,19 @@ def test_a_killed_command_leaves_no_child_computing():
     finally:
         command.kill()
         command.wait()
+
+
+def test_a_child_works_in_the_callers_directory_with_the_project_first(tmp_path, monkeypatch):
+    """A job's relative paths (the default artifacts dir) mean what they mean here, and a
+    folder named like one of the project's packages there shadows nothing."""
+    (tmp_path / "spline_lstm").mkdir()
+    (tmp_path / "spline_lstm" / "__init__.py").write_text("raise ImportError('shadowed')\n")
+    monkeypatch.chdir(tmp_path)
+    with job_process.allowed():
+        future = job_process.submit("sleeper", "cwd", WhereJob())
+        assert future.result(timeout=60) == str(tmp_path)
+
+
+class WhereJob:
+    def run(self) -> str:
+        return os.getcwd()
