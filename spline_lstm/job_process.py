@@ -70,9 +70,9 @@ def submit(name: str, key: str, job, *, setup: str = "", nice: int = 0,
     if not _allowed:
         return None
     with _lock:
-        if name not in _children and not start:
-            return None
         if name not in _children:
+            if not start:
+                return None
             try:
                 _children[name] = JobProcess(setup, nice)
             except OSError as exc:

@@ -20,10 +20,10 @@ from spline_lstm.data.frequency import usable_seasons
 from spline_lstm.data.interpolate import FilledSeries
 from spline_lstm.evaluation.backtest import FoldResult, summarize
 from spline_lstm.evaluation.baseline_worker import (
-    MAX_POINTS,
     BaselineInputs,
     BaselineJob,
     SeriesShape,
+    eligible,
     prefetch,
     run_baselines_soon,
 )
@@ -144,8 +144,7 @@ def guess_test_baselines(config: RunConfig, filled: FilledSeries) -> None:
     A guess: the test split's first origin can move with the chosen transform's burn-in,
     and then ``evaluate`` asks for other origins and this job goes unused.
     """
-    if (not job_process.is_allowed() or config.baselines != "all" or filled.covariates
-            or len(filled.values) > MAX_POINTS):
+    if not job_process.is_allowed() or config.baselines != "all" or not eligible(filled):
         return
     settings = settings_for(config, filled)
     bounds = SplitBounds.from_fractions(len(filled.values), settings.val_size,

@@ -93,7 +93,8 @@ class BaselineJob:
 
 
 def eligible(data) -> bool:
-    """Can ``data``'s baselines run in the worker? (No covariates; not a huge series.)"""
+    """Can the baselines of ``data`` (processed, or the filled series) run in the child?
+    (No covariates; not a huge series.)"""
     return (not getattr(data, "covariates", ()) and not getattr(data, "n_future", 0)
             and len(data.values) <= MAX_POINTS)
 
