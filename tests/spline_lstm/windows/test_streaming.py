@@ -79,3 +79,26 @@ def test_training_and_prediction_never_materialise_the_windows(tmp_path, monkeyp
     assert predicted.shape == (len(data.origins["test"]), 2) and np.isfinite(predicted).all()
     assert np.isfinite(evaluate_split(data, predicted, "test").metrics["mase"])
     assert len(forward_forecast(forecaster, data).values) == 2
+
+
+def test_a_forecast_depends_on_its_own_windows_only(tmp_path):
+    """The same window gets the same forecast alone, in a call of more than one batch,
+    before or after other calls, and from a freshly loaded model."""
+    from spline_lstm.models.recurrent import PREDICT_BATCH, RecurrentForecaster, RecurrentSettings
+
+    values = 10 + np.sin(np.arange(1400) * 2 * np.pi / 24) + np.arange(1400) / 300
+    data = make_processed(values, horizon=2, seasons=[24], lookback=24)
+    forecaster = RecurrentForecaster(RecurrentSettings(epochs=1, hidden_units=(4,)),
+                                     tmp_path).fit(data)
+    every = np.arange(23, len(data.series))  # more windows than one predict batch
+    assert len(every) > PREDICT_BATCH
+    test = data.origins["test"]
+    first = forecaster.predict(data, test)
+    everything = forecaster.predict(data, every)
+    last_few = forecaster.predict(data, every[-5:])
+    assert np.array_equal(forecaster.predict(data, test), first)
+    assert np.array_equal(everything[-5:], last_few)
+    assert np.array_equal(everything[np.searchsorted(every, test)], first)
+    reloaded = RecurrentForecaster.load(tmp_path)  # a fresh model, other calls first
+    assert np.array_equal(reloaded.predict(data, every[-5:]), last_few)
+    assert np.array_equal(reloaded.predict(data, test), first)
