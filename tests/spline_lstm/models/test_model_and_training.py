@@ -96,6 +96,14 @@ def test_truncated_or_code_carrying_checkpoints_are_refused_with_22(tmp_path):
         load_checkpoint(tmp_path / "absent.keras")
 
 
+@pytest.mark.parametrize("segment_length,unrolled", [(6, True), (3, True), (2, False), (1, False)])
+def test_a_short_recurrence_is_unrolled_and_a_long_one_stays_a_loop(segment_length, unrolled):
+    spec = ModelSpec(lookback=48, horizon=1, hidden_units=[4, 4], segment_length=segment_length)
+    model = build_model(spec)
+    recurrent = [layer for layer in model.layers if layer.name.startswith("lstm_")]
+    assert len(recurrent) == 2 and all(layer.unroll is unrolled for layer in recurrent)
+
+
 @pytest.mark.parametrize("lookback,season,expected", [(104, 52, 13), (96, 48, 12), (24, 12, 3),
                                                       (48, 24, 6), (20, 1, 2), (8, 52, 1)])
 def test_segments_are_whole_fractions_of_the_season_about_8_per_window(lookback, season, expected):

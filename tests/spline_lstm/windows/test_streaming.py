@@ -84,7 +84,11 @@ def test_training_and_prediction_never_materialise_the_windows(tmp_path, monkeyp
 def test_a_forecast_depends_on_its_own_windows_only(tmp_path):
     """The same window gets the same forecast alone, in a call of more than one batch,
     before or after other calls, and from a freshly loaded model."""
-    from spline_lstm.models.recurrent import PREDICT_BATCH, RecurrentForecaster, RecurrentSettings
+    from spline_lstm.models.recurrent import (
+        PREDICT_BATCH,
+        RecurrentForecaster,
+        RecurrentSettings,
+    )
 
     values = 10 + np.sin(np.arange(1400) * 2 * np.pi / 24) + np.arange(1400) / 300
     data = make_processed(values, horizon=2, seasons=[24], lookback=24)
