@@ -94,10 +94,13 @@ def _known_ahead_decoder(state, future, spec: ModelSpec, layers):
 MAX_UNROLLED_STEPS = 16
 
 
+def _segment_length(spec: ModelSpec) -> int:
+    return max(1, min(spec.segment_length, spec.lookback))
+
+
 def recurrent_steps(spec: ModelSpec) -> int:
     """Steps the recurrent layers take per window: its whole segments, or its points."""
-    seg = max(1, min(spec.segment_length, spec.lookback))
-    return spec.lookback // seg
+    return spec.lookback // _segment_length(spec)
 
 
 def build_model(spec: ModelSpec):
@@ -120,9 +123,9 @@ def build_model(spec: ModelSpec):
         x, last = _target_relative(past, spec, layers)
 
     h = x
-    seg = max(1, min(spec.segment_length, spec.lookback))
+    seg = _segment_length(spec)
     if seg > 1:
-        usable = (spec.lookback // seg) * seg
+        usable = recurrent_steps(spec) * seg
         if usable < spec.lookback:  # drop the oldest steps that do not fill a segment
             h = layers.Cropping1D((spec.lookback - usable, 0), name="whole_segments")(h)
         h = layers.Reshape((usable // seg, seg * spec.n_features), name="segments")(h)
