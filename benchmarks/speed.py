@@ -14,6 +14,8 @@
   set-up, first-epoch trace, checkpoints, reload) of a first and of a second model of the
   same shape, and the training throughput in windows per second.
 - ``--suite``: the wall time of ``scripts/test.sh`` and ``scripts/test.sh -m "not server"``.
+- ``--deployments``: the smoke and retrain deployments run twice each through a worker of
+  ``scripts/local_stack.sh`` (benchmarks/deployment_runs.py), and from ``--ref``'s tree too.
 
 The many-series overhead per series is measured by ``benchmarks/scale.py --sections many``.
 """
@@ -33,6 +35,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.deployment_runs import time_deployments  # noqa: E402
+
 PYTHON = ROOT / ".venv" / "bin" / "python"
 DATA = ROOT.parent / "shared" / "data"
 # a task run is named after its task plus three hex digits, or by the flow (backtest-window-2)
@@ -176,14 +182,16 @@ def measure_runs(cwd: Path, label: str) -> dict[str, dict]:
     return results
 
 
-def reference_runs(commit: str) -> dict[str, dict]:
-    """The same runs from a worktree of ``commit`` (this virtualenv), removed afterwards."""
+def reference_runs(commit: str, deployments: bool = False) -> tuple[dict, dict | None]:
+    """The same runs (and deployment runs) from a worktree of ``commit`` (this
+    virtualenv), removed afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "ref"
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT,
                        check=True, capture_output=True)
+        (tree / ".venv").symlink_to(ROOT / ".venv")  # local_stack.sh runs the tree's .venv
         try:
-            return measure_runs(tree, "ref")
+            return measure_runs(tree, "ref"), time_deployments(tree) if deployments else None
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
                            check=False, capture_output=True)
@@ -191,6 +199,20 @@ def reference_runs(commit: str) -> dict[str, dict]:
 
 def _ratio(now: float, ref: float | None) -> str:
     return f"{now / ref:.2f}" if ref else "–"
+
+
+def render_deployments(now: dict, ref: dict | None, commit: str | None) -> str:
+    head = "| deployment run, through a worker | seconds" + (
+        f" | seconds at {commit[:7]} | ratio of the means |" if ref else " |")
+    rows = [head, "|---" * (head.count("|") - 1) + "|"]
+    for name, seconds in now.items():
+        row = f"| `{name}` | " + " / ".join(f"{s:.1f}" for s in seconds) + " |"
+        if ref:
+            then = ref.get(name, [])
+            row += " " + " / ".join(f"{s:.1f}" for s in then) + " | " + _ratio(
+                sum(seconds) / len(seconds), sum(then) / len(then) if then else None) + " |"
+        rows.append(row)
+    return "\n".join(rows)
 
 
 def render(now: dict, ref: dict | None, commit: str | None, fixed: dict,
@@ -245,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref", help="A commit to measure side by side (a git worktree).")
     parser.add_argument("--suite", action="store_true",
                         help="Also time the test suite, with and without -m 'not server'.")
+    parser.add_argument("--deployments", action="store_true",
+                        help="Also time the smoke and retrain deployments through a worker "
+                        "(scripts/local_stack.sh; with --ref, from its tree too).")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/speed.md"),
                         help="Markdown file the tables are written to.")
     args = parser.parse_args(argv)
@@ -253,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     warm_up()
     now = measure_runs(ROOT, "now")
-    ref = reference_runs(args.ref) if args.ref else None
+    deployed = time_deployments(ROOT) if args.deployments else None
+    ref, ref_deployed = reference_runs(args.ref, args.deployments) if args.ref else (None, None)
     child = subprocess.run([str(PYTHON), __file__, "--child"], check=True, text=True,
                            capture_output=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     fixed = json.loads(child.stdout.strip().splitlines()[-1])
@@ -266,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
               "process, after one untimed smoke run (the first command after a pause is "
               "slower); stage seconds are read from when each task's Finished line reached "
               "the console.\n\n" + render(now, ref, args.ref, fixed, suite) + "\n")
+    if deployed:
+        report += "\n" + render_deployments(deployed, ref_deployed, args.ref) + "\n"
     findings = kept_findings(out)
     report += f"\n{findings}\n" if findings else ""
     print(report)

@@ -9,6 +9,7 @@ tree; the artifacts move into ``--artifacts-dir`` only after the gate passes.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -130,7 +131,27 @@ def e2e_flow(
     values = dict(locals())
     values["run_id"] = _resolved_run_id(run_id)
     config = RunConfig.build(**values)
-    return run_pipeline(config)
+    with job_process.allowed() if _owns_its_process() else nullcontext():
+        return run_pipeline(config)
+
+
+def _owns_its_process() -> bool:
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    flow_run_id = context.flow_run.id if context and context.flow_run else None
+    return owns_its_process(flow_run_id, os.environ, job_process.is_allowed())
+
+
+def owns_its_process(flow_run_id, environ, side_processes_on: bool) -> bool:
+    """Was this process started to run this very flow run (a worker's or a served
+    deployment's run: Prefect names it in ``PREFECT__FLOW_RUN_ID``)? Then, as for the
+    command, the run's side jobs (baselines, tracking) get processes of their own. A flow
+    run inside another's process (the many-series flow's children, a test, a Python
+    caller) does not, and the command has turned them on already."""
+    started_for = environ.get("PREFECT__FLOW_RUN_ID")
+    return (not side_processes_on and flow_run_id is not None and bool(started_for)
+            and started_for == str(flow_run_id))
 
 
 class _Stages:

@@ -1,5 +1,7 @@
 """The speed benchmark reads stage times from a run's console lines."""
 
+import json
+
 from benchmarks.speed import stage_seconds
 
 LINES = [
@@ -33,3 +35,18 @@ def test_each_stage_runs_from_the_previous_finish_to_its_own():
 
 def test_a_run_that_never_started_its_flow_has_no_stages():
     assert stage_seconds([(3.0, "Traceback (most recent call last):\n")], exited=3.1) == {}
+
+
+def test_deployment_runs_are_timed_per_deployment_completed_runs_only():
+    from benchmarks.deployment_runs import seconds_by_deployment
+    from benchmarks.speed import render_deployments
+
+    listed = "\n".join(json.dumps(run) for run in (
+        {"name": "smoke-20261205T214521Z", "state": "COMPLETED", "seconds": 17.3},
+        {"name": "smoke-20261205T214547Z", "state": "FAILED", "seconds": 3.0},
+        {"name": "retrain-20261205T214613Z", "state": "COMPLETED", "seconds": 34.2},
+        {"name": "smoke-20261205T214600Z", "state": "COMPLETED", "seconds": 16.4}))
+    runs = seconds_by_deployment(listed)
+    assert runs == {"e2e/smoke": [17.3, 16.4], "e2e/retrain": [34.2]}
+    table = render_deployments({"e2e/smoke": [12.2, 12.5]}, runs, "4dfc55b0")
+    assert "| `e2e/smoke` | 12.2 / 12.5 | 17.3 / 16.4 | 0.73 |" in table

@@ -209,3 +209,17 @@ def test_good_flags_spawn_the_server_before_the_imports_unless_one_is_configured
     monkeypatch.setattr(early_start, "wants_temporary_server", lambda: False)
     assert early_start.start_temporary_server() is None
     assert early_start.temporary_server() is None and server.process is None
+
+
+def test_a_flow_run_owns_its_process_only_where_prefect_started_the_process_for_it():
+    """A worker's (or a served deployment's) run gets side processes as the command does;
+    a run inside another's process, or beside the command's own, does not."""
+    from flows.e2e import owns_its_process
+
+    run = "0b6f3d52-8d3c-4c1e-9a8e-2f1d7c1f5a10"
+    started_for = {"PREFECT__FLOW_RUN_ID": run}
+    assert owns_its_process(run, started_for, side_processes_on=False)
+    assert not owns_its_process(run, started_for, side_processes_on=True)  # the command's
+    assert not owns_its_process("a-child-run", started_for, side_processes_on=False)
+    assert not owns_its_process(run, {}, side_processes_on=False)  # a test, a Python caller
+    assert not owns_its_process(None, started_for, side_processes_on=False)

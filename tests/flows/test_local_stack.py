@@ -97,12 +97,12 @@ def test_smoke_deployment_runs_through_the_worker_and_passes_the_gate(stack):
     # an operator caps a stage, so the run (--stage-tags auto) tags every stage
     cap = _prefect(env, "concurrency-limit", "create", "stage:train", "4")
     assert cap.returncode == 0, cap.stderr[-2000:]
-    # What is under test is the worker, the gate and the tags, not the model: a small
-    # network as the forecast, no backtest windows (each a tagged task that waits on the
-    # SQLite lease; the model choice has its own flow tests)
+    # What is under test is the worker, the gate, the tags and the side process, not the
+    # model: a small network as the forecast, no backtest windows (each a tagged task that
+    # waits on the SQLite lease; the model choice has its own flow tests)
     small = {"candidates": ["lstm"], "hidden_units": [8], "lookback": 24,
              "synthetic_points": 600, "power": "none", "seasonal_difference": 0,
-             "baselines": "simple", "tracking": "off"}
+             "tracking": "off"}
     run = _prefect(env, "deployment", "run", "e2e/smoke", "--watch",
                    *[a for k, v in small.items() for a in ("-p", f"{k}={json.dumps(v)}")])
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -122,6 +122,14 @@ def test_smoke_deployment_runs_through_the_worker_and_passes_the_gate(stack):
             id=FlowRunFilterId(any_=[r.id for r in runs if r.state.is_completed()])))
     tags = {t.name.rsplit("-", 1)[0]: set(t.tags) for t in task_runs}
     assert tags["train"] == {"stage:train"} and tags["ingest"] == {"stage:ingest"}
+    # the process the worker started for this run fitted its baselines beside it
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    with _client(env) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(
+            any_=[r.id for r in runs if r.state.is_completed()])))
+    assert any("classical baselines" in log.message and "(in a side process)" in log.message
+               for log in logs), [log.message for log in logs][-20:]
 
 
 def test_a_failing_deployment_run_is_failed_with_its_code_in_the_state_message(stack):
