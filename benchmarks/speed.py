@@ -23,6 +23,7 @@ The many-series overhead per series is measured by ``benchmarks/scale.py --secti
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -190,11 +191,24 @@ def reference_runs(commit: str, deployments: bool = False) -> tuple[dict, dict |
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT,
                        check=True, capture_output=True)
         (tree / ".venv").symlink_to(ROOT / ".venv")  # local_stack.sh runs the tree's .venv
+        stamp = _bootstrap_stamp(tree)
+        made = not stamp.exists()
+        stamp.touch()  # so the tree's bootstrap does not reinstall this virtualenv for it
         try:
             return measure_runs(tree, "ref"), time_deployments(tree) if deployments else None
         finally:
+            if made and stamp != _bootstrap_stamp(ROOT):
+                stamp.unlink(missing_ok=True)
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
                            check=False, capture_output=True)
+
+
+def _bootstrap_stamp(tree: Path) -> Path:
+    """The file by which ``tree``'s scripts/bootstrap.sh knows the virtualenv is installed
+    for its pyproject.toml and constraints.txt (local_stack.sh runs the bootstrap; for a
+    reference tree it would reinstall this virtualenv, editable, from that tree)."""
+    text = (tree / "pyproject.toml").read_bytes() + (tree / "constraints.txt").read_bytes()
+    return ROOT / ".venv" / f".installed-{hashlib.sha256(text).hexdigest()[:16]}"
 
 
 def _ratio(now: float, ref: float | None) -> str:

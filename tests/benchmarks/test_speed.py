@@ -50,3 +50,17 @@ def test_deployment_runs_are_timed_per_deployment_completed_runs_only():
     assert runs == {"e2e/smoke": [17.3, 16.4], "e2e/retrain": [34.2]}
     table = render_deployments({"e2e/smoke": [12.2, 12.5]}, runs, "4dfc55b0")
     assert "| `e2e/smoke` | 12.2 / 12.5 | 17.3 / 16.4 | 0.73 |" in table
+
+
+def test_a_reference_tree_finds_the_bootstrap_stamp_its_script_looks_for():
+    """scripts/bootstrap.sh names its stamp after pyproject.toml and constraints.txt; a
+    reference tree's local_stack.sh must find it, or it reinstalls the shared virtualenv."""
+    import subprocess
+
+    from benchmarks.speed import ROOT, _bootstrap_stamp
+
+    digest = subprocess.run("cat pyproject.toml constraints.txt | sha256sum | cut -c1-16",
+                            shell=True, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert _bootstrap_stamp(ROOT).name == f".installed-{digest.stdout.strip()}"
+    assert f'stamp=".venv/.installed-$(cat pyproject.toml constraints.txt | sha256sum' in \
+        (ROOT / "scripts" / "bootstrap.sh").read_text()
