@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from flows.early_start import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = ROOT / ".venv" / "bin" / "prefect"
@@ -37,16 +38,10 @@ asyncio.run(main())
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def time_deployments(tree: Path, reps: int = 2) -> dict[str, list[float]]:
     """{deployment: [seconds of each run]} for runs of ``tree``'s deployments."""
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "SPLINE_PREFECT_PORT": str(port),
                "PREFECT_HOME": f"{tmp}/prefect", "SPLINE_ARTIFACTS_DIR": f"{tmp}/artifacts",
                "SPLINE_WORK_POOL": f"speed-{port}", "SPLINE_MLFLOW": "off",

@@ -108,7 +108,6 @@ def child_fixed_cost() -> dict:
     t_second - per epoch (a second model of the same shape) and t_other - per epoch scaled
     to its windows (a model of the same network shape on other data).
     """
-    sys.path.insert(0, str(ROOT))
     from flows.cli import quiet_environment
 
     quiet_environment()

@@ -62,7 +62,7 @@ class TemporaryServer:
         """
         import importlib.util
 
-        self.port = _free_port()
+        self.port = free_port()
         self.spawned_at = self.spawned_at or time.monotonic()
         self.settings = settings if settings is not None else self.settings  # kept for a respawn
         # where the prefect package lives, found without importing it (1 s)
@@ -113,7 +113,8 @@ class TemporaryServer:
             process.wait()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -138,7 +138,7 @@ def test_the_temporary_server_is_waited_for_until_its_health_answers():
 def test_a_temporary_server_that_never_answers_raises_prefects_error(script, fragment):
     from flows.cli import orchestrator_error
 
-    server = _Scripted([script], early_start._free_port())  # nothing listens there
+    server = _Scripted([script], early_start.free_port())  # nothing listens there
     server.spawn()
     if "exit" in script:
         server.process.wait()  # gone before the first look, however busy the machine
