@@ -37,7 +37,7 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
         read_covariates,
         read_future_covariates,
     )
-    from spline_lstm.data.frequency import step_timedelta
+    from spline_lstm.data.frequency import nominal_step
     from spline_lstm.models.prediction import future_timestamps
     from spline_lstm.windows.split import SplitBounds
 
@@ -50,7 +50,7 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
             max_gap=filled.grid.max_gap, season=filled.grid.seasons[0],
             imputation=spec.imputation_for if spec else (lambda _name: "spline"),
             reserved=(config.timestamp_col, config.target_col))
-    step = step_timedelta(offset)
+    step = nominal_step(offset)
     ahead = future_timestamps(filled.timestamps[-1], filled.grid.freq, config.horizon)
     calendar = calendar_covariates(filled.timestamps, step) if config.calendar_features else ()
     bounds = SplitBounds.from_fractions(len(filled.values), config.val_size, config.test_size)

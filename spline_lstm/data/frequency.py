@@ -18,6 +18,10 @@ _CALENDAR_CANDIDATES = (
 
 
 MIN_STEP = pd.Timedelta(milliseconds=1)  # finer grids are not time series we can serve
+# Daily stamps that never fall on a weekend over at least this many weekend days are
+# business days (markets, offices): a calendar-day grid would fill every weekend.
+MIN_WEEKEND_DAYS_SEEN = 4
+BUSINESS_WEEK = 5
 
 
 def parse_freq(freq: str) -> pd.DateOffset:
@@ -40,7 +44,9 @@ def infer_freq(timestamps: pd.Series | pd.DatetimeIndex) -> pd.DateOffset:
     """Infer the grid step of sorted, unique timestamps, tolerating gaps.
 
     Exact inference (pandas) first; otherwise the most common step, or the calendar
-    frequency (month, quarter, year) that every timestamp lies on.
+    frequency (month, quarter, year) that every timestamp lies on. Daily stamps on
+    weekdays only are business days (``B``) even with holidays missing: read as calendar
+    days, every weekend would be two filled points and a forecast could fall on a Saturday.
     """
     index = pd.DatetimeIndex(timestamps)
     if len(index) < 3:
@@ -52,6 +58,8 @@ def infer_freq(timestamps: pd.Series | pd.DatetimeIndex) -> pd.DateOffset:
     steps = np.diff(index.asi8)
     values, counts = np.unique(steps, return_counts=True)
     common = pd.Timedelta(int(values[np.argmax(counts)]))
+    if common == _DAY and _weekdays_only(index):
+        return to_offset("B")
     for low, high, aliases in _CALENDAR_CANDIDATES:
         if low <= common <= high:
             for alias in aliases:
@@ -59,6 +67,25 @@ def infer_freq(timestamps: pd.Series | pd.DatetimeIndex) -> pd.DateOffset:
                 if index.isin(grid).all():
                     return to_offset(alias)
     return to_offset(common)
+
+
+def _weekdays_only(index: pd.DatetimeIndex) -> bool:
+    """Does no stamp fall on a weekend although the span holds enough weekend days to
+    tell (a short span could miss them by chance)?"""
+    if (index.dayofweek >= 5).any():
+        return False
+    days = pd.date_range(index[0].normalize(), index[-1].normalize(), freq="D")
+    return int((days.dayofweek >= 5).sum()) >= MIN_WEEKEND_DAYS_SEEN
+
+
+def is_business_daily(freq: pd.DateOffset) -> bool:
+    return isinstance(freq, pd.offsets.BusinessDay) and freq.n == 1
+
+
+def nominal_step(freq: pd.DateOffset) -> pd.Timedelta | None:
+    """A step's length for calendar features: ``step_timedelta``, and one day for business
+    days (whose steps are 1 or 3 days long)."""
+    return _DAY if is_business_daily(freq) else step_timedelta(freq)
 
 
 def step_timedelta(freq: pd.DateOffset) -> pd.Timedelta | None:
@@ -74,9 +101,12 @@ def step_timedelta(freq: pd.DateOffset) -> pd.Timedelta | None:
 def infer_seasons(freq: pd.DateOffset) -> list[int]:
     """Season lengths implied by the frequency, primary first.
 
-    hourly 24 (and weekly 168), half-hourly 48 (and 336), daily 7, weekly 52,
-    monthly 12, quarterly 4; a step with no natural cycle gives [1] (no season).
+    hourly 24 (and weekly 168), half-hourly 48 (and 336), daily 7, business days 5 (a
+    week), weekly 52, monthly 12, quarterly 4; a step with no natural cycle gives [1] (no
+    season).
     """
+    if is_business_daily(freq):
+        return [BUSINESS_WEEK]
     name = freq.name if hasattr(freq, "name") else str(freq)
     if name.startswith(("MS", "ME", "M", "BM", "BMS", "SM")):
         return [12]
