@@ -74,6 +74,29 @@ def test_the_median_of_the_classical_models_stays_unless_beaten_by_the_margin():
     assert choose_model(blocks, CLASSICAL3, ALL).chosen.name == "lstm"
 
 
+def test_the_network_must_beat_the_best_candidate_without_it_by_one_standard_error():
+    families = ("lstm", "classical", "naive")
+    # lstm lower on average (0.5 against 0.567), but not block after block: set aside
+    blocks = [_block({"lstm": 0.5, "auto_ets": e, "naive_last": 2.0}, f"w{i}")
+              for i, e in enumerate((0.4, 0.7, 0.6), start=1)]
+    choice = choose_model(blocks, KINDS, families)
+    assert choice.scores[0].name == "lstm" and choice.chosen.name == "auto_ets"
+    aside = choice.network_set_aside
+    assert (aside.name, aside.against) == ("lstm", "auto_ets")
+    assert aside.advantage == pytest.approx(0.2 / 3)
+    assert aside.standard_error == pytest.approx(np.std([-0.1, 0.2, 0.1], ddof=1) / np.sqrt(3))
+    assert "one standard error" in choice.sentence()
+    assert choice.to_dict({})["network_set_aside"]["name"] == "lstm"
+    # lower in every block: kept
+    blocks = [_block({"lstm": 0.5, "auto_ets": e, "naive_last": 2.0}, f"w{i}")
+              for i, e in enumerate((0.6, 0.65, 0.7), start=1)]
+    choice = choose_model(blocks, KINDS, families)
+    assert choice.chosen.name == "lstm" and choice.network_set_aside is None
+    # two blocks (a long series): their one difference's spread is no standard error
+    assert choose_model(blocks[:1] + [_block({"lstm": 0.5, "auto_ets": 0.45})], KINDS,
+                        ("lstm", "classical")).chosen.name == "lstm"
+
+
 def test_there_is_no_default_without_two_classical_models_or_combinations():
     blocks = [_block({"lstm": 0.49, "auto_ets": 0.5, "naive_last": 3.0})]
     assert choose_model(blocks, KINDS, ALL).default is None  # one classical model
