@@ -65,8 +65,8 @@ class RunConfig(BaseModel):
                                           "steps after the last point (the forward "
                                           "forecast needs them; never imputed).")
     freq: str | None = Field(None, description="Grid frequency as a pandas offset alias "
-                             "(e.g. 30min, h, D, B, W-SAT, MS). Omitted: inferred from the data (daily "
-                             "stamps on weekdays only are business days, B).")
+                             "(e.g. 30min, h, D, B, W-SAT, MS). Omitted: inferred from the "
+                             "data (daily stamps on weekdays only are business days, B).")
     max_gap: int | None = Field(None, ge=1, description="Longest gap (in grid steps) that may be "
                                 "filled; longer gaps are refused. Omitted: one season.")
     fill_method: Literal["auto", "linear", "pchip", "seasonal"] = Field(

@@ -104,7 +104,7 @@ class ModelChoice:
     families: tuple[str, ...]
     default: str | None = None  # the median of the classical models, when there is one
     # the best candidate, which uses the network, when the one-standard-error rule set it aside
-    network_set_aside: "SetAside | None" = None
+    network_set_aside: SetAside | None = None
 
     def sentence(self) -> str:
         """One plain sentence (or two): what was chosen and why."""
@@ -236,7 +236,7 @@ def choose_model(blocks: list[Block], kinds: dict[str, str],
                        default.name if default is not None else None, set_aside)
 
 
-def uses_network(score: ModelScore, kinds: dict[str, str]) -> bool:
+def _uses_network(score: ModelScore, kinds: dict[str, str]) -> bool:
     return any(kinds.get(m) == "lstm" for m in score.members)
 
 
@@ -246,10 +246,10 @@ def _network_only_if_clear(scores: list[ModelScore], kinds: dict[str, str]
     uses it and beats that one by no more than NETWORK_SE_RULE standard errors of their
     paired block differences; and what was set aside."""
     best = scores[0]
-    if not uses_network(best, kinds) or len(best.block_mase) < MIN_BLOCKS_FOR_SE:
+    if not _uses_network(best, kinds) or len(best.block_mase) < MIN_BLOCKS_FOR_SE:
         return best, None
     without = next((s for s in scores
-                    if not uses_network(s, kinds) and np.isfinite(s.mean)), None)
+                    if not _uses_network(s, kinds) and np.isfinite(s.mean)), None)
     if without is None:
         return best, None
     advantage = np.asarray(without.block_mase) - np.asarray(best.block_mase)
