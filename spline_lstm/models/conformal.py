@@ -1,7 +1,9 @@
 """Calibrated prediction intervals for any point forecaster: normalised split conformal.
 
 Errors are measured in the space of the run's power transform (log for a multiplicative
-series), so intervals widen with the level and are asymmetric in original units. Each
+series; a classical or combined forecast of a positive series is calibrated on log errors
+too, see ``evaluation.intervals.relative_error_power``), so intervals widen with the level
+and are asymmetric in original units. Each
 horizon step h has a spread s_h (how its errors grow with h: the forecaster's mean
 absolute error per step on the train windows, made non-decreasing); the errors of the
 calibration windows, divided by s_h, are pooled over steps, and their conformal
@@ -84,7 +86,7 @@ class ConformalCalibrator:
 
     def bounds(self, y_pred: np.ndarray) -> dict[float, tuple[np.ndarray, np.ndarray]]:
         """level -> (lo, hi) [N, H] in original units around forecasts ``y_pred``."""
-        centre = self.power.apply(np.asarray(y_pred, dtype=np.float64))
+        centre = _transformed(self.power, y_pred)
         scale = np.asarray(self.step_scale)[None, :centre.shape[1]]
         out = {}
         for key, (q_lo, q_hi) in self.quantiles.items():
@@ -101,8 +103,9 @@ class ConformalCalibrator:
         the miscoverage its walk ended with). ``rate``: how fast a level's miscoverage
         target reacts to misses (0: pooling alone)."""
         horizon = y_pred.shape[1]
-        centre = self.power.apply(np.asarray(y_pred, dtype=np.float64))
-        truth = self.power.apply(np.asarray(y_true, dtype=np.float64))
+        centre = _transformed(self.power, y_pred)
+        with np.errstate(all="ignore"):
+            truth = self.power.apply(np.asarray(y_true, dtype=np.float64))
         scale = np.asarray(self.step_scale)[None, :horizon]
         alphas = [1.0 - float(k) / 100.0 for k in self.quantiles]
         widths, pooled, final = _walk(np.abs(truth - centre) / scale, scored, origins,
@@ -251,6 +254,19 @@ def _errors(power: PowerTransform, y_true: np.ndarray, y_pred: np.ndarray) -> np
     with np.errstate(all="ignore"):
         return power.apply(np.asarray(y_true, np.float64)) - power.apply(
             np.asarray(y_pred, np.float64))
+
+
+def _transformed(power: PowerTransform, values: np.ndarray) -> np.ndarray:
+    """``power.apply`` of forecasts, defined everywhere: a log or Box-Cox space has no
+    value at or below ``-shift``, so a forecast there is taken at the smallest value above
+    it. Its band is then [forecast, ~0] instead of NaN. (Calibration errors of such
+    forecasts stay undefined and are left out, as before.)"""
+    values = np.asarray(values, dtype=np.float64)
+    if power.kind != "none":
+        floor = np.nextafter(-power.shift, np.inf) if power.shift else np.finfo(np.float64).tiny
+        values = np.where(np.isnan(values) | (values > -power.shift), values, floor)
+    with np.errstate(all="ignore"):
+        return power.apply(values)
 
 
 def _quantiles(scores: np.ndarray, alpha: float) -> tuple[tuple[float, float], str]:

@@ -204,3 +204,37 @@ def test_an_old_calibration_without_a_working_miscoverage_still_loads():
     assert ConformalCalibrator.from_dict(payload) == calibrator
     _, final = calibrator.adapt(np.ones((5, 2)), np.zeros((5, 2)), ONES[:5], np.arange(5))
     assert ConformalCalibrator.from_dict(final.to_dict()) == final
+
+
+def test_classical_forecasts_of_a_positive_series_are_calibrated_on_relative_errors():
+    from spline_lstm.evaluation.intervals import relative_error_power
+    from spline_lstm.transforms.chain import TransformSpec
+    from tests.helpers import make_processed
+
+    level = 100 + np.arange(300, dtype=np.float64)
+    positive = make_processed(level, horizon=1, seasons=[1])
+    assert relative_error_power(positive).kind == "log"
+    # a value at or below zero before the test split: absolute errors, as the run's chain
+    crossing = make_processed(level - 150, horizon=1, seasons=[1])
+    assert relative_error_power(crossing).kind == "none"
+    # only the test split below zero: it is never read for the decision
+    late = level.copy()
+    late[-10:] = -1.0
+    assert relative_error_power(make_processed(late, horizon=1, seasons=[1])).kind == "log"
+    # a run whose chain has its own power keeps it
+    boxcox = make_processed(level, horizon=1, seasons=[1], transform=TransformSpec(power="boxcox"))
+    assert relative_error_power(boxcox).kind == "boxcox"
+
+
+def test_a_forecast_outside_the_log_space_still_gets_a_finite_band():
+    rng = np.random.default_rng(3)
+    truth = np.exp(rng.normal(np.log(100), 0.1, (200, 2)))
+    calibrator = ConformalCalibrator.fit(
+        power=PowerTransform(kind="log", lam=0.0), y_true=truth, y_pred=np.full((200, 2), 100.0),
+        scored=np.ones((200, 2), bool), step_scale=np.ones(2), levels=[80, 95], source="t")
+    forecasts = np.array([[100.0, -5.0]])
+    for use in (calibrator.bounds(forecasts),
+                calibrator.adapt(truth[:1], forecasts, np.ones((1, 2), bool), np.array([0]))[0]):
+        for lo, hi in use.values():
+            assert np.isfinite(lo).all() and np.isfinite(hi).all()
+            assert lo[0, 1] == -5.0 and 0 < hi[0, 1] < 1e-300  # [forecast, ~0]
