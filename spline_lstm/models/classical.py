@@ -24,6 +24,14 @@ the model-space columns (scaled on train), and over the forward forecast's horiz
 future rows the run was given. Past-observed covariates have no future values, so no
 classical model takes them.
 
+Every model is fitted and rolled forward in a unit of the series' own (``step_unit``: the
+mean absolute one-step change of what it is fitted on), and its forecasts and intervals
+are scaled back. AutoARIMA's and AutoTheta's optimisers are not scale-free: the same
+weekly series in micro-units forecast 27 % worse one step ahead (AutoARIMA), and in units
+1e9 times larger AutoTheta's error moved by 12 %. In the series' own unit a forecast no
+longer depends on the unit the data was recorded in; on the benchmark series at their
+own scales the one-step errors moved by under 3 % (geometric mean 0.999 of the old ones).
+
 These models keep no weights on disk: ``save`` stores their settings and fit span, and a
 loaded one refits on that span of the series it is given (statsforecast fits are
 deterministic).
@@ -51,6 +59,16 @@ THETA_HISTORY_SEASONS, THETA_MIN_HISTORY = 100, 1000  # see StatsForecaster._his
 # restore the filters while another is inside, so a scipy optimiser's convergence note
 # reached the console. That note is ignored process-wide.
 warnings.filterwarnings("ignore", message="The line search algorithm did not converge")
+
+
+def step_unit(values: np.ndarray) -> float:
+    """The mean absolute one-step change of ``values`` (1.0 when there is none): the unit a
+    classical model is fitted in. Equivariant (c x values -> c x the unit), so the model
+    sees the same numbers whatever unit the series was recorded in."""
+    steps = np.abs(np.diff(np.asarray(values, dtype=np.float64)))
+    steps = steps[np.isfinite(steps)]
+    unit = float(steps.mean()) if steps.size else 0.0
+    return unit if math.isfinite(unit) and unit > 0 else 1.0
 
 
 def _seasons_over_one(data, seasons: list[int] | None) -> list[int]:
@@ -117,6 +135,7 @@ class StatsForecaster(_Classical):
         self.model, self.exogenous = model, exogenous
         self.fit_end = fit_end
         self._model = None
+        self._unit = 1.0
 
     def _is_fitted(self) -> bool:
         return self._model is not None
@@ -130,9 +149,11 @@ class StatsForecaster(_Classical):
         model = {"auto_ets": AutoETS, "auto_arima": AutoARIMA, "auto_theta": AutoTheta}[
             self.model](season_length=m, **_search_options(self.model, self.fit_end))
         exog = {"X": known_columns(data, 0, self.fit_end)} if self.exogenous else {}
+        fitted_on = np.asarray(data.values[:self.fit_end], dtype=np.float64)
+        self._unit = step_unit(fitted_on)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(np.asarray(data.values[:self.fit_end], dtype=np.float64), **exog)
+            model.fit(fitted_on / self._unit, **exog)
         self._model = model
         return self
 
@@ -144,9 +165,11 @@ class StatsForecaster(_Classical):
             warnings.simplefilter("ignore")
             for i, o in enumerate(origins):
                 start = self._history_start(o, data)
-                outputs.put(i, self._model.forward(y=values[start:o + 1], h=horizon,
+                outputs.put(i, self._model.forward(y=values[start:o + 1] / self._unit,
+                                                   h=horizon,
                                                    **_exog(self.exogenous, data, o, horizon),
-                                                   **({"level": levels} if levels else {})))
+                                                   **({"level": levels} if levels else {})),
+                            unit=self._unit)
         return outputs.result()
 
     def _history_start(self, origin: int, data) -> int:
@@ -213,6 +236,7 @@ class MSTLForecaster(_Classical):
         super().__init__(f"mstl_{trend}{'_x' if exogenous else ''}", seasons)
         self.trend, self.fit_end, self.exogenous = trend, fit_end, exogenous
         self._model = None
+        self._unit = 1.0
 
     def _is_fitted(self) -> bool:
         return self._model is not None
@@ -226,9 +250,11 @@ class MSTLForecaster(_Classical):
                                     self.fit_end + data.preprocessor.horizon)
         model = AutoETS(model="ZZN") if self.trend == "ets" else AutoARIMA()
         exog = {"X": known_columns(data, 0, self.fit_end)} if self.exogenous else {}
+        adjusted = values[:self.fit_end] - seasonal[:self.fit_end]
+        self._unit = step_unit(adjusted)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(values[:self.fit_end] - seasonal[:self.fit_end], **exog)
+            model.fit(adjusted / self._unit, **exog)
         self._model = model
         return self
 
@@ -248,11 +274,11 @@ class MSTLForecaster(_Classical):
                                                 int(origins[-1]) + horizon + 1)
                 adjusted = values[:origin + 1] - seasonal[:origin + 1]
                 future = seasonal[origin + 1:origin + 1 + horizon]
-                outputs.put(i, self._model.forward(y=adjusted, h=horizon,
+                outputs.put(i, self._model.forward(y=adjusted / self._unit, h=horizon,
                                                    **_exog(self.exogenous, data, origin,
                                                            horizon),
                                                    **({"level": levels} if levels else {})),
-                            shift=future)
+                            unit=self._unit, shift=future)
         return outputs.result()
 
     def settings(self) -> dict:
@@ -269,11 +295,14 @@ class _Outputs:
         self.bounds = {level: (np.empty((n, horizon)), np.empty((n, horizon)))
                        for level in levels}
 
-    def put(self, i: int, forward: dict, shift: np.ndarray | float = 0.0) -> None:
-        self.mean[i] = np.asarray(forward["mean"]) + shift
-        for level, (lo, hi) in self.bounds.items():
-            lo[i] = np.asarray(forward[f"lo-{level}"]) + shift  # keyed by the level as given
-            hi[i] = np.asarray(forward[f"hi-{level}"]) + shift
+    def put(self, i: int, forward: dict, unit: float = 1.0,
+            shift: np.ndarray | float = 0.0) -> None:
+        """Store one origin's output of a model fitted in ``unit``s, plus ``shift`` (the
+        seasonal components MSTL adds back) in the series' units."""
+        self.mean[i] = np.asarray(forward["mean"]) * unit + shift
+        for level, (lo, hi) in self.bounds.items():  # keyed by the level as given
+            lo[i] = np.asarray(forward[f"lo-{level}"]) * unit + shift
+            hi[i] = np.asarray(forward[f"hi-{level}"]) * unit + shift
 
     def result(self) -> tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
         return self.mean, self.bounds
