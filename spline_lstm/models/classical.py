@@ -26,11 +26,12 @@ classical model takes them.
 
 Every model is fitted and rolled forward in a unit of the series' own (``step_unit``: the
 mean absolute one-step change of what it is fitted on), and its forecasts and intervals
-are scaled back. AutoARIMA's and AutoTheta's optimisers are not scale-free: the same
-weekly series in micro-units forecast 27 % worse one step ahead (AutoARIMA), and in units
-1e9 times larger AutoTheta's error moved by 12 %. In the series' own unit a forecast no
-longer depends on the unit the data was recorded in; on the benchmark series at their
-own scales the one-step errors moved by under 3 % (geometric mean 0.999 of the old ones).
+are scaled back. AutoARIMA's and AutoTheta's optimisers are not scale-free: a weekly
+series in micro-units was forecast 27 % worse one step ahead by AutoARIMA, and a
+quarterly one in units 1e9 times larger moved AutoTheta's error by 12 %. In the series'
+own unit a forecast no longer depends on the unit the data was recorded in; on the
+benchmark series at their own scales the one-step errors moved by under 3 % (geometric
+mean 0.999 of the old ones).
 
 These models keep no weights on disk: ``save`` stores their settings and fit span, and a
 loaded one refits on that span of the series it is given (statsforecast fits are
