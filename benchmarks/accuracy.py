@@ -200,7 +200,10 @@ def render(results: list[tuple[str, int, dict, float]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")))
+                        default=Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")),
+                        help="folder of CSVs with a timestamp and a target column, each run "
+                        "at H=1 and H=one season (default: $SPLINE_SHARED_DATA or "
+                        "../shared/data)")
     parser.add_argument("--heldout", action="store_true", help="run on the series of "
                         "benchmarks/heldout_series.py instead of --data-dir")
     parser.add_argument("--more-series", action="store_true", help="run on the four more "

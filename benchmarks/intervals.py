@@ -75,10 +75,14 @@ def case_rows(name: str, horizon: int, plain: dict, other: dict) -> tuple[list[s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get(
-        "SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")))
-    parser.add_argument("--heldout", action="store_true")
-    parser.add_argument("--more-series", action="store_true")
-    parser.add_argument("--out", type=Path)
+        "SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")),
+        help="folder of CSVs with a timestamp and a target column, each run at H=1 and "
+        "H=one season (default: $SPLINE_SHARED_DATA or ../shared/data)")
+    parser.add_argument("--heldout", action="store_true", help="run on the series of "
+                        "benchmarks/heldout_series.py instead of --data-dir")
+    parser.add_argument("--more-series", action="store_true", help="run on the more series "
+                        "of benchmarks/heldout_series.py --more instead")
+    parser.add_argument("--out", type=Path, help="also write the Markdown result here")
     args = parser.parse_args()
     rows, checks, costs = [], [], []
     with tempfile.TemporaryDirectory(prefix="intervals-") as tmp:

@@ -102,8 +102,10 @@ def compare(reference, current, rtol: float, path: str = "") -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--record", action="store_true", help="write the reference instead")
-    parser.add_argument("--rtol", type=float, default=1e-9)
-    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
+    parser.add_argument("--rtol", type=float, default=1e-9,
+                        help="relative tolerance of a number against the reference (1e-9)")
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES),
+                        help="which runs to compare (default: all)")
     parser.add_argument("--out", type=Path, help="also write the Markdown result here")
     args = parser.parse_args()
     results = {}

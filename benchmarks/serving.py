@@ -84,8 +84,10 @@ def _load(url: str, clients: int, seconds: float, body: dict) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/serving.md")
+    parser.add_argument("--seconds", type=float, default=30.0,
+                        help="seconds each client load runs (default 30)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/serving.md",
+                        help="Markdown file the tables are written to")
     args = parser.parse_args()
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     import httpx

@@ -184,10 +184,13 @@ def render(result: dict, args) -> tuple[str, bool]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=16)
-    parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--time-limit", type=float, default=1200.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", type=int, default=16, help="e2e runs in all (default 16)")
+    parser.add_argument("--concurrency", type=int, default=2,
+                        help="runs at a time, in one artifacts dir (default 2)")
+    parser.add_argument("--time-limit", type=float, default=1200.0,
+                        help="seconds the whole soak may take (default 1200)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the fates and delays drawn (default 0)")
     parser.add_argument("--out", type=Path, help="also write the Markdown result here")
     args = parser.parse_args()
 

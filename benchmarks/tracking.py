@@ -99,7 +99,8 @@ def render(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/tracking.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/tracking.md",
+                        help="Markdown file the tables are written to")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
