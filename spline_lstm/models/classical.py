@@ -24,17 +24,17 @@ the model-space columns (scaled on train), and over the forward forecast's horiz
 future rows the run was given. Past-observed covariates have no future values, so no
 classical model takes them.
 
-Every model is fitted and rolled forward in a unit of the series' own (``step_unit``: the
-mean absolute one-step change of what it is fitted on), and its forecasts and intervals
-are scaled back. AutoARIMA's and AutoTheta's optimisers are not scale-free: a weekly
-series in micro-units was forecast 27 % worse one step ahead by AutoARIMA, and a
-quarterly one in units 1e9 times larger moved AutoTheta's error by 12 %. In the series'
-own unit a forecast no longer depends on the unit the data was recorded in; on the
-benchmark series at their own scales the one-step errors moved by under 3 % (geometric
-mean 0.999 of the old ones). The models given exogenous regressors (``_x``) stay in the
-data's unit for now: in its own unit ``mstl_arima_x`` on elecdemand one day ahead went
-from test MASE 0.927 to 1.052, which an offline replication did not reproduce
-(benchmarks/results/accuracy_covariates.md).
+Every model without regressors is fitted and rolled forward in a unit of the series'
+own (``step_unit``: the mean absolute one-step change of what it is fitted on), and its
+forecasts and intervals are scaled back. AutoARIMA's and AutoTheta's optimisers are not
+scale-free: a weekly series in micro-units was forecast 27 % worse one step ahead by
+AutoARIMA, and a quarterly one in units 1e9 times larger moved AutoTheta's error by
+12 %. In the series' own unit a forecast no longer depends on the unit the data was
+recorded in; on the benchmark series at their own scales the one-step errors moved by
+under 3 % (geometric mean 0.999 of the old ones). The models given exogenous regressors
+(``_x``) stay in the data's unit for now: in its own unit ``mstl_arima_x`` on elecdemand
+one day ahead went from test MASE 0.927 to 1.052, which an offline replication did not
+reproduce (benchmarks/results/accuracy_covariates.md).
 
 These models keep no weights on disk: ``save`` stores their settings and fit span, and a
 loaded one refits on that span of the series it is given (statsforecast fits are
@@ -106,6 +106,13 @@ class _Classical(Forecaster):
         super().__init__(name)
         self.seasons = list(seasons) if seasons else None
         self.fit_end: int | None = None
+        self.exogenous = False
+        self._unit = 1.0  # what the model's inputs were divided by (see the module doc)
+
+    def _set_unit(self, fitted_on: np.ndarray) -> None:
+        """The unit the model is fitted and rolled forward in: the data's own for a model
+        given regressors, else ``step_unit`` of what it is fitted on."""
+        self._unit = 1.0 if self.exogenous else step_unit(fitted_on)
 
     def _ensure_fitted(self, data) -> None:
         if not self._is_fitted():  # loaded from its settings: refit on the same span
@@ -139,7 +146,6 @@ class StatsForecaster(_Classical):
         self.model, self.exogenous = model, exogenous
         self.fit_end = fit_end
         self._model = None
-        self._unit = 1.0
 
     def _is_fitted(self) -> bool:
         return self._model is not None
@@ -154,7 +160,7 @@ class StatsForecaster(_Classical):
             self.model](season_length=m, **_search_options(self.model, self.fit_end))
         exog = {"X": known_columns(data, 0, self.fit_end)} if self.exogenous else {}
         fitted_on = np.asarray(data.values[:self.fit_end], dtype=np.float64)
-        self._unit = 1.0 if self.exogenous else step_unit(fitted_on)
+        self._set_unit(fitted_on)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(fitted_on / self._unit, **exog)
@@ -240,7 +246,6 @@ class MSTLForecaster(_Classical):
         super().__init__(f"mstl_{trend}{'_x' if exogenous else ''}", seasons)
         self.trend, self.fit_end, self.exogenous = trend, fit_end, exogenous
         self._model = None
-        self._unit = 1.0
 
     def _is_fitted(self) -> bool:
         return self._model is not None
@@ -255,7 +260,7 @@ class MSTLForecaster(_Classical):
         model = AutoETS(model="ZZN") if self.trend == "ets" else AutoARIMA()
         exog = {"X": known_columns(data, 0, self.fit_end)} if self.exogenous else {}
         adjusted = values[:self.fit_end] - seasonal[:self.fit_end]
-        self._unit = 1.0 if self.exogenous else step_unit(adjusted)
+        self._set_unit(adjusted)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(adjusted / self._unit, **exog)

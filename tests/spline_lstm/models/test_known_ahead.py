@@ -105,6 +105,8 @@ def test_arima_with_the_known_columns_uses_them():
     error_plain = np.abs(plain.predict(data, test) - truth).mean()
     error_exog = np.abs(exog.predict(data, test) - truth).mean()
     assert error_exog < 0.5 * error_plain
+    # a model given regressors stays in the data's unit (classical.py, module docstring)
+    assert exog._unit == 1.0 and plain._unit != 1.0
 
 
 def test_a_request_history_cannot_feed_a_model_with_covariates():
