@@ -3,7 +3,7 @@
 The first epoch of a new Keras model costs seconds of tracing (3.0 s against 0.2 s for
 the next epoch on the smoke shape; benchmarks/results/speed.md), and every candidate,
 backtest window and trial used to pay it again. A leased model is put back exactly as
-``make_deterministic(seed); build_model(spec)`` made it: every variable (weights, the
+``build_seeded_model(spec, seed)`` made it: every variable (weights, the
 dropout seed-generator states) and every optimizer variable (step count, learning rate,
 moments) is reset to the values recorded right after it was built. Training a leased
 model is therefore bit-identical to training a fresh one (tests/spline_lstm/models/

@@ -20,7 +20,12 @@ from contracts.errors import InvalidArgumentError
 from spline_lstm.models.base import Capabilities, Forecaster
 from spline_lstm.models.model_pool import ModelPool, dataset_signature
 from spline_lstm.models.network import ModelSpec, build_model, load_checkpoint
-from spline_lstm.models.training import TrainResult, make_deterministic, train_model
+from spline_lstm.models.training import (
+    TrainResult,
+    layer_seeds_from,
+    make_deterministic,
+    train_model,
+)
 
 PREDICT_BATCH = 1024
 SEGMENTS_PER_WINDOW = 8
@@ -29,22 +34,27 @@ MIN_BATCH = 8
 MIN_STEPS_PER_EPOCH = 8
 BEST, LAST = "best.keras", "last.keras"
 
-# Seeding is process-wide (Python, NumPy and TF global seeds): models trained in parallel
-# threads take turns to seed, build and set up their input, then train concurrently.
-# Loading a checkpoint builds layers too, and each new layer draws its seed from Python's
-# global random: a load in one thread between another thread's seeding and its build
-# would change that model's initial weights, so loads take the same lock.
+# Seeding is process-wide (Python, NumPy and TF global seeds, and the one generator Keras
+# draws layer seeds from during a build): models trained in parallel threads take turns to
+# seed and build, then train concurrently. Loading a checkpoint creates layers too, each
+# drawing a seed: a load in one thread during another thread's build would change that
+# model's initial weights, so loads take the same lock.
 _SEEDED_SETUP = threading.Lock()
 
 
-def _seeded_build(spec: ModelSpec, seed: int):
+def build_seeded_model(spec: ModelSpec, seed: int):
+    """A compiled network whose initial weights depend on ``spec`` and ``seed`` alone.
+
+    Call it under ``_SEEDED_SETUP`` (the pool does): seeding is process-wide.
+    """
     make_deterministic(seed)
-    return build_model(spec)
+    with layer_seeds_from(seed):
+        return build_model(spec)
 
 
 # Every fit in the process leases its network here: a second fit of the same shape and
 # seed reuses a traced graph instead of building one (spline_lstm/models/model_pool.py).
-TRAINING_MODELS = ModelPool(_seeded_build)
+TRAINING_MODELS = ModelPool(build_seeded_model)
 
 
 def _load_seeded_safely(path: Path):

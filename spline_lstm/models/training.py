@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -36,6 +37,27 @@ def make_deterministic(seed: int) -> None:
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+
+
+@contextlib.contextmanager
+def layer_seeds_from(seed: int):
+    """Within the block, Keras draws each new layer's seed from a generator of its own.
+
+    Keras takes a layer's initializer and dropout seeds from Python's global random, which
+    any thread may draw from at any moment (websockets' keepalive ping in a Prefect client,
+    dask's comms): one draw between ``make_deterministic`` and a layer's creation changes
+    that model's weights. The private generator starts where ``random.seed(seed)`` puts
+    the global one, so the weights are the ones a quiet process always built. Hold a lock
+    around the block: Keras reads the generator from one module-level name.
+    """
+    from keras.src.random import seed_generator
+
+    shared = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
 
 
 def save_model_atomically(model, path: Path) -> None:

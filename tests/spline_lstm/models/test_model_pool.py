@@ -156,3 +156,35 @@ def test_one_iterator_per_fit_trains_exactly_as_a_new_iterator_every_epoch(tmp_p
     per_epoch_history, per_epoch_weights = fit("per_epoch")
     assert history == per_epoch_history and len(history["loss"]) == 4
     assert all(np.array_equal(a, b) for a, b in zip(weights, per_epoch_weights))
+
+
+def _flat(model) -> np.ndarray:
+    return np.concatenate([v.numpy().ravel().astype(np.float64) for v in model.variables])
+
+
+def test_other_threads_drawing_from_pythons_random_change_no_built_weight():
+    # Keras seeds each new layer from Python's global random, which other threads draw from
+    # at any moment (websockets' keepalive ping of a Prefect client, dask's comms). A draw
+    # between the seeding and a layer's creation used to change that model's weights, and
+    # the pool then handed the changed model to every later lease of its shape and seed.
+    import random
+    import threading
+
+    from spline_lstm.models.recurrent import build_seeded_model
+
+    quiet = _flat(build_seeded_model(SPEC, 5))
+    assert np.array_equal(quiet, _flat(_seeded_build(SPEC, 5)))  # the same weights as ever
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.getrandbits(32)
+
+    drawer = threading.Thread(target=draw, daemon=True)
+    drawer.start()
+    try:
+        noisy = [_flat(build_seeded_model(SPEC, 5)) for _ in range(3)]
+    finally:
+        stop.set()
+        drawer.join()
+    assert all(np.array_equal(quiet, weights) for weights in noisy)
