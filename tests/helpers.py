@@ -100,6 +100,21 @@ def assert_coded_failure(main, argv: list[str], capfd, exit_code: int, fragment:
     assert leftovers(artifacts, run_id) == []
 
 
+def read_until(read, done, timeout: float = 30.0, interval: float = 0.25):
+    """``read()`` again until ``done(result)`` or ``timeout`` seconds pass; the last result.
+
+    Prefect's server records task runs from the events their clients send, so a task run
+    appears in the API shortly after its flow returns: a moment later on a busy machine
+    (a flush that met a locked SQLite database is retried).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = read()
+        if done(result) or time.monotonic() >= deadline:
+            return result
+        time.sleep(interval)
+
+
 @dataclass(frozen=True)
 class SleepJob:
     """A side-process job (spline_lstm.job_process) that sleeps, then says where it ran."""

@@ -22,6 +22,7 @@ from tests.helpers import (
     leftovers,
     make_series,
     read_error_line,
+    read_until,
 )
 
 pytestmark = pytest.mark.flow
@@ -298,9 +299,13 @@ def test_the_failed_task_and_flow_state_messages_carry_the_code(prefect_harness,
     assert "FILE_NOT_FOUND (exit 21)" in state.message and "absent.csv" in state.message
     with get_client(sync_client=True) as client:
         flow_run_id = state.state_details.flow_run_id
-        task_runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-        failed = [t for t in task_runs if t.state and t.state.is_failed()]
+
+        def failed_task_runs():
+            task_runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            return [t for t in task_runs if t.state and t.state.is_failed()]
+
+        failed = read_until(failed_task_runs, bool)
         assert [t.name.rsplit("-", 1)[0] for t in failed] == ["ingest"]
         assert failed[0].tags == ["stage:ingest"]
         assert "FILE_NOT_FOUND (exit 21)" in failed[0].state.message

@@ -9,7 +9,7 @@ import pytest
 
 from contracts.artifacts import ArtifactLayout
 from flows.e2e import main
-from tests.helpers import FAST_FLAGS, read_error_line
+from tests.helpers import FAST_FLAGS, read_error_line, read_until
 
 pytestmark = pytest.mark.flow
 
@@ -53,9 +53,11 @@ def test_backtest_windows_run_as_child_task_runs_and_calibrate_the_intervals(
     assert "naive_last" in backtest["per_window"][0]["baselines"]
     assert "2 backtest blocks" in metrics["intervals"]["calibration"]["source"]
     assert "## Backtest (rolling origin" in ArtifactLayout(artifacts, "bt").report_md.read_text()
+    windows = {"backtest-window-1", "backtest-window-2"}
     with get_client(sync_client=True) as client:
-        names = {t.name for t in client.read_task_runs()}
-    assert {"backtest-window-1", "backtest-window-2"} <= names
+        names = read_until(lambda: {t.name for t in client.read_task_runs()},
+                           lambda seen: windows <= seen)
+    assert windows <= names
 
 
 def test_a_failing_backtest_window_fails_the_run_with_its_code(prefect_harness, tmp_path,

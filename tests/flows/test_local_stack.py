@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import read_until
+
 pytestmark = pytest.mark.server
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -117,10 +119,13 @@ def test_smoke_deployment_runs_through_the_worker_and_passes_the_gate(stack):
     assert [r.name for r in runs if r.state.is_completed()] == [run_id]
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    with _client(env) as client:
+    def stage_tags() -> dict:
         task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
             id=FlowRunFilterId(any_=[r.id for r in runs if r.state.is_completed()])))
-    tags = {t.name.rsplit("-", 1)[0]: set(t.tags) for t in task_runs}
+        return {t.name.rsplit("-", 1)[0]: set(t.tags) for t in task_runs}
+
+    with _client(env) as client:
+        tags = read_until(stage_tags, lambda seen: {"train", "ingest"} <= set(seen))
     assert tags["train"] == {"stage:train"} and tags["ingest"] == {"stage:ingest"}
     # the process the worker started for this run fitted its baselines beside it
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
