@@ -325,8 +325,9 @@ def test_auto_stage_tags_follow_the_servers_stage_limits(prefect_harness, tmp_pa
                          artifacts_dir=str(tmp_path / "a"), return_state=True)
         assert state.is_failed()
         with get_client(sync_client=True) as client:
-            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
-                id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+            runs = read_until(lambda: client.read_task_runs(flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))), bool)
+        assert runs, "the ingest task run was never recorded"
         return [tag for run in runs for tag in run.tags]
 
     assert not server_caps_stages() and ingest_tags("auto-untagged") == []
