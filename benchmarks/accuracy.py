@@ -20,6 +20,10 @@ the observed values, i.e. a perfect forecast — plus ``--calendar-features``) a
 It prints the run's forecast, the network and the classical models with and without the
 covariates. Only the last ``--weeks`` weeks are used (default 12: 4,032 points, the size
 of taylor_halfhourly, so a case takes minutes, not the half hour a full year would).
+
+``--covariate-dir DIR`` does the same for every ``NAME.csv`` in DIR that has a
+``NAME.covariates.json`` (its covariate_spec.v1), at H=1 and H=one season: real series
+with covariates the defaults were not developed on (benchmarks/covariate_series.py).
 """
 
 from __future__ import annotations
@@ -76,48 +80,86 @@ COVARIATE_SPEC = {"schema_version": "covariate_spec.v1", "dynamic_covariates": [
 ELEC_HORIZONS = (1, 48)
 
 
+def with_and_without(name: str, frame, target_col: str, spec: Path, horizon: int,
+                     tmp: Path, artifacts: Path) -> dict:
+    """Run ``frame`` with its covariates and without them; {label: (metrics, seconds)}.
+
+    The last ``horizon`` rows of ``frame`` are the forward forecast's steps: their
+    covariates are the future file, the rows before them the run's input.
+    """
+    from flows.e2e import e2e_flow
+
+    known = json.loads(spec.read_text())["dynamic_covariates"]
+    data, future = tmp / f"{name}_h{horizon}.csv", tmp / f"{name}_future_h{horizon}.csv"
+    frame.iloc[:len(frame) - horizon].to_csv(data, index=False)
+    frame.iloc[len(frame) - horizon:][["timestamp", *[c["name"] for c in known]]].to_csv(
+        future, index=False)
+    results = {}
+    for label, extra in (("with", {"covariate_spec": str(spec), "calendar_features": True,
+                                   "future_covariates": str(future)}),
+                         ("without", {})):
+        run_id = f"{name}-h{horizon}-{label}"
+        start = time.perf_counter()
+        state = e2e_flow(run_id=run_id, input=str(data), target_col=target_col,
+                         horizon=horizon, artifacts_dir=str(artifacts), overwrite=True,
+                         return_state=True, **extra)
+        seconds = time.perf_counter() - start
+        if not state.is_completed():
+            raise SystemExit(f"{run_id} failed: {state.message}")
+        metrics = json.loads((artifacts / "metrics" / f"{run_id}.json").read_text())
+        results[label] = (metrics, seconds)
+        print(f"{name} H={horizon} {label} covariates: MASE "
+              f"{metrics['metrics']['mase']:.3f} ({seconds:.0f}s)", file=sys.stderr,
+              flush=True)
+    return results
+
+
+def _covariate_tables(results: list[tuple[int, dict]]) -> str:
+    header = ["| H | what | with covariates | without | ratio |", "|---|---|---|---|---|"]
+    check_header = ["| H | forecast with / without | ≤ 0.9 | best classical with covariates "
+                    "| forecast ≤ it | network with / without |", "|---|---|---|---|---|---|"]
+    rows = [row for horizon, pair in results for row in _covariate_rows(horizon, pair)]
+    checks = [_covariate_check(horizon, pair) for horizon, pair in results]
+    return "\n".join(header + rows + ["", *check_header, *checks]) + "\n"
+
+
 def covariate_cases(data_dir: Path, weeks: int, tmp: Path, artifacts: Path) -> str:
     """Run elecdemand with and without covariates at each horizon; the Markdown table."""
     import pandas as pd
 
-    from flows.e2e import e2e_flow
-
     frame = pd.read_csv(data_dir / "elecdemand_halfhourly.csv")
     spec = tmp / "covariate_spec.json"
     spec.write_text(json.dumps(COVARIATE_SPEC))
-    rows, checks = [], []
+    results = []
     for horizon in ELEC_HORIZONS:
-        # the last H rows of the file are the forward forecast's steps: their covariates
-        # are the future file, the weeks before them the run's input
-        end = len(frame) - horizon
-        history = frame.iloc[max(0, end - weeks * 7 * 48) if weeks else 0:end]
-        data, future = tmp / f"elecdemand_h{horizon}.csv", tmp / f"future_h{horizon}.csv"
-        history.to_csv(data, index=False)
-        frame.iloc[end:][["timestamp", "temperature_c", "workday"]].to_csv(future, index=False)
-        results = {}
-        for label, extra in (("with", {"covariate_spec": str(spec), "calendar_features": True,
-                                       "future_covariates": str(future)}),
-                             ("without", {})):
-            run_id = f"elecdemand-h{horizon}-{label}"
-            start = time.perf_counter()
-            state = e2e_flow(run_id=run_id, input=str(data), target_col="demand_gw",
-                             horizon=horizon, artifacts_dir=str(artifacts), overwrite=True,
-                             return_state=True, **extra)
-            seconds = time.perf_counter() - start
-            if not state.is_completed():
-                raise SystemExit(f"{run_id} failed: {state.message}")
-            metrics = json.loads((artifacts / "metrics" / f"{run_id}.json").read_text())
-            results[label] = (metrics, seconds)
-            print(f"elecdemand H={horizon} {label} covariates: MASE "
-                  f"{metrics['metrics']['mase']:.3f} ({seconds:.0f}s)", file=sys.stderr,
-                  flush=True)
-        rows.append(_covariate_rows(horizon, results))
-        checks.append(_covariate_check(horizon, results))
-    header = ["| H | what | with covariates | without | ratio |", "|---|---|---|---|---|"]
-    check_header = ["| H | forecast with / without | ≤ 0.9 | best classical with covariates "
-                    "| forecast ≤ it | network with / without |", "|---|---|---|---|---|---|"]
-    return "\n".join(header + [r for block in rows for r in block] + ["", *check_header,
-                                                                    *checks]) + "\n"
+        # the weeks before the last H rows, and those rows (the forward forecast's steps)
+        start = max(0, len(frame) - horizon - weeks * 7 * 48) if weeks else 0
+        results.append((horizon, with_and_without("elecdemand", frame.iloc[start:],
+                                                  "demand_gw", spec, horizon, tmp, artifacts)))
+    return _covariate_tables(results)
+
+
+def covariate_dir_cases(folder: Path, tmp: Path, artifacts: Path) -> str:
+    """Every NAME.csv with a NAME.covariates.json in ``folder``, at H=1 and H=one season,
+    with and without its covariates; one section per series."""
+    import pandas as pd
+
+    from spline_lstm.data.frequency import infer_freq, infer_seasons
+
+    sections, ratios = [], []
+    for spec in sorted(folder.glob("*.covariates.json")):
+        name = spec.name.removesuffix(".covariates.json")
+        frame = pd.read_csv(folder / f"{name}.csv")
+        season = infer_seasons(infer_freq(pd.to_datetime(frame["timestamp"])))[0]
+        results = [(h, with_and_without(name, frame, "target", spec, h, tmp, artifacts))
+                   for h in sorted({1, season})]
+        ratios += [pair["with"][0]["metrics"]["mase"] / pair["without"][0]["metrics"]["mase"]
+                   for _, pair in results]
+        sections.append(f"### {name}\n\n{_covariate_tables(results)}")
+    if not sections:
+        raise SystemExit(f"no NAME.csv with a NAME.covariates.json in {folder}")
+    return ("\n".join(sections) + f"\nMean over cases of forecast MASE with / without "
+            f"covariates: **{sum(ratios) / len(ratios):.3f}** ({len(ratios)} cases).\n")
 
 
 def _covariate_rows(horizon: int, results: dict) -> list[str]:
@@ -210,6 +252,10 @@ def main() -> int:
                         "series of benchmarks/heldout_series.py --more instead")
     parser.add_argument("--covariates", action="store_true", help="run elecdemand with and "
                         "without its covariates instead (see above)")
+    parser.add_argument("--covariate-dir", type=Path, help="run every NAME.csv of this "
+                        "folder that has a NAME.covariates.json (its covariate_spec.v1) with "
+                        "and without its covariates instead, at H=1 and H=one season "
+                        "(benchmarks/covariate_series.py writes such a folder)")
     parser.add_argument("--weeks", type=int, default=12, help="with --covariates: the last "
                         "this many weeks of elecdemand (0: the whole year)")
     parser.add_argument("--out", type=Path, help="also write the Markdown result here")
@@ -222,6 +268,10 @@ def main() -> int:
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             tmp = str(args.keep.resolve())
+        if args.covariate_dir:
+            return _print(_header(args) + covariate_dir_cases(args.covariate_dir, Path(tmp),
+                                                              Path(tmp) / "artifacts"),
+                          args.out)
         if args.covariates:
             return _print(_header(args) + covariate_cases(args.data_dir, args.weeks, Path(tmp),
                                                           Path(tmp) / "artifacts"), args.out)
@@ -241,7 +291,8 @@ def main() -> int:
 def _header(args) -> str:
     flags = (" --heldout" if args.heldout else "") + (
         " --more-series" if args.more_series else "") + (
-        f" --covariates --weeks {args.weeks}" if args.covariates else "")
+        f" --covariates --weeks {args.weeks}" if args.covariates else "") + (
+        f" --covariate-dir {args.covariate_dir}" if args.covariate_dir else "")
     return (f"# Accuracy benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
             f"{platform.python_version()}; command: `python benchmarks/accuracy.py{flags}`.\n"

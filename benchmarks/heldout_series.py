@@ -39,7 +39,7 @@ def write_heldout_series(folder: Path) -> list[Path]:
          for _, row in wide.iterrows() for month, name in enumerate(MONTHS, start=1)],
         columns=["timestamp", "target"])
     macro = macrodata.load_pandas().data
-    quarters = _quarters(macro)
+    quarters = quarter_starts(macro)
     frames = {"elnino_monthly": sst,
               "unemp_quarterly": pd.DataFrame({"timestamp": quarters, "target": macro.unemp}),
               "realcons_quarterly": pd.DataFrame({"timestamp": quarters,
@@ -53,7 +53,7 @@ def write_more_series(folder: Path) -> list[Path]:
     equip = elec_equip.load_pandas().data
     spots = sunspots.load_pandas().data
     macro = macrodata.load_pandas().data
-    quarters = _quarters(macro)
+    quarters = quarter_starts(macro)
     return _write(folder, {
         "elecequip_monthly": pd.DataFrame({"timestamp": equip.index,
                                            "target": equip.iloc[:, 0].to_numpy()}),
@@ -69,7 +69,7 @@ def write_series(folder: Path, more: bool = False) -> list[Path]:
     return (write_more_series if more else write_heldout_series)(folder)
 
 
-def _quarters(macro: pd.DataFrame) -> pd.DatetimeIndex:
+def quarter_starts(macro: pd.DataFrame) -> pd.DatetimeIndex:
     return pd.PeriodIndex([f"{int(y)}Q{int(q)}" for y, q in zip(macro.year, macro.quarter)],
                           freq="Q").to_timestamp()
 

