@@ -25,7 +25,8 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
     and, for those known in advance, their values over the forward forecast's steps.
 
     Refuses now, before any training: a bad spec (20), columns or values that do not
-    match it, categories first seen after the train split, missing future values (25).
+    match it, a category or boolean value first seen after the train split (in the input
+    or the future file), missing future values (25).
     """
     if not (config.covariate_spec or config.covariates or config.calendar_features):
         return filled
@@ -54,7 +55,6 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
     ahead = future_timestamps(filled.timestamps[-1], filled.grid.freq, config.horizon)
     calendar = calendar_covariates(filled.timestamps, step) if config.calendar_features else ()
     bounds = SplitBounds.from_fractions(len(filled.values), config.val_size, config.test_size)
-    check_training_categories(covariates, bounds.train_end, filled.timestamps)
     known = [c.name for c in covariates if c.known_in_advance]
     if config.future_covariates and not known:
         raise InvalidArgumentError(
@@ -69,6 +69,7 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
             f"with --future-covariates FILE (column '{config.timestamp_col}' and {known})")
     future = read_future_covariates(config.future_covariates, config.timestamp_col,
                                     covariates, ahead) if known else ()
+    check_training_categories(covariates, bounds.train_end, filled.timestamps, future)
     if calendar:
         future = (*future, *calendar_covariates(ahead, step, span=filled.timestamps))
     return filled.with_covariates((*covariates, *calendar), future)

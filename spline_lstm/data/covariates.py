@@ -203,25 +203,45 @@ def fill_covariate(values: np.ndarray, item: CovariateItem, method: str, *, max_
 
 
 def check_training_categories(covariates: tuple[Covariate, ...], train_end: int,
-                              timestamps: pd.DatetimeIndex) -> None:
-    """25 when a category first appears after the train split: the network could only
-    guess what it means (the documented treatment; README, Covariates)."""
+                              timestamps: pd.DatetimeIndex,
+                              future: tuple[Covariate, ...] = ()) -> None:
+    """25 when a category, or a boolean's 0 or 1, first appears after the train split: in
+    the input, or in ``future`` (the known-in-advance values of the forward forecast).
+    The network never saw that value, so it could only guess its effect (the documented
+    treatment; README, Covariates): a seat-belt law that is 0 through the train split and
+    1 from the test split on would add whatever its untrained weight happens to be."""
     problems = []
+    ahead = {c.name: c for c in future}
     for cov in covariates:
-        if cov.kind != "categorical":
+        if cov.kind not in ("categorical", "boolean"):
             continue
-        seen = set(np.unique(cov.values[:train_end]).tolist())
-        later = np.unique(cov.values[train_end:])
-        unseen = [c for c in later.tolist() if c not in seen]
+        train = cov.values[:train_end]
+        seen = set(np.unique(train[np.isfinite(train)]).tolist())
+        later = cov.values[train_end:]
+        unseen = [c for c in np.unique(later[np.isfinite(later)]).tolist() if c not in seen]
         if unseen:
-            first = int(np.flatnonzero(np.isin(cov.values[train_end:], unseen))[0]) + train_end
-            problems.append(f"{cov.name!r} takes {[cov.label_of(c) for c in unseen][:10]} "
-                            f"only after the train split (first at {timestamps[first]})")
+            first = int(np.flatnonzero(np.isin(later, unseen))[0]) + train_end
+            problems.append(f"{cov.name!r} takes {_shown(cov, unseen)} only after the train "
+                            f"split (first at {timestamps[first]})")
+        elif cov.name in ahead:
+            values = ahead[cov.name].values
+            unseen = [c for c in np.unique(values[np.isfinite(values)]).tolist()
+                      if c not in seen]
+            if unseen:
+                problems.append(f"{cov.name!r} takes {_shown(cov, unseen)} in "
+                                "--future-covariates and never in the train split")
     if problems:
         raise InputSchemaError(
-            "categorical covariate values never seen in training: " + "; ".join(problems)
-            + ". Map them to categories the train split holds, or lower --val-size / "
-            "--test-size so the train split includes them")
+            "covariate values never seen in training: " + "; ".join(problems)
+            + ". Map a category to one the train split holds, leave out a flag that never "
+            "changes in training, or lower --val-size / --test-size so the train split "
+            "includes them")
+
+
+def _shown(cov: Covariate, codes: list[float]) -> list[str]:
+    if cov.kind == "boolean":
+        return [str(bool(c)).lower() for c in codes][:10]
+    return [cov.label_of(c) for c in codes][:10]
 
 
 def calendar_covariates(timestamps: pd.DatetimeIndex, step: pd.Timedelta | None,

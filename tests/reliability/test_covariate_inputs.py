@@ -83,6 +83,10 @@ def _case(name: str, tmp: Path) -> list[str]:
         late = good.copy()
         late.loc[230:, "region"] = "west"
         return _write(tmp, late, _spec(), _future(good))
+    if name == "flag first set after the train split":
+        late = good.assign(promo=0)
+        late.loc[230:, "promo"] = 1  # as a law in force from the test split on
+        return _write(tmp, late, _spec(), _future(good))
     if name == "known in advance without a future file":
         return _write(tmp, good, _spec(), None)
     if name == "future file without covariates known in advance":
@@ -102,6 +106,7 @@ FAILING = {  # name: (exit code, text the message must contain)
     "future file ends before the horizon": (25, "no 'promo' value for 1 of the 3"),
     "category in the future file never seen": (25, "'region' takes ['west'], never seen"),
     "category first seen after the train split": (25, "'region' takes ['west'] only after"),
+    "flag first set after the train split": (25, "'promo' takes ['true'] only after"),
     "known in advance without a future file": (25, "--future-covariates FILE"),
     "future file without covariates known in advance": (20, "is known in advance"),
 }

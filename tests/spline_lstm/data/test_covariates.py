@@ -117,6 +117,21 @@ def test_a_category_first_seen_after_the_train_split_is_refused():
         check_training_categories((region,), 4, GRID[:6])
 
 
+def test_a_flag_that_first_changes_after_the_train_split_is_refused():
+    # as a seat-belt law in force from the test split on: its weight was never trained
+    law = Covariate("law", "boolean", True, np.array([0, 0, 0, 0, 1, 1], dtype=float))
+    check_training_categories((law,), 5, GRID[:6])  # both values in training: fine
+    with pytest.raises(InputSchemaError, match=r"'law' takes \['true'\] only after the train "
+                                               r"split \(first at 2024-01-01 04:00"):
+        check_training_categories((law,), 4, GRID[:6])
+    quiet = law.with_values(np.zeros(6))
+    check_training_categories((quiet,), 4, GRID[:6])  # never changes: harmless
+    ahead = law.with_values(np.array([1.0, 0.0]))
+    with pytest.raises(InputSchemaError, match=r"'law' takes \['true'\] in --future-covariates "
+                                               "and never in the train split"):
+        check_training_categories((quiet,), 4, GRID[:6], future=(ahead,))
+
+
 def test_calendar_columns_follow_the_grid_step_and_span():
     three_years = pd.date_range("2022-01-01", periods=3 * 8760, freq="h")
     hourly = calendar_covariates(three_years, pd.Timedelta("1h"))
