@@ -52,9 +52,12 @@ class Scaler(PointwiseStep):
         else:
             offset, scale = float(values.min()), float(values.max() - values.min())
         if not np.isfinite(scale) or scale <= RELATIVE_SPREAD * magnitude:
+            fix = ("leave it out of the covariate spec (or --covariates)"
+                   if column.startswith("covariate") else
+                   "check --target-col or supply a series that varies")
             raise InputSchemaError(
                 f"{column} is constant over the train split (value {offset:g}): there is "
-                "nothing to learn; check --target-col or supply a series that varies")
+                f"nothing to learn; {fix}")
         return cls(kind=kind, offset=offset, scale=scale)
 
     def apply(self, values: np.ndarray) -> np.ndarray:

@@ -35,8 +35,10 @@ def test_scaler_inverts_exactly_and_leaves_input_untouched(values, kind):
 
 
 def test_constant_train_split_is_refused():
-    with pytest.raises(InputSchemaError, match="constant"):
+    with pytest.raises(InputSchemaError, match="constant.*check --target-col"):
         Scaler.fit(np.full(20, 3.0), "standard")
+    with pytest.raises(InputSchemaError, match="'kms' is constant.*out of the covariate spec"):
+        Scaler.fit(np.full(20, 3.0), "standard", column="covariate 'kms'")
 
 
 @settings(max_examples=50, deadline=None)
