@@ -89,15 +89,16 @@ def with_and_without(name: str, frame, target_col: str, spec: Path, horizon: int
     """
     from flows.e2e import e2e_flow
 
-    known = json.loads(spec.read_text())["dynamic_covariates"]
+    known = [c["name"] for c in json.loads(spec.read_text())["dynamic_covariates"]
+             if c.get("known_in_advance")]
     data, future = tmp / f"{name}_h{horizon}.csv", tmp / f"{name}_future_h{horizon}.csv"
     frame.iloc[:len(frame) - horizon].to_csv(data, index=False)
-    frame.iloc[len(frame) - horizon:][["timestamp", *[c["name"] for c in known]]].to_csv(
-        future, index=False)
+    frame.iloc[len(frame) - horizon:][["timestamp", *known]].to_csv(future, index=False)
+    with_them = {"covariate_spec": str(spec), "calendar_features": True}
+    if known:
+        with_them["future_covariates"] = str(future)
     results = {}
-    for label, extra in (("with", {"covariate_spec": str(spec), "calendar_features": True,
-                                   "future_covariates": str(future)}),
-                         ("without", {})):
+    for label, extra in (("with", with_them), ("without", {})):
         run_id = f"{name}-h{horizon}-{label}"
         start = time.perf_counter()
         state = e2e_flow(run_id=run_id, input=str(data), target_col=target_col,
