@@ -11,7 +11,8 @@ output [batch, horizon] (the target). With covariates known in advance (the last
 - window_relative: the target channel of each window is measured relative to its last
   value, and that value is added back to the output, so the network learns changes, not
   levels, and can follow a series beyond the range it was trained on. Covariate channels
-  are left as they are.
+  are left as they are, except trending ones (``relative_features``), which are measured
+  from their value at the window's origin over the window and the horizon.
 - segments: the window is cut into segments of ``segment_length`` steps, each embedded
   by a dense layer, and the recurrent layers step over segments instead of points
   (as in SegRNN). On the shared series this matched point-wise LSTM accuracy at a
@@ -46,6 +47,8 @@ class ModelSpec:
     n_features: int = 1
     target_index: int = 0
     n_future: int = 0  # trailing columns known in advance, read over the horizon too
+    relative_features: list[int] = field(default_factory=list)  # covariate columns read
+    # relative to the window's origin (trending ones; transforms/features.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,6 +75,47 @@ def _target_relative(inputs, spec: ModelSpec, layers):
         layers.Cropping1D((a, f - b), name=f"pick_{a}_{b}")(by_channel))
         for a, b in ((0, i), (i + 1, f)) if b > a]
     return layers.Concatenate(axis=-1, name="relative_window")([relative, *others]), last
+
+
+def _channel(x, index: int, width: int, name: str, layers):
+    """Channel ``index`` of x [B, T, width] as [B, T, 1] (stock layers: crop on the time
+    axis of the transposed tensor)."""
+    by_channel = layers.Permute((2, 1), name=f"{name}_channels")(x)
+    picked = layers.Cropping1D((index, width - index - 1), name=f"{name}_pick")(by_channel)
+    return layers.Permute((2, 1), name=name)(picked)
+
+
+def _relative_covariates(past, future, spec: ModelSpec, layers):
+    """(past, future) with each column of ``spec.relative_features`` measured from its
+    value at the window's origin (the last past step), over the window and the horizon.
+
+    A trending covariate (income, output) reaches levels in the test split and the
+    forecast that training never saw; relative to the origin it is a change, as the
+    target is, and the learnt effect of a change carries over to any level.
+    """
+    f, k = spec.n_features, spec.n_future
+    origin = layers.Cropping1D((spec.lookback - 1, 0), name="covariate_origin")(past)
+    columns = []
+    for c in range(f):
+        column = _channel(past, c, f, f"past_{c}", layers)
+        if c in spec.relative_features:
+            column = layers.Subtract(name=f"past_{c}_from_origin")(
+                [column, _channel(origin, c, f, f"origin_{c}", layers)])
+        columns.append(column)
+    past = layers.Concatenate(axis=-1, name="window_with_relative_covariates")(columns)
+    if future is None:
+        return past, None
+    ahead = []
+    for j in range(k):
+        c = f - k + j
+        column = _channel(future, j, k, f"ahead_{c}", layers)
+        if c in spec.relative_features:
+            column = layers.Subtract(name=f"ahead_{c}_from_origin")(
+                [column, _channel(origin, c, f, f"ahead_origin_{c}", layers)])
+        ahead.append(column)
+    future = (ahead[0] if k == 1 else
+              layers.Concatenate(axis=-1, name="ahead_with_relative_covariates")(ahead))
+    return past, future
 
 
 def _known_ahead_decoder(state, future, spec: ModelSpec, layers):
@@ -118,6 +162,8 @@ def build_model(spec: ModelSpec):
             layers.Cropping1D((spec.lookback, 0), name="ahead")(inputs))
         future = layers.Permute((2, 1), name="known_ahead")(layers.Cropping1D(
             (spec.n_features - spec.n_future, 0), name="pick_known_ahead")(ahead))  # [B, H, K]
+    if spec.relative_features:
+        past, future = _relative_covariates(past, future, spec, layers)
     x, last = past, None
     if spec.window_relative:
         x, last = _target_relative(past, spec, layers)

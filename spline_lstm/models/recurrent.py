@@ -117,7 +117,8 @@ class RecurrentSettings:
                          segment_length=self.segment_length or
                          choose_segment_length(pre.lookback, pre.season),
                          n_features=data.n_features, target_index=data.target_index,
-                         n_future=data.n_future)
+                         n_future=data.n_future,
+                         relative_features=data.preprocessor.features.relative_indices)
 
     def batch_size_for(self, data) -> int:
         return self.batch_size or choose_batch_size(len(data.origins["train"]))

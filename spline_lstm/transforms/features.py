@@ -2,7 +2,9 @@
 
 The target column goes through the transform chain (its last step is the target's
 scaler). Covariates are encoded by kind: numeric ones scaled by their own scaler fitted
-on the train split, booleans as 0/1, categorical ones one-hot over the categories the
+on the train split (and, when the validation split already lies beyond the train split's
+range, read by the network relative to each window's origin; see ``CovariateEncoder``),
+booleans as 0/1, categorical ones one-hot over the categories the
 train split holds (a category it does not hold, possible inside a backtest fold, is a
 row of zeros). Column order: the target, past-observed covariates, then covariates
 known in advance, so those form the last ``n_future`` columns (the network's future
@@ -20,6 +22,22 @@ from spline_lstm.transforms.scaling import Scaler
 TARGET_FEATURE = "target"
 
 
+def leaves_training_range(train: np.ndarray, val: np.ndarray) -> bool:
+    """Does most of the validation split lie outside the train split's range?
+
+    Then the covariate trends (income, output, a price level): the test split and the
+    forecast will feed the network levels it never saw, and its scaled level says little.
+    The network reads such a covariate relative to each window's origin instead, as it
+    reads the target: changes, which carry over to new levels. A covariate whose level
+    matters and recurs (a temperature) stays as it is.
+    """
+    train, val = train[np.isfinite(train)], val[np.isfinite(val)]
+    if not len(train) or not len(val):
+        return False
+    middle = float(np.median(val))
+    return bool(middle < train.min() or middle > train.max())
+
+
 @dataclass(frozen=True)
 class CovariateEncoder:
     """How one covariate becomes model-space columns (fitted on the train split)."""
@@ -30,6 +48,7 @@ class CovariateEncoder:
     scaler: Scaler | None = None  # numeric only
     categories: tuple[int, ...] = ()  # categorical: codes seen in train, one column each
     labels: tuple[str, ...] = ()  # categorical: every label the input holds (codes index it)
+    relative: bool = False  # numeric: the network reads it relative to the window's origin
 
     @property
     def columns(self) -> list[str]:
@@ -38,11 +57,14 @@ class CovariateEncoder:
         return [self.name]
 
     @classmethod
-    def fit(cls, covariate, train_end: int, scaling: str) -> "CovariateEncoder":
+    def fit(cls, covariate, train_end: int, scaling: str,
+            val_end: int | None = None) -> "CovariateEncoder":
         train = covariate.values[:train_end]
         if covariate.kind == "numeric":
+            val = covariate.values[train_end:val_end] if val_end else train[:0]
             return cls(covariate.name, "numeric", covariate.known_in_advance,
-                       Scaler.fit(train, scaling, column=f"covariate {covariate.name!r}"))
+                       Scaler.fit(train, scaling, column=f"covariate {covariate.name!r}"),
+                       relative=leaves_training_range(train, val))
         if covariate.kind == "boolean":
             return cls(covariate.name, "boolean", covariate.known_in_advance)
         seen = tuple(int(c) for c in np.unique(train[~np.isnan(train)]))
@@ -72,14 +94,15 @@ class CovariateEncoder:
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "known_in_advance": self.known_in_advance,
                 "scaler": self.scaler.to_dict() if self.scaler else None,
-                "categories": list(self.categories), "labels": list(self.labels)}
+                "categories": list(self.categories), "labels": list(self.labels),
+                "relative": self.relative}
 
     @classmethod
     def from_dict(cls, payload: dict) -> "CovariateEncoder":
         return cls(payload["name"], payload["kind"], bool(payload["known_in_advance"]),
                    Scaler.from_dict(payload["scaler"]) if payload.get("scaler") else None,
                    tuple(int(c) for c in payload.get("categories", [])),
-                   tuple(payload.get("labels", [])))
+                   tuple(payload.get("labels", [])), bool(payload.get("relative", False)))
 
 
 @dataclass(frozen=True)
@@ -116,16 +139,29 @@ class FeatureSet:
     def known_in_advance(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.encoders if e.known_in_advance)
 
+    @property
+    def relative_indices(self) -> list[int]:
+        """Columns the network reads relative to each window's origin (the target aside)."""
+        indices, column = [], 1
+        for encoder in self.encoders:
+            if encoder.relative:
+                indices.append(column)
+            column += len(encoder.columns)
+        return indices
+
     @classmethod
-    def fit(cls, covariates, train_end: int, scaling: str) -> "FeatureSet":
-        """Fit each covariate's encoder on its train part.
+    def fit(cls, covariates, train_end: int, scaling: str,
+            val_end: int | None = None) -> "FeatureSet":
+        """Fit each covariate's encoder on its train part (``val_end``: the validation split
+        decides which numeric covariates the network reads relative to the origin).
 
         covariates: a tuple of ``data.covariates.Covariate``, or name -> float [n] (numeric,
         past-observed), or None.
         """
         covariates = as_covariates(covariates)
         ordered = sorted(covariates, key=lambda c: c.known_in_advance)  # stable: past first
-        encoders = tuple(CovariateEncoder.fit(c, train_end, scaling) for c in ordered)
+        encoders = tuple(CovariateEncoder.fit(c, train_end, scaling, val_end)
+                         for c in ordered)
         names = [TARGET_FEATURE] + [col for e in encoders for col in e.columns]
         return cls(names=tuple(names), target_index=0, encoders=encoders)
 

@@ -53,7 +53,8 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
     seasons = usable_seasons(list(settings.seasons), bounds.train_end)
     chain, target = TransformChain.fit_apply(values, bounds.train_end, settings.transform,
                                              seasons=seasons, horizon=settings.horizon)
-    features = FeatureSet.fit(covariates, bounds.train_end, settings.transform.scaling)
+    features = FeatureSet.fit(covariates, bounds.train_end, settings.transform.scaling,
+                              bounds.val_end)
     dropped = [m for m in settings.seasons if m not in seasons and m > 1]
     if dropped:
         data_summary = data_summary.with_notes(

@@ -89,6 +89,38 @@ def test_the_network_reads_known_columns_ahead_and_nothing_else_there():
     np.testing.assert_allclose(model.predict(shifted, verbose=0), base + 2.0, atol=1e-4)
 
 
+def test_a_trending_covariate_is_read_relative_to_the_origin_at_any_level():
+    # columns: target, a past-observed trend (1), a level-type past covariate (2), a
+    # known-in-advance trend (3); 1 and 3 relative to the window's origin
+    spec = ModelSpec(lookback=12, horizon=3, hidden_units=[4], segment_length=3,
+                     n_features=4, n_future=1, relative_features=[1, 3])
+    model = build_model(spec)
+    X = np.random.default_rng(1).normal(size=(5, 15, 4)).astype(np.float32)
+    base = model.predict(X, verbose=0)
+    risen = X.copy()
+    risen[:, :, [1, 3]] += 50.0  # both trends at a level never seen, window and horizon
+    np.testing.assert_allclose(model.predict(risen, verbose=0), base, atol=1e-4)
+    level = X.copy()
+    level[:, :12, 2] += 50.0  # the level-type covariate still counts as a level
+    assert not np.allclose(model.predict(level, verbose=0), base, atol=1e-3)
+    ahead = X.copy()
+    ahead[:, 12:, 3] += 5.0  # a change of the known trend over the horizon still counts
+    assert not np.allclose(model.predict(ahead, verbose=0), base, atol=1e-3)
+
+
+def test_only_a_covariate_whose_validation_split_leaves_the_training_range_is_relative():
+    t = np.arange(N, dtype=float)
+    income = Covariate("income", "numeric", True, 100.0 + 2.0 * t)  # a trend
+    covariates = (*_covariates(), income)
+    features = FeatureSet.fit(covariates, train_end=300, scaling="standard", val_end=350)
+    assert {e.name: e.relative for e in features.encoders} == {
+        "region": False, "temperature": False, "promo": False, "income": True}
+    assert features.relative_indices == [features.names.index("income")]
+    assert FeatureSet.from_dict(features.to_dict()) == features
+    unsplit = FeatureSet.fit(covariates, train_end=300, scaling="standard")  # no val given
+    assert unsplit.relative_indices == []
+
+
 def test_arima_with_the_known_columns_uses_them():
     rng = np.random.default_rng(1)
     n = 300
