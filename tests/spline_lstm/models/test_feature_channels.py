@@ -32,13 +32,23 @@ def test_covariates_become_scaled_columns_next_to_the_target():
     np.testing.assert_array_equal(alone.series[:, 0], data.series[:, 0])
 
 
-def test_covariate_scalers_see_nothing_after_the_train_split():
-    target, covariates = _two_columns()
-    changed = {"temperature": covariates["temperature"].copy()}
-    changed["temperature"][300:] += 100.0
+def test_covariate_scalers_see_only_train_and_nothing_sees_the_test_split():
+    target, covariates = _two_columns()  # 400 points: train [0, 280), val [280, 320)
+
+    def shifted_from(start):
+        changed = covariates["temperature"].copy()
+        changed[start:] += 100.0
+        return make_processed(target, horizon=3, seasons=[24],
+                              covariates={"temperature": changed})
+
     a = make_processed(target, horizon=3, seasons=[24], covariates=covariates)
-    b = make_processed(target, horizon=3, seasons=[24], covariates=changed)
-    assert a.preprocessor.to_payload() == b.preprocessor.to_payload()
+    assert a.preprocessor.to_payload() == shifted_from(320).preprocessor.to_payload()
+    in_val = shifted_from(300)
+    assert in_val.preprocessor.features.covariate_scalers == (
+        a.preprocessor.features.covariate_scalers)
+    # the validation split decides whether the network reads it relative to the origin
+    assert in_val.preprocessor.features.relative_indices == [1]
+    assert a.preprocessor.features.relative_indices == []
 
 
 @pytest.mark.parametrize("n_features,target_index", [(1, 0), (3, 0), (3, 1), (3, 2)])
