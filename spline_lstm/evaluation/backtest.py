@@ -49,7 +49,8 @@ def run_fold(filled: FilledSeries, settings: PreprocessSettings, transform: Tran
     """Refit on the fold's past and score its block, with the baselines on the same windows."""
     data = preprocess(filled.head(fold.end), settings.with_transform(transform), run_id=run_id,
                       data_summary=data_summary,
-                      bounds=SplitBounds(n=fold.end, train_end=fold.train_end, val_end=fold.cut))
+                      bounds=SplitBounds(n=fold.end, train_end=fold.train_end, val_end=fold.cut),
+                      in_fold=True)
     block = data.origins["test"]
     pending = run_baselines_soon(data, baseline_forecasters(
         data.preprocessor.seasons, block, classical=classical, exogenous=data.n_future > 0),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spline_lstm.transforms.scaling import Scaler
+from spline_lstm.transforms.scaling import RELATIVE_SPREAD, Scaler
 
 TARGET_FEATURE = "target"
 
@@ -38,6 +38,15 @@ def leaves_training_range(train: np.ndarray, val: np.ndarray) -> bool:
     return bool(middle < train.min() or middle > train.max())
 
 
+def is_constant(train: np.ndarray) -> bool:
+    """No spread a scaler could use (``Scaler.fit`` refuses such a column)."""
+    values = train[np.isfinite(train)]
+    if len(values) < 2:
+        return False  # too few values: the scaler says so itself
+    magnitude = float(np.max(np.abs(values)))
+    return float(np.ptp(values)) <= RELATIVE_SPREAD * magnitude
+
+
 @dataclass(frozen=True)
 class CovariateEncoder:
     """How one covariate becomes model-space columns (fitted on the train split)."""
@@ -49,6 +58,7 @@ class CovariateEncoder:
     categories: tuple[int, ...] = ()  # categorical: codes seen in train, one column each
     labels: tuple[str, ...] = ()  # categorical: every label the input holds (codes index it)
     relative: bool = False  # numeric: the network reads it relative to the window's origin
+    silent: bool = False  # numeric, constant over a backtest fold's train span: read as 0
 
     @property
     def columns(self) -> list[str]:
@@ -57,11 +67,17 @@ class CovariateEncoder:
         return [self.name]
 
     @classmethod
-    def fit(cls, covariate, train_end: int, scaling: str,
-            val_end: int | None = None) -> "CovariateEncoder":
+    def fit(cls, covariate, train_end: int, scaling: str, val_end: int | None = None,
+            may_be_constant: bool = False) -> "CovariateEncoder":
+        """``may_be_constant``: inside a backtest fold, whose train span is shorter than the
+        run's, a numeric covariate may not vary yet (a price introduced later): there it
+        carries nothing and is read as zeros, as an unseen category is, instead of failing
+        a run whose own train split is fine (25 there)."""
         train = covariate.values[:train_end]
         if covariate.kind == "numeric":
             val = covariate.values[train_end:val_end] if val_end else train[:0]
+            if may_be_constant and is_constant(train):
+                return cls(covariate.name, "numeric", covariate.known_in_advance, silent=True)
             return cls(covariate.name, "numeric", covariate.known_in_advance,
                        Scaler.fit(train, scaling, column=f"covariate {covariate.name!r}"),
                        relative=leaves_training_range(train, val))
@@ -79,7 +95,7 @@ class CovariateEncoder:
         if self.kind == "categorical" and labels is not None and tuple(labels) != self.labels:
             values = self._recode(values, tuple(labels))
         if self.kind == "numeric":
-            return [self.scaler.apply(values)]
+            return [np.zeros_like(values) if self.silent else self.scaler.apply(values)]
         if self.kind == "boolean":
             return [values]
         return [(values == c).astype(np.float64) for c in self.categories]
@@ -95,14 +111,15 @@ class CovariateEncoder:
         return {"name": self.name, "kind": self.kind, "known_in_advance": self.known_in_advance,
                 "scaler": self.scaler.to_dict() if self.scaler else None,
                 "categories": list(self.categories), "labels": list(self.labels),
-                "relative": self.relative}
+                "relative": self.relative, "silent": self.silent}
 
     @classmethod
     def from_dict(cls, payload: dict) -> "CovariateEncoder":
         return cls(payload["name"], payload["kind"], bool(payload["known_in_advance"]),
                    Scaler.from_dict(payload["scaler"]) if payload.get("scaler") else None,
                    tuple(int(c) for c in payload.get("categories", [])),
-                   tuple(payload.get("labels", [])), bool(payload.get("relative", False)))
+                   tuple(payload.get("labels", [])), bool(payload.get("relative", False)),
+                   bool(payload.get("silent", False)))
 
 
 @dataclass(frozen=True)
@@ -150,8 +167,8 @@ class FeatureSet:
         return indices
 
     @classmethod
-    def fit(cls, covariates, train_end: int, scaling: str,
-            val_end: int | None = None) -> "FeatureSet":
+    def fit(cls, covariates, train_end: int, scaling: str, val_end: int | None = None,
+            may_be_constant: bool = False) -> "FeatureSet":
         """Fit each covariate's encoder on its train part (``val_end``: the validation split
         decides which numeric covariates the network reads relative to the origin).
 
@@ -160,7 +177,7 @@ class FeatureSet:
         """
         covariates = as_covariates(covariates)
         ordered = sorted(covariates, key=lambda c: c.known_in_advance)  # stable: past first
-        encoders = tuple(CovariateEncoder.fit(c, train_end, scaling, val_end)
+        encoders = tuple(CovariateEncoder.fit(c, train_end, scaling, val_end, may_be_constant)
                          for c in ordered)
         names = [TARGET_FEATURE] + [col for e in encoders for col in e.columns]
         return cls(names=tuple(names), target_index=0, encoders=encoders)

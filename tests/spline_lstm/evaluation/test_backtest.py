@@ -62,3 +62,18 @@ def test_static_calibration_never_reads_the_test_split():
     calibrators = [calibrate(make_processed(v, horizon=3, seasons=[24]),
                              NaiveForecaster("seasonal_naive"), [80, 95]) for v in (values, changed)]
     assert calibrators[0] == calibrators[1]
+
+
+def test_a_fold_runs_where_a_covariate_does_not_vary_yet(tmp_path):
+    from spline_lstm.data.covariates import Covariate
+
+    values = make_series(600)["target"].to_numpy()
+    price = np.r_[np.zeros(350), np.linspace(1.0, 2.0, 250)]  # introduced at point 350
+    filled = make_filled(values, "h", [24]).with_covariates(
+        (Covariate("price", "numeric", False, price),), ())
+    fold = plan_folds(480, windows=2, step=48, val_points=48, lookback=24, horizon=3)[0]
+    assert fold.train_end < 350 < int(600 * 0.7)  # constant in the fold, varies in the run
+    result = run_fold(filled, SETTINGS, TransformSpec(), lambda _f: NaiveForecaster(
+        "seasonal_naive"), fold, tmp_path, run_id="t",
+        data_summary=DataSummary(source="t", n_rows=1), classical=False)
+    assert np.isfinite(result.mase)

@@ -121,6 +121,22 @@ def test_only_a_covariate_whose_validation_split_leaves_the_training_range_is_re
     assert unsplit.relative_indices == []
 
 
+def test_a_covariate_that_does_not_vary_yet_is_silent_in_a_fold_and_refused_in_a_run():
+    price = np.r_[np.zeros(200), np.linspace(1.0, 3.0, N - 200)]  # introduced later
+    covariates = (Covariate("price", "numeric", True, price),)
+    with pytest.raises(InputSchemaError, match="'price' is constant over the train split"):
+        FeatureSet.fit(covariates, train_end=150, scaling="standard")
+    fold = FeatureSet.fit(covariates, train_end=150, scaling="standard", val_end=180,
+                          may_be_constant=True)
+    (encoder,) = fold.encoders
+    assert encoder.silent and encoder.scaler is None and not encoder.relative
+    np.testing.assert_array_equal(fold.stack(np.ones(N), covariates)[:, 1], 0.0)
+    assert FeatureSet.from_dict(fold.to_dict()) == fold
+    varying = FeatureSet.fit(covariates, train_end=300, scaling="standard",
+                             may_be_constant=True)
+    assert not varying.encoders[0].silent  # the lenience changes nothing where it varies
+
+
 def test_arima_with_the_known_columns_uses_them():
     rng = np.random.default_rng(1)
     n = 300
