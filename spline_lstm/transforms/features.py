@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spline_lstm.transforms.scaling import RELATIVE_SPREAD, Scaler
+from contracts.errors import InputSchemaError
+from spline_lstm.transforms.scaling import Scaler
 
 TARGET_FEATURE = "target"
 
@@ -36,15 +37,6 @@ def leaves_training_range(train: np.ndarray, val: np.ndarray) -> bool:
         return False
     middle = float(np.median(val))
     return bool(middle < train.min() or middle > train.max())
-
-
-def is_constant(train: np.ndarray) -> bool:
-    """No spread a scaler could use (``Scaler.fit`` refuses such a column)."""
-    values = train[np.isfinite(train)]
-    if len(values) < 2:
-        return False  # too few values: the scaler says so itself
-    magnitude = float(np.max(np.abs(values)))
-    return float(np.ptp(values)) <= RELATIVE_SPREAD * magnitude
 
 
 @dataclass(frozen=True)
@@ -76,10 +68,13 @@ class CovariateEncoder:
         train = covariate.values[:train_end]
         if covariate.kind == "numeric":
             val = covariate.values[train_end:val_end] if val_end else train[:0]
-            if may_be_constant and is_constant(train):
+            try:
+                scaler = Scaler.fit(train, scaling, column=f"covariate {covariate.name!r}")
+            except InputSchemaError:  # constant over ``train``: nothing a scaler can use
+                if not may_be_constant:
+                    raise
                 return cls(covariate.name, "numeric", covariate.known_in_advance, silent=True)
-            return cls(covariate.name, "numeric", covariate.known_in_advance,
-                       Scaler.fit(train, scaling, column=f"covariate {covariate.name!r}"),
+            return cls(covariate.name, "numeric", covariate.known_in_advance, scaler,
                        relative=leaves_training_range(train, val))
         if covariate.kind == "boolean":
             return cls(covariate.name, "boolean", covariate.known_in_advance)
