@@ -15,8 +15,8 @@ def covariate_effect(data, network_test, twin, twin_test) -> dict:
     encoders = data.preprocessor.features.encoders
     with_cov = evaluate_split(data, network_test).metrics
     without = evaluate_split(data, twin_test).metrics
-    return {"used": [{"name": e.name, "type": e.kind, "known_in_advance": e.known_in_advance}
-                     for e in encoders],
+    return {"used": [{"name": e.name, "type": e.kind, "known_in_advance": e.known_in_advance,
+                      "relative": e.relative} for e in encoders],
             "columns": list(data.feature_names),
             "network_with": {k: with_cov[k] for k in REPORTED},
             "network_without": {k: without[k] for k in REPORTED}, "without_name": twin.name,

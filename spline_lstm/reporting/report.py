@@ -275,8 +275,13 @@ def _covariates_section(covariates: dict | None, baselines: dict) -> list[str]:
     if not covariates:
         return []
     used = ", ".join(f"`{c['name']}` ({c['type']}"
-                     f"{', known in advance' if c['known_in_advance'] else ''})"
+                     f"{', known in advance' if c['known_in_advance'] else ''}"
+                     f"{', read as its change since each origin' if c.get('relative') else ''})"
                      for c in covariates["used"])
+    if any(c.get("relative") for c in covariates["used"]):
+        used += (". A covariate read as its change since each origin trends: its validation "
+                 "split lies beyond the train split's range, so its level would be new to "
+                 "the network")
     out = ["## Covariates", "", f"Used: {used}. Model columns: "
            f"{', '.join(f'`{c}`' for c in covariates['columns'])}.", "",
            "| test split | MASE | RMSE | MAE | sMAPE % |", "|---|---|---|---|---|"]
