@@ -33,7 +33,7 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
     from contracts.covariate_spec import read_spec
     from spline_lstm.data.covariates import (
         calendar_covariates,
-        check_training_categories,
+        check_values_seen_in_training,
         items_for,
         read_covariates,
         read_future_covariates,
@@ -69,7 +69,7 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
             f"with --future-covariates FILE (column '{config.timestamp_col}' and {known})")
     future = read_future_covariates(config.future_covariates, config.timestamp_col,
                                     covariates, ahead) if known else ()
-    check_training_categories(covariates, bounds.train_end, filled.timestamps, future)
+    check_values_seen_in_training(covariates, bounds.train_end, filled.timestamps, future)
     if calendar:
         future = (*future, *calendar_covariates(ahead, step, span=filled.timestamps))
     return filled.with_covariates((*covariates, *calendar), future)

@@ -202,7 +202,7 @@ def fill_covariate(values: np.ndarray, item: CovariateItem, method: str, *, max_
     return pd.Series(values).ffill().to_numpy(dtype=np.float64)
 
 
-def check_training_categories(covariates: tuple[Covariate, ...], train_end: int,
+def check_values_seen_in_training(covariates: tuple[Covariate, ...], train_end: int,
                               timestamps: pd.DatetimeIndex,
                               future: tuple[Covariate, ...] = ()) -> None:
     """25 when a category, or a boolean's 0 or 1, first appears after the train split: in

@@ -69,7 +69,9 @@ class CovariateEncoder:
         if covariate.kind == "numeric":
             val = covariate.values[train_end:val_end] if val_end else train[:0]
             try:
-                scaler = Scaler.fit(train, scaling, column=f"covariate {covariate.name!r}")
+                scaler = Scaler.fit(train, scaling, column=f"covariate {covariate.name!r}",
+                                    remedy="leave it out of the covariate spec (or "
+                                    "--covariates)")
             except InputSchemaError:  # constant over ``train``: nothing a scaler can use
                 if not may_be_constant:
                     raise

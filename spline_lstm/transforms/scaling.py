@@ -29,10 +29,12 @@ class Scaler(PointwiseStep):
     label = None  # scaling is not part of the chain's short name
 
     @classmethod
-    def fit(cls, train: np.ndarray, kind: str, column: str = "the target") -> "Scaler":
+    def fit(cls, train: np.ndarray, kind: str, column: str = "the target",
+            remedy: str = "check --target-col or supply a series that varies") -> "Scaler":
         """Fit on finite train values only (NaN, e.g. a differencing burn-in, are ignored).
 
-        train: float [n], one column; ``column`` names it in error messages.
+        train: float [n], one column; ``column`` names it in error messages and ``remedy``
+        says what to do when it is constant.
         """
         if kind not in SCALER_TYPES:
             raise InvalidArgumentError(f"--scaling {kind!r} is not one of {SCALER_TYPES}")
@@ -52,12 +54,9 @@ class Scaler(PointwiseStep):
         else:
             offset, scale = float(values.min()), float(values.max() - values.min())
         if not np.isfinite(scale) or scale <= RELATIVE_SPREAD * magnitude:
-            fix = ("leave it out of the covariate spec (or --covariates)"
-                   if column.startswith("covariate") else
-                   "check --target-col or supply a series that varies")
             raise InputSchemaError(
                 f"{column} is constant over the train split (value {offset:g}): there is "
-                f"nothing to learn; {fix}")
+                f"nothing to learn; {remedy}")
         return cls(kind=kind, offset=offset, scale=scale)
 
     def apply(self, values: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from spline_lstm.data.covariates import (
     Covariate,
     align_to_grid,
     calendar_covariates,
-    check_training_categories,
+    check_values_seen_in_training,
     encode_categories,
     fill_covariate,
     parse_covariate_frame,
@@ -112,24 +112,24 @@ def test_align_to_grid_averages_duplicates_and_fills_missing_rows():
 def test_a_category_first_seen_after_the_train_split_is_refused():
     codes = np.array([0, 1, 0, 1, 2, 0], dtype=float)
     region = Covariate("region", "categorical", False, codes, ("a", "b", "c"))
-    check_training_categories((region,), 5, GRID[:6])
+    check_values_seen_in_training((region,), 5, GRID[:6])
     with pytest.raises(InputSchemaError, match=r"'region' takes \['c'\] only after the train"):
-        check_training_categories((region,), 4, GRID[:6])
+        check_values_seen_in_training((region,), 4, GRID[:6])
 
 
 def test_a_flag_that_first_changes_after_the_train_split_is_refused():
     # as a seat-belt law in force from the test split on: its weight was never trained
     law = Covariate("law", "boolean", True, np.array([0, 0, 0, 0, 1, 1], dtype=float))
-    check_training_categories((law,), 5, GRID[:6])  # both values in training: fine
+    check_values_seen_in_training((law,), 5, GRID[:6])  # both values in training: fine
     with pytest.raises(InputSchemaError, match=r"'law' takes \['true'\] only after the train "
                                                r"split \(first at 2024-01-01 04:00"):
-        check_training_categories((law,), 4, GRID[:6])
+        check_values_seen_in_training((law,), 4, GRID[:6])
     quiet = law.with_values(np.zeros(6))
-    check_training_categories((quiet,), 4, GRID[:6])  # never changes: harmless
+    check_values_seen_in_training((quiet,), 4, GRID[:6])  # never changes: harmless
     ahead = law.with_values(np.array([1.0, 0.0]))
     with pytest.raises(InputSchemaError, match=r"'law' takes \['true'\] in --future-covariates "
                                                "and never in the train split"):
-        check_training_categories((quiet,), 4, GRID[:6], future=(ahead,))
+        check_values_seen_in_training((quiet,), 4, GRID[:6], future=(ahead,))
 
 
 def test_calendar_columns_follow_the_grid_step_and_span():

@@ -38,7 +38,8 @@ def test_constant_train_split_is_refused():
     with pytest.raises(InputSchemaError, match="constant.*check --target-col"):
         Scaler.fit(np.full(20, 3.0), "standard")
     with pytest.raises(InputSchemaError, match="'kms' is constant.*out of the covariate spec"):
-        Scaler.fit(np.full(20, 3.0), "standard", column="covariate 'kms'")
+        Scaler.fit(np.full(20, 3.0), "standard", column="covariate 'kms'",
+                   remedy="leave it out of the covariate spec")
 
 
 @settings(max_examples=50, deadline=None)
