@@ -107,7 +107,8 @@ def test_smoke_deployment_runs_through_the_worker_and_passes_the_gate(stack):
              "tracking": "off"}
     run = _prefect(env, "deployment", "run", "e2e/smoke", "--watch",
                    *[a for k, v in small.items() for a in ("-p", f"{k}={json.dumps(v)}")])
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    failures = "".join(p.read_text()[-3000:] for p in (artifacts / "logs").glob("*.failed.md"))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:] + failures
     metrics = sorted((artifacts / "metrics").glob("smoke-*.json"))
     assert len(metrics) == 1
     run_id = json.loads(metrics[0].read_text())["run_id"]
