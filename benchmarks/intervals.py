@@ -34,6 +34,11 @@ from flows.cli import quiet_environment  # noqa: E402
 quiet_environment()
 
 from benchmarks.accuracy import CLASSICAL, _cases  # noqa: E402
+from benchmarks.coverage_sampling import (  # noqa: E402
+    coverage_p_value,
+    target_times,
+)
+from benchmarks.coverage_sampling import summary as coverage_summary  # noqa: E402
 
 LEVELS = ("80", "95")
 
@@ -57,16 +62,20 @@ def case_rows(name: str, horizon: int, plain: dict, other: dict) -> tuple[list[s
     classical = {k: v["mase"] for k, v in plain["baselines"].items() if k in CLASSICAL}
     best = min(classical, key=classical.get)
     native = plain["intervals"]["baselines"].get(best, {})
-    rows, checks = [], {"within": {}, "ratio": []}
+    rows, checks = [], {"within": {}, "ratio": [], "sampled": []}
     for level in LEVELS:
         p, s = plain["intervals"]["pipeline"][level], plain["intervals"]["pipeline_static"][level]
         b, n = other["intervals"]["pipeline"][level], native.get(level, {})
-        rows.append(f"| {name} | {horizon} | {level} | **{p['coverage']:.1f}** | "
+        times = target_times(int(p.get("n", 0)), horizon)
+        chance = coverage_p_value(p["coverage"], float(level), times)
+        rows.append(f"| {name} | {horizon} | {level} | **{p['coverage']:.1f}** | {times} | "
+                    f"{chance:.2g} | "
                     f"{p['mean_width']:.4g} | {p['interval_score']:.4g} | {s['coverage']:.1f} | "
                     f"{b['coverage']:.1f} | {b['interval_score']:.4g} | {best} | "
                     f"{n.get('coverage', float('nan')):.1f} | "
                     f"{n.get('interval_score', float('nan')):.4g} |")
         checks["within"][level] = abs(p["coverage"] - float(level)) <= 5
+        checks["sampled"].append((name, horizon, level, p["coverage"], times))
         if n.get("interval_score"):
             checks["ratio"].append(p["interval_score"] / n["interval_score"])
     return rows, checks
@@ -124,13 +133,19 @@ def render(rows: list[str], checks: list, costs: list[str], args) -> str:
             "chosen and calibrated on the validation split alone (`--backtest-windows 0`). "
             "Classical: the native intervals of the classical model with the lowest test "
             "MASE.", "",
-            "| series | H | level | coverage % | width | interval score | static coverage % | "
-            "K=0 coverage % | K=0 interval score | best classical | its coverage % | its "
-            "interval score |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "Target times: how many the coverage rests on (an H-step case's overlapping "
+            "forecasts share them); p: two-sided binomial test of the coverage against the "
+            "level on that many (small: off by more than chance; `benchmarks/"
+            "coverage_sampling.py`).", "",
+            "| series | H | level | coverage % | target times | p | width | interval score | "
+            "static coverage % | K=0 coverage % | K=0 interval score | best classical | its "
+            "coverage % | its interval score |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     summary = ["", f"Coverage within 5 points of the level: {within['80']} of {len(checks)} "
                f"cases at 80 %, {within['95']} of {len(checks)} at 95 %. Mean interval score "
                f"pipeline / best classical: **{sum(ratios) / len(ratios):.3f}** (over "
                f"{len(ratios)} case-levels).", "",
+               coverage_summary([case for _, _, c in checks for case in c["sampled"]]), "",
                "| series | H | forecast (default) | backtest windows | wall s, K=0 | "
                "wall s, default | ratio |",
                "|---|---|---|---|---|---|---|", *costs]
