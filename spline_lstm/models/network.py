@@ -54,9 +54,21 @@ class ModelSpec:
         return asdict(self)
 
 
-def _quiet_tensorflow() -> None:
-    """TF warns about retracing when several models predict in one process: harmless."""
+def _configure_tensorflow() -> None:
+    """Before any model of the process is built or loaded: quiet TF, and run its graphs
+    as traced.
+
+    TF warns about retracing when several models predict in one process: harmless.
+    Grappler rewrites each graph the first time it runs: 0.2-0.3 s for the first training
+    of a network shape and again for every forced prediction trace, and on graphs this
+    small its rewrites win nothing back (epochs 3-7 % and predictions 20-25 % faster
+    without them; benchmarks/results/speed.md). Every model is built or loaded here, so
+    training, scoring and serving run the same graphs and round alike.
+    """
+    import tensorflow as tf
+
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
 def _target_relative(inputs, spec: ModelSpec, layers):
@@ -149,7 +161,7 @@ def recurrent_steps(spec: ModelSpec) -> int:
 
 def build_model(spec: ModelSpec):
     """Return a compiled keras.Model for ``spec``."""
-    _quiet_tensorflow()
+    _configure_tensorflow()
     import keras
     from keras import layers
 
@@ -203,7 +215,7 @@ def load_checkpoint(path):
     A missing file is 21; a truncated, tampered or code-carrying one (e.g. a Lambda
     layer, which safe mode refuses to deserialise) is 22.
     """
-    _quiet_tensorflow()
+    _configure_tensorflow()
     import keras
 
     path = Path(path)

@@ -117,3 +117,10 @@ def test_batch_size_gives_small_train_splits_at_least_8_steps_per_epoch(windows,
     from spline_lstm.models.recurrent import choose_batch_size
 
     assert choose_batch_size(windows) == expected
+
+
+def test_models_run_their_graphs_without_grappler_rewrites():
+    import tensorflow as tf
+
+    build_model(ModelSpec(lookback=8, horizon=1, hidden_units=[4]))
+    assert tf.config.optimizer.get_experimental_options()["disable_meta_optimizer"] is True
