@@ -59,11 +59,11 @@ def _configure_tensorflow() -> None:
     as traced.
 
     TF warns about retracing when several models predict in one process: harmless.
-    Grappler rewrites each graph the first time it runs: 0.2-0.3 s for the first training
-    of a network shape and again for every forced prediction trace, and on graphs this
-    small its rewrites win nothing back (epochs 3-7 % and predictions 20-25 % faster
-    without them; benchmarks/results/speed.md). Every model is built or loaded here, so
-    training, scoring and serving run the same graphs and round alike.
+    Grappler rewrites each graph the first time it runs: 0.3-0.4 s of the first training
+    of a network shape, and again in every forced prediction trace; on graphs this small
+    its rewrites win nothing back (without them, epochs take the same time within 3 %,
+    predictions 15-25 % less; benchmarks/results/speed.md). Every model is built or loaded
+    here, so training, scoring and serving run the same graphs and round alike.
     """
     import tensorflow as tf
 
