@@ -203,8 +203,8 @@ def fill_covariate(values: np.ndarray, item: CovariateItem, method: str, *, max_
 
 
 def check_values_seen_in_training(covariates: tuple[Covariate, ...], train_end: int,
-                              timestamps: pd.DatetimeIndex,
-                              future: tuple[Covariate, ...] = ()) -> None:
+                                  timestamps: pd.DatetimeIndex,
+                                  future: tuple[Covariate, ...] = ()) -> None:
     """25 when a category, or a boolean's 0 or 1, first appears after the train split: in
     the input, or in ``future`` (the known-in-advance values of the forward forecast).
     The network never saw that value, so it could only guess its effect (the documented

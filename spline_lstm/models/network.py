@@ -62,8 +62,9 @@ def _configure_tensorflow() -> None:
     Grappler rewrites each graph the first time it runs: 0.3-0.4 s of the first training
     of a network shape, and again in every forced prediction trace; on graphs this small
     its rewrites win nothing back (without them, epochs take the same time within a few
-    per cent, predictions 15-25 % less; benchmarks/results/speed.md). Every model is built or loaded
-    here, so training, scoring and serving run the same graphs and round alike.
+    per cent, predictions 15-25 % less; benchmarks/results/speed.md). Every model is
+    built or loaded here, so training, scoring and serving run the same graphs and round
+    alike.
     """
     import tensorflow as tf
 
