@@ -48,6 +48,7 @@ def quiet_environment() -> None:
                           EPHEMERAL_STARTUP_TIMEOUT_S)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ chatter is not for operators
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # same speed here, bit-stable results
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # tiny ops: models/network.py
 
 
 class ArgumentParser(argparse.ArgumentParser):

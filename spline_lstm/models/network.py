@@ -1,7 +1,9 @@
 """The Keras network: a segment-wise LSTM (or GRU) on window-relative values.
 
-Stock layers only, so ``keras.models.load_model(path, safe_mode=True)`` opens every
-checkpoint without custom code. TensorFlow is imported lazily (it costs seconds).
+Stock layers only, and one registered subclass of them (``block_lstm.BlockLSTM``, the
+LSTM run by a fused kernel), so ``keras.models.load_model(path, safe_mode=True)`` opens
+every checkpoint without code from the file. TensorFlow is imported lazily (it costs
+seconds).
 
 Input [batch, lookback, F] (model-space columns, the target at ``target_index``) ->
 output [batch, horizon] (the target). With covariates known in advance (the last
@@ -27,6 +29,7 @@ output [batch, horizon] (the target). With covariates known in advance (the last
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -54,6 +57,13 @@ class ModelSpec:
         return asdict(self)
 
 
+# One thread per op: these networks' ops are too small to split (a 64 x 64 LSTM step),
+# so a shared pool only adds hand-offs; an epoch on 2 cores took 25-35 % longer with the
+# fused LSTM kernel and 5-10 % longer unrolled (benchmarks/results/speed.md). Parallel
+# work is candidates, folds and series side by side.
+INTRA_OP_THREADS = 1
+
+
 def _configure_tensorflow() -> None:
     """Before any model of the process is built or loaded: quiet TF, and run its graphs
     as traced.
@@ -66,6 +76,9 @@ def _configure_tensorflow() -> None:
     built or loaded here, so training, scoring and serving run the same graphs and round
     alike.
     """
+    # Read when TF's runtime starts: entry points set it first (flows/cli.py); a process
+    # that ran TF ops before building a model keeps the pool it started with.
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(INTRA_OP_THREADS))
     import tensorflow as tf
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
@@ -143,11 +156,11 @@ def _known_ahead_decoder(state, future, spec: ModelSpec, layers):
     return layers.Flatten(name="step_outputs")(layers.Dense(1, name="step_output")(h))
 
 
-# A recurrence this short (the default segments give about 8 steps) runs unrolled: each
-# step's ops laid out in the graph instead of a while loop, an epoch 15-22 % faster on
-# 2 cores (co2's shape 0.128 -> 0.100 s, the smoke's 0.092 -> 0.078 s) for 0.1-0.2 s more
-# tracing per network shape. A longer one (point-wise steps over a long lookback) stays a
-# loop: the unrolled graph grows with every step.
+# An LSTM runs as one fused kernel (block_lstm.py). A GRU (or an LSTM where the kernel
+# does not apply) this short (the default segments give about 8 steps) runs unrolled:
+# each step's ops laid out in the graph instead of a while loop, an epoch 15-22 % faster
+# on 2 cores for 0.1-0.2 s more tracing per network shape. A longer one (point-wise steps
+# over a long lookback) stays a loop: the unrolled graph grows with every step.
 MAX_UNROLLED_STEPS = 16
 
 
@@ -189,7 +202,9 @@ def build_model(spec: ModelSpec):
             h = layers.Cropping1D((spec.lookback - usable, 0), name="whole_segments")(h)
         h = layers.Reshape((usable // seg, seg * spec.n_features), name="segments")(h)
         h = layers.Dense(spec.hidden_units[0], activation="relu", name="segment_embedding")(h)
-    cell = {"lstm": layers.LSTM, "gru": layers.GRU}[spec.cell]
+    from spline_lstm.models.block_lstm import BlockLSTM
+
+    cell = {"lstm": BlockLSTM, "gru": layers.GRU}[spec.cell]
     unroll = recurrent_steps(spec) <= MAX_UNROLLED_STEPS
     for i, units in enumerate(spec.hidden_units):
         is_last = i == len(spec.hidden_units) - 1
@@ -218,6 +233,8 @@ def load_checkpoint(path):
     """
     _configure_tensorflow()
     import keras
+
+    from spline_lstm.models import block_lstm  # noqa: F401 - registers BlockLSTM
 
     path = Path(path)
     if not path.is_file():

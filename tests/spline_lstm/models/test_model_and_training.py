@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -97,10 +99,12 @@ def test_truncated_or_code_carrying_checkpoints_are_refused_with_22(tmp_path):
 
 
 @pytest.mark.parametrize("segment_length,unrolled", [(6, True), (3, True), (2, False), (1, False)])
-def test_a_short_recurrence_is_unrolled_and_a_long_one_stays_a_loop(segment_length, unrolled):
-    spec = ModelSpec(lookback=48, horizon=1, hidden_units=[4, 4], segment_length=segment_length)
+def test_a_short_gru_recurrence_is_unrolled_and_a_long_one_stays_a_loop(segment_length,
+                                                                       unrolled):
+    spec = ModelSpec(lookback=48, horizon=1, hidden_units=[4, 4], segment_length=segment_length,
+                     cell="gru")
     model = build_model(spec)
-    recurrent = [layer for layer in model.layers if layer.name.startswith("lstm_")]
+    recurrent = [layer for layer in model.layers if layer.name.startswith("gru_")]
     assert len(recurrent) == 2 and all(layer.unroll is unrolled for layer in recurrent)
 
 
@@ -119,8 +123,10 @@ def test_batch_size_gives_small_train_splits_at_least_8_steps_per_epoch(windows,
     assert choose_batch_size(windows) == expected
 
 
-def test_models_run_their_graphs_without_grappler_rewrites():
+def test_models_run_their_graphs_without_grappler_rewrites_one_thread_per_op(monkeypatch):
     import tensorflow as tf
 
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
     build_model(ModelSpec(lookback=8, horizon=1, hidden_units=[4]))
     assert tf.config.optimizer.get_experimental_options()["disable_meta_optimizer"] is True
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "1"  # one thread per op, read at TF's start
