@@ -188,3 +188,33 @@ def test_other_threads_drawing_from_pythons_random_change_no_built_weight():
         stop.set()
         drawer.join()
     assert all(np.array_equal(quiet, weights) for weights in noisy)
+
+
+def test_a_second_fit_of_a_leased_model_traces_no_train_or_test_step(tmp_path):
+    import tensorflow as tf
+
+    traced = []
+
+    def counting(step, name):
+        def wrapped(data):  # Python runs inside a tf.function only while it is traced
+            traced.append(name)
+            return step(data)
+        return wrapped
+
+    pool = ModelPool(_seeded_build)
+    rng = np.random.default_rng(0)
+    for fit, n in enumerate((48, 40)):  # other window counts, the same batch size
+        X = rng.normal(size=(n, SPEC.lookback, 1)).astype(np.float32)
+        y = rng.normal(size=(n, SPEC.horizon)).astype(np.float32)
+        data = tf.data.Dataset.from_tensor_slices((X, y)).batch(8)
+        with pool.lease(SPEC, 11) as model:
+            if fit == 0:
+                model.train_step = counting(model.train_step, "train")
+                model.test_step = counting(model.test_step, "test")
+            train_model(model, data, data, epochs=2, patience=5,
+                        best_path=tmp_path / f"best{fit}.keras",
+                        last_path=tmp_path / f"last{fit}.keras")
+        if fit == 0:
+            first = sorted(set(traced))
+    assert first == ["test", "train"] and pool.built == 1
+    assert len(traced) == 2, f"the second fit traced again: {traced}"
