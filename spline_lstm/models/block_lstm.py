@@ -6,11 +6,14 @@ prediction function is traced: most of a new network's fixed cost. TensorFlow's
 ``BlockLSTM`` kernel takes the whole sequence in one op, with one gradient op.
 
 The layer is ``keras.layers.LSTM`` with the same weights, the same arithmetic (outputs
-and gradients agree to float32 rounding, tests/models/test_block_lstm.py) and the same
-checkpoint layout; only the inner loop differs, and only where the kernel computes
-exactly what Keras would (tanh/sigmoid gates, a bias, no mask, no dropout inside the
-layer, forwards, float32, no GPU: there Keras uses cuDNN). Anything else runs Keras' own
-loop. Registered as serialisable, so checkpoints load in safe mode.
+and gradients agree to float32 rounding: tests/spline_lstm/models/test_block_lstm.py)
+and the same checkpoint layout; only the inner loop differs, and only where the kernel
+computes exactly what Keras would (tanh/sigmoid gates, a bias, no mask, no dropout
+inside the layer, forwards, float32, no GPU: there Keras uses cuDNN). Anything else runs
+Keras' own loop. Registered as serialisable, so checkpoints load in safe mode.
+
+``BlockLSTMV2`` (Keras' gate order) is not used: TF registers V1's gradient for it, which
+assumes V1's gate order, so its gradients are wrong.
 """
 
 from __future__ import annotations

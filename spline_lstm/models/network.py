@@ -58,9 +58,9 @@ class ModelSpec:
 
 
 # One thread per op: these networks' ops are too small to split (a 64 x 64 LSTM step),
-# so a shared pool only adds hand-offs; an epoch on 2 cores took 25-35 % longer with the
-# fused LSTM kernel and 5-10 % longer unrolled (benchmarks/results/speed.md). Parallel
-# work is candidates, folds and series side by side.
+# so a shared pool only adds hand-offs: on 2 cores an epoch took about a third longer
+# with the fused LSTM kernel and up to a tenth longer unrolled (benchmarks/results/
+# speed.md). Parallel work is candidates, folds and series side by side.
 INTRA_OP_THREADS = 1
 
 
