@@ -119,6 +119,23 @@ class CovariateEncoder:
                    bool(payload.get("silent", False)))
 
 
+def _refuse_float32_overflow(columns: list[np.ndarray], names) -> None:
+    """25 naming the first finite model-space value beyond float32's range (the network
+    reads float32): a series whose scale grows by dozens of orders of magnitude after
+    the train split its scaler was fitted on."""
+    limit = np.finfo(np.float32).max
+    for name, column in zip(names, columns):
+        beyond = np.flatnonzero(np.isfinite(column) & (np.abs(column) > limit))
+        if beyond.size:
+            what = "the target" if name == TARGET_FEATURE else f"covariate {name!r}"
+            raise InputSchemaError(
+                f"{what} is {column[beyond[0]]:.3g} at grid row {beyond[0]} once transformed "
+                f"and scaled on the train split ({beyond.size} such row(s)): beyond the "
+                f"network's float32 range (±{limit:.2g}). Its scale grows by dozens of orders "
+                "of magnitude after the train split; rescale the data (e.g. --power log) "
+                "or use a train split that spans its range")
+
+
 @dataclass(frozen=True)
 class FeatureSet:
     """Names of the model-space columns (target first) and the covariates' encoders."""
@@ -186,9 +203,14 @@ class FeatureSet:
         for encoder in self.encoders:
             covariate = by_name[encoder.name]
             columns.extend(encoder.encode(covariate.values, covariate.labels))
-        if len(columns) == 1:  # F = 1: no stacking copy at 10M points
-            return columns[0].astype(np.float32)[:, None]
-        return np.stack(columns, axis=1).astype(np.float32)
+        with np.errstate(over="ignore"):  # refused below, by name
+            if len(columns) == 1:  # F = 1: no stacking copy at 10M points
+                stacked = columns[0].astype(np.float32)[:, None]
+            else:
+                stacked = np.stack(columns, axis=1).astype(np.float32)
+        if np.isinf(stacked).any():
+            _refuse_float32_overflow(columns, self.names)
+        return stacked
 
     def future_rows(self, future) -> np.ndarray:
         """float32 [H, F] rows after the series: the known-in-advance columns encoded from

@@ -206,3 +206,21 @@ def test_categories_of_another_run_are_matched_by_label():
     unknown = features.stack(np.zeros(N), tuple(
         c if c.name != "region" else other for c in _covariates()))
     np.testing.assert_array_equal(unknown[:, 1:3], 0.0)
+
+
+def test_model_space_values_beyond_float32_are_refused_by_name_not_turned_inf():
+    features = FeatureSet.fit(_covariates(), train_end=300, scaling="standard")
+    target = np.zeros(N)
+    target[350:] = 1e50  # a scale the train split never had: inf once float32
+    with pytest.raises(InputSchemaError) as caught:
+        features.stack(target, _covariates())
+    message = caught.value.message
+    assert caught.value.exit_code == 25
+    assert "the target is 1e+50 at grid row 350" in message and "(50 such row(s))" in message
+    covariates = list(_covariates())
+    covariates[2] = Covariate("temperature", "numeric", False,
+                              np.where(np.arange(N) < 390, 15.0, 1e45) + np.sin(np.arange(N)))
+    features = FeatureSet.fit(tuple(covariates), train_end=300, scaling="standard")
+    with pytest.raises(InputSchemaError, match="covariate 'temperature' is .* at grid row 390"):
+        features.stack(np.zeros(N), tuple(covariates))
+    assert np.isfinite(features.stack(np.zeros(N), _covariates())).all()  # in range: as before
