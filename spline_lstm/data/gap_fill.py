@@ -58,7 +58,8 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def _pchip_slope(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Fritsch-Carlson slope: harmonic mean of same-signed secants, else 0 (no overshoot)."""
     same_sign = (left * right) > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # 1/secant overflows for a subnormal secant: the harmonic mean is then 0, its limit
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         harmonic = 2.0 / (1.0 / left + 1.0 / right)
     return np.where(same_sign, harmonic, 0.0)
 

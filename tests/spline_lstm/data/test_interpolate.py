@@ -158,3 +158,14 @@ def test_a_grid_too_large_to_hold_is_refused_whatever_the_max_gap():
         interpolate_series(frame, pd.tseries.frequencies.to_offset("us"), [1],
                            max_gap=10**13, fill_method="auto")
     assert err.value.exit_code == 25
+
+
+def test_a_subnormal_secant_gives_a_zero_slope_without_overflow_warnings():
+    import warnings
+
+    from spline_lstm.data.gap_fill import _pchip_slope
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning would fail here
+        slopes = _pchip_slope(np.array([1e-310, 2.0, -1.0]), np.array([1.0, 2.0, 1.0]))
+    np.testing.assert_array_equal(slopes, [0.0, 2.0, 0.0])
