@@ -27,6 +27,7 @@ from contracts.errors import (
     exit_code_table,
 )
 from spline_lstm.cancel import stop_requested
+from spline_lstm.models.network import INTRA_OP_THREADS
 
 EXIT_CODES_HELP = f"""exit codes:
 {exit_code_table()}
@@ -48,7 +49,7 @@ def quiet_environment() -> None:
                           EPHEMERAL_STARTUP_TIMEOUT_S)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ chatter is not for operators
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # same speed here, bit-stable results
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # tiny ops: models/network.py
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(INTRA_OP_THREADS))  # read at TF's start
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -179,6 +179,8 @@ def build_model(spec: ModelSpec):
     import keras
     from keras import layers
 
+    from spline_lstm.models.block_lstm import BlockLSTM
+
     reach = spec.horizon if spec.n_future else 0
     inputs = keras.Input(shape=(spec.lookback + reach, spec.n_features), name="window")
     past, future = inputs, None
@@ -202,8 +204,6 @@ def build_model(spec: ModelSpec):
             h = layers.Cropping1D((spec.lookback - usable, 0), name="whole_segments")(h)
         h = layers.Reshape((usable // seg, seg * spec.n_features), name="segments")(h)
         h = layers.Dense(spec.hidden_units[0], activation="relu", name="segment_embedding")(h)
-    from spline_lstm.models.block_lstm import BlockLSTM
-
     cell = {"lstm": BlockLSTM, "gru": layers.GRU}[spec.cell]
     unroll = recurrent_steps(spec) <= MAX_UNROLLED_STEPS
     for i, units in enumerate(spec.hidden_units):
