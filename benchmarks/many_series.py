@@ -83,7 +83,17 @@ def one_pass(folder: Path, artifacts: Path, run_id: str, runner_flags: list[str]
             "child_mean_s": float(child.mean()), "stage_mean_s": float(stages.mean()),
             "overhead_mean_s": float((child - stages).mean()),
             "overhead_max_s": float((child - stages).max()),
-            "median_mase": float(np.median([r["mase"] for r in rows]))}
+            "median_mase": float(np.median([r["mase"] for r in rows])),
+            "not_completed": [f"{r['series_id']}: {r.get('message') or r['status']}"
+                              for r in summary["series"] if r["status"] != "completed"]}
+
+
+def not_completed_text(results: list[dict]) -> str:
+    """The series a pass did not complete, each with its coded message (a count alone
+    cannot say whether a run or the orchestrator failed it); empty when none."""
+    lines = [f"- {r.get('database', r.get('runner'))}, stage tags {r['stage_tags']}: {line}"
+             for r in results for line in r.get("not_completed", [])]
+    return "\n\nSeries not completed:\n" + "\n".join(lines) if lines else ""
 
 
 THREADS = ["--runner", "threads", "--max-workers", "2"]
@@ -136,7 +146,7 @@ def measure_many(n_series: int, run_child) -> str:
     return (f"{n_series} series of {SERIES_POINTS} hourly points, flags "
             f"`{' '.join(SERIES_FLAGS)}`; a temporary Prefect server (SQLite) per pass; "
             "passes with a series cap run on the first series only.\n\n"
-            + "\n".join(rows) + "\n\n" + TAGS_NOTE)
+            + "\n".join(rows) + not_completed_text(results) + "\n\n" + TAGS_NOTE)
 
 
 # ----------------------------------------------------------------- running servers
@@ -248,5 +258,5 @@ def measure_servers(run_child) -> str:
                     f"{r['child_mean_s']:.2f} | {r['stage_mean_s']:.2f} | "
                     f"**{r['overhead_mean_s']:.2f}** / {r['overhead_max_s']:.2f} |")
     return (f"{SERVER_SERIES} series of {SERIES_POINTS} hourly points on the thread pool (2 "
-            f"threads), flags `{' '.join(SERIES_FLAGS)}`.\n\n" + "\n".join(rows) + "\n\n"
-            + SERVERS_NOTE)
+            f"threads), flags `{' '.join(SERIES_FLAGS)}`.\n\n"
+            + "\n".join(rows) + not_completed_text(results) + "\n\n" + SERVERS_NOTE)
