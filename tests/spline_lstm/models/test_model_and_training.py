@@ -5,6 +5,7 @@ import pytest
 
 from contracts.errors import CheckpointSaveError
 from spline_lstm.models.network import ModelSpec, build_model, load_checkpoint
+from spline_lstm.models.recurrent import build_seeded_model
 from spline_lstm.models.training import (
     make_deterministic,
     save_model_atomically,
@@ -49,8 +50,7 @@ def test_same_seed_gives_identical_weights(tmp_path):
     X, y = _data()
     weights = []
     for attempt in range(2):
-        make_deterministic(7)
-        model = build_model(ModelSpec(lookback=8, horizon=2, hidden_units=[5]))
+        model = build_seeded_model(ModelSpec(lookback=8, horizon=2, hidden_units=[5]), 7)
         train_model(model, _batches(X[:64], y[:64]), _batches(X[64:], y[64:]), epochs=1,
                     patience=2, best_path=tmp_path / f"b{attempt}.keras",
                     last_path=tmp_path / f"l{attempt}.keras")
