@@ -6,6 +6,7 @@ import contextlib
 import math
 import os
 import random
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -63,7 +64,8 @@ def layer_seeds_from(seed: int):
 def save_model_atomically(model, path: Path) -> None:
     """Write ``model`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    # Named by process and thread: fits run in threads of one process (candidates, series).
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.keras")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(tmp)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,11 +47,13 @@ def check_artifacts_dir(artifacts_dir: Path) -> None:
         raise InvalidArgumentError(
             f"--artifacts-dir {path} is a file, not a directory; choose a directory (it is "
             "created if missing)")
-    probe = path / f".write-check-{os.getpid()}"
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
+        # A probe of its own: runs in other threads of this process (the many-series
+        # flow) check the same directory at the same moment.
+        handle, probe = tempfile.mkstemp(prefix=".write-check-", dir=path)
+        os.close(handle)
+        os.unlink(probe)
     except OSError as exc:
         raise InvalidArgumentError(
             f"--artifacts-dir {path} is not a directory this process can write in "

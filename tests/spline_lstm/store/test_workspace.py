@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from contracts.errors import InvalidArgumentError, RunnerExecError
@@ -84,7 +86,7 @@ def test_a_lock_taken_on_an_orphaned_lock_file_is_dropped_and_taken_again(tmp_pa
     real_open, handed = os.open, []
 
     def open_stale_first(path, flags, mode=0o777):
-        if not handed:
+        if not handed and Path(path) == lock_path(tmp_path, "r1"):
             handed.append(stale)
             return stale
         return real_open(path, flags, mode)
@@ -93,8 +95,36 @@ def test_a_lock_taken_on_an_orphaned_lock_file_is_dropped_and_taken_again(tmp_pa
     waiter = RunWorkspace(tmp_path, "r1")
     waiter.open(overwrite=False)  # locks the orphan first, notices, locks the real file
     monkeypatch.undo()
+    assert handed == [stale]
     newcomer = RunWorkspace(tmp_path, "r1")
     with pytest.raises(RunnerExecError, match="being written right now"):
         newcomer.open(overwrite=False)
     assert os.fstat(waiter._lock_fd).st_ino == os.stat(lock_path(tmp_path, "r1")).st_ino
     waiter.close()
+
+
+def test_threads_of_one_process_checking_the_artifacts_dir_at_once_all_pass(tmp_path):
+    # The many-series flow runs its series in threads of one process, and each run checks
+    # --artifacts-dir on opening. A probe file named by the process alone was removed by
+    # one thread under another, which then refused a good directory with 20.
+    import threading
+
+    from spline_lstm.store.workspace import check_artifacts_dir
+
+    start, refused = threading.Barrier(8), []
+
+    def check_many_times():
+        start.wait()
+        for _ in range(300):
+            try:
+                check_artifacts_dir(tmp_path / "artifacts")
+            except InvalidArgumentError as exc:
+                refused.append(exc.message)
+
+    threads = [threading.Thread(target=check_many_times) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert refused == []
+    assert list((tmp_path / "artifacts").iterdir()) == []  # no probe left behind
