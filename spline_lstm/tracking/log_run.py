@@ -14,6 +14,7 @@ import logging
 import math
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -86,8 +87,7 @@ def _log_new(client, experiment: str, root: Path, run_id: str, flow_run: dict) -
                          (layout.metrics_json, "metrics"), (layout.metadata_json, "metadata")):
         if path.is_file():
             client.log_artifact(mlflow_id, str(path), folder)
-    # MLflow prints "View run ... at" on stdout; stdout is the command's result
-    with contextlib.redirect_stdout(sys.stderr), quiet_model_logging():
+    with quiet_model_logging():
         model_uri = _log_model(client, mlflow_id, root, run_id,
                                int(metrics["dataset"]["horizon"]))
         client.set_tag(mlflow_id, "spline.model_uri", model_uri)
@@ -96,20 +96,52 @@ def _log_new(client, experiment: str, root: Path, run_id: str, flow_run: dict) -
     return Tracked(mlflow_id, model_uri, client.tracking_uri, reused=False)
 
 
+# Tracked series of the many-series flow log their models in threads at once.
+# contextlib.redirect_stdout, warnings.catch_warnings and a logger's saved level each
+# restore what they found on entry, so overlapping uses in two threads could leave
+# sys.stdout pointing at stderr for good (and the command's result line with it). The
+# first thread in quietens, the last one out restores.
+_QUIET = threading.Lock()
+_quiet_state: dict = {"depth": 0, "restore": None}
+
+
 @contextlib.contextmanager
 def quiet_model_logging():
-    """log_model's advice (cloudpickle, type hints, integer columns) is not for operators."""
+    """MLflow's "View run ... at" lines go to stderr (stdout is the command's result), and
+    log_model's advice (cloudpickle, type hints, integer columns) is not for operators."""
+    with _QUIET:
+        if _quiet_state["depth"] == 0:
+            _quiet_state["restore"] = _quieten()
+        _quiet_state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _QUIET:
+            _quiet_state["depth"] -= 1
+            if _quiet_state["depth"] == 0:
+                _quiet_state["restore"]()
+                _quiet_state["restore"] = None
+
+
+def _quieten():
+    """Quieten the process; returns what puts it back."""
+    stdout = sys.stdout
+    filters = warnings.catch_warnings()
+    filters.__enter__()
+    warnings.simplefilter("ignore")
     loggers = [logging.getLogger(n) for n in ("mlflow.pyfunc", "mlflow.models", "mlflow.types")]
     levels = [lg.level for lg in loggers]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for lg in loggers:
-            lg.setLevel(logging.ERROR)
-        try:
-            yield
-        finally:
-            for lg, level in zip(loggers, levels):
-                lg.setLevel(level)
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    sys.stdout = sys.stderr
+
+    def restore():
+        sys.stdout = stdout
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+        filters.__exit__(None, None, None)
+
+    return restore
 
 
 def _log_model(client, mlflow_id: str, root: Path, run_id: str, horizon: int) -> str:

@@ -121,3 +121,41 @@ def test_defining_the_pyfunc_model_prints_no_type_hint_warning():
                           cwd=Path(__file__).resolve().parents[3], timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Add type hints" not in proc.stderr
+
+
+def test_overlapping_quiet_logging_in_threads_restores_stdout_and_levels():
+    # Tracked series of the many-series flow log their models in threads at once. With
+    # contextlib.redirect_stdout each thread restored what it found on entry: one leaving
+    # after another had entered put sys.stdout back on stderr for good.
+    import logging
+    import sys
+    import threading
+
+    from spline_lstm.tracking.log_run import quiet_model_logging
+
+    stdout, logger = sys.stdout, logging.getLogger("mlflow.models")
+    level = logger.level
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with quiet_model_logging():
+            seen["a"] = sys.stdout is sys.stderr and logger.level == logging.ERROR
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def second():
+        a_in.wait(5)
+        with quiet_model_logging():
+            b_in.set()
+            a_out.wait(5)
+            seen["b after a left"] = sys.stdout is sys.stderr and logger.level == logging.ERROR
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"a": True, "b after a left": True}
+    assert sys.stdout is stdout and logger.level == level
