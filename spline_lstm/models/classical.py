@@ -49,6 +49,7 @@ import warnings
 import numpy as np
 
 from spline_lstm.models.base import Capabilities, Forecaster, fit_end_of
+from spline_lstm.shared_quiet import warnings_ignored
 from spline_lstm.transforms.seasonal_adjust import mstl_seasonal
 
 SHORT_SEASON = 12
@@ -58,10 +59,10 @@ APPROXIMATE_ARIMA_ABOVE = 1000  # fit points; see _search_options
 MAX_DECOMPOSITIONS_PER_CALL = 100  # MSTL forecasts; see refresh_interval
 THETA_HISTORY_SEASONS, THETA_MIN_HISTORY = 100, 1000  # see StatsForecaster._history_start
 
-# The fits below silence statsforecast inside ``warnings.catch_warnings()``, which is not
-# thread-safe: backtest windows fit in parallel threads, and one leaving its context can
-# restore the filters while another is inside, so a scipy optimiser's convergence note
-# reached the console. That note is ignored process-wide.
+# The fits below silence statsforecast inside ``warnings_ignored``, which threads share
+# (backtest windows fit in parallel). With ``warnings.catch_warnings`` one thread leaving
+# restored the filters while another was inside, and a scipy optimiser's convergence note
+# reached the console; that note also stays ignored process-wide.
 warnings.filterwarnings("ignore", message="The line search algorithm did not converge")
 
 
@@ -161,8 +162,7 @@ class StatsForecaster(_Classical):
         exog = {"X": known_columns(data, 0, self.fit_end)} if self.exogenous else {}
         fitted_on = np.asarray(data.values[:self.fit_end], dtype=np.float64)
         self._set_unit(fitted_on)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_ignored():
             model.fit(fitted_on / self._unit, **exog)
         self._model = model
         return self
@@ -171,8 +171,7 @@ class StatsForecaster(_Classical):
         self._ensure_fitted(data)
         horizon, values = data.preprocessor.horizon, data.values
         outputs = _Outputs(len(origins), horizon, levels)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_ignored():
             for i, o in enumerate(origins):
                 start = self._history_start(o, data)
                 outputs.put(i, self._model.forward(y=values[start:o + 1] / self._unit,
@@ -261,8 +260,7 @@ class MSTLForecaster(_Classical):
         exog = {"X": known_columns(data, 0, self.fit_end)} if self.exogenous else {}
         adjusted = values[:self.fit_end] - seasonal[:self.fit_end]
         self._set_unit(adjusted)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_ignored():
             model.fit(adjusted / self._unit, **exog)
         self._model = model
         return self
@@ -274,8 +272,7 @@ class MSTLForecaster(_Classical):
         outputs = _Outputs(len(origins), horizon, levels)
         refresh_every = refresh_interval(seasons[0], len(origins))
         seasonal, decomposed_at = None, None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_ignored():
             for i, origin in enumerate(origins):
                 if decomposed_at is None or origin - decomposed_at >= refresh_every:
                     decomposed_at = origin

@@ -14,15 +14,14 @@ import logging
 import math
 import sys
 import tempfile
-import threading
 import time
-import warnings
 from dataclasses import dataclass
 from importlib import metadata as package_metadata
 from pathlib import Path
 
 from contracts.artifacts import ArtifactLayout
 from contracts.errors import HealthCheckFailedError
+from spline_lstm.shared_quiet import SharedSwitch, warnings_ignored
 from spline_lstm.store.atomic import read_json
 from spline_lstm.store.gate import check_run
 from spline_lstm.tracking import store
@@ -96,39 +95,8 @@ def _log_new(client, experiment: str, root: Path, run_id: str, flow_run: dict) -
     return Tracked(mlflow_id, model_uri, client.tracking_uri, reused=False)
 
 
-# Tracked series of the many-series flow log their models in threads at once.
-# contextlib.redirect_stdout, warnings.catch_warnings and a logger's saved level each
-# restore what they found on entry, so overlapping uses in two threads could leave
-# sys.stdout pointing at stderr for good (and the command's result line with it). The
-# first thread in quietens, the last one out restores.
-_QUIET = threading.Lock()
-_quiet_state: dict = {"depth": 0, "restore": None}
-
-
-@contextlib.contextmanager
-def quiet_model_logging():
-    """MLflow's "View run ... at" lines go to stderr (stdout is the command's result), and
-    log_model's advice (cloudpickle, type hints, integer columns) is not for operators."""
-    with _QUIET:
-        if _quiet_state["depth"] == 0:
-            _quiet_state["restore"] = _quieten()
-        _quiet_state["depth"] += 1
-    try:
-        yield
-    finally:
-        with _QUIET:
-            _quiet_state["depth"] -= 1
-            if _quiet_state["depth"] == 0:
-                _quiet_state["restore"]()
-                _quiet_state["restore"] = None
-
-
-def _quieten():
-    """Quieten the process; returns what puts it back."""
+def _quiet_stdout_and_model_advice():
     stdout = sys.stdout
-    filters = warnings.catch_warnings()
-    filters.__enter__()
-    warnings.simplefilter("ignore")
     loggers = [logging.getLogger(n) for n in ("mlflow.pyfunc", "mlflow.models", "mlflow.types")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
@@ -139,9 +107,20 @@ def _quieten():
         sys.stdout = stdout
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
-        filters.__exit__(None, None, None)
 
     return restore
+
+
+# Shared by threads: the tracked series of a many-series run log their models at once.
+_stdout_and_model_advice_quiet = SharedSwitch(_quiet_stdout_and_model_advice)
+
+
+@contextlib.contextmanager
+def quiet_model_logging():
+    """MLflow's "View run ... at" lines go to stderr (stdout is the command's result), and
+    log_model's advice (cloudpickle, type hints, integer columns) is not for operators."""
+    with _stdout_and_model_advice_quiet(), warnings_ignored():
+        yield
 
 
 def _log_model(client, mlflow_id: str, root: Path, run_id: str, horizon: int) -> str:

@@ -24,13 +24,13 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from contracts.errors import InvalidArgumentError
+from spline_lstm.shared_quiet import warnings_ignored
 
 HISTORY_CYCLES = 3  # of the longest season, per decomposition
 MAX_DECOMPOSITIONS = 50  # per series: the refresh interval widens to bound the cost
@@ -102,8 +102,7 @@ def _mstl_seasonal(history: np.ndarray, seasons: list[int], length: int) -> np.n
     total = np.zeros(length)
     if not usable:
         return total
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings_ignored():
         components = mstl_components(history, usable)
     index = np.arange(length)
     for m, component in components.items():
