@@ -61,9 +61,9 @@ def fallback_served(client, name: str, version: str | None, reason: str) -> Serv
     if version is None:
         return None
     try:
-        folder, run_id = registry.download_version(client, name, version)
-        layout = ArtifactLayout(folder, run_id)
-        data = read_processed(layout.processed_npz, run_id, layout.preprocessor_pkl)
+        with registry.downloaded_version(client, name, version) as (folder, run_id):
+            layout = ArtifactLayout(folder, run_id)
+            data = read_processed(layout.processed_npz, run_id, layout.preprocessor_pkl)
         forecast = forward_forecast(NaiveForecaster("seasonal_naive"), data)
     except Exception as exc:  # noqa: BLE001 - nothing at all can be served for this model
         LOG.error("no fallback for %s: %s", name, exc)

@@ -224,24 +224,28 @@ def list_models(client) -> list[dict]:
                             key=lambda m: m.name)]
 
 
-def download_version(client, name: str, version: str) -> tuple[Path, str]:
+@contextmanager
+def downloaded_version(client, name: str, version: str) -> Iterator[tuple[Path, str]]:
     """(folder of the run's bundled files, run_id) of a registered version, downloaded from
-    the registry's copy."""
+    the registry's copy into a temporary folder that is removed on leaving: read what you
+    need inside. (A server that kept every download filled its disk: one per version it
+    loaded, every reload and every promotion's comparison.)"""
     import mlflow
 
     model_version = get_version(client, name, version)
     run_id = (model_version.tags or {}).get(RUN_ID_TAG)
-    folder = Path(tempfile.mkdtemp(prefix=f"spline-{name}-v{version}-"))
-    local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}",
-                                                dst_path=str(folder))
-    return Path(local) / "artifacts" / "run", run_id
+    with tempfile.TemporaryDirectory(prefix=f"spline-{name}-v{version}-") as folder:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}",
+                                                    dst_path=folder)
+        yield Path(local) / "artifacts" / "run", run_id
 
 
 def load_version(client, name: str, version: str):
-    """The ``RunModel`` of a registered version."""
+    """The ``RunModel`` of a registered version, held in memory (its download is removed)."""
     from spline_lstm.tracking.run_model import RunModel
 
-    return RunModel.load(*download_version(client, name, version))
+    with downloaded_version(client, name, version) as (folder, run_id):
+        return RunModel.load(folder, run_id)
 
 
 def _move(client, name: str, alias: str, version: str, who: str, why: str, *, action: str,

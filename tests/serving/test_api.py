@@ -247,6 +247,28 @@ def test_production_mode_rules(registry_dir):
         _stop(proc)
 
 
+def test_a_loaded_version_keeps_no_download_on_disk(registry_dir, tmp_path, monkeypatch):
+    # A server loads a version on every alias move and every other version asked for; a
+    # promotion loads two. Each download used to stay in the temporary folder for good.
+    import tempfile
+
+    from spline_lstm.serving.champions import fallback_served
+    from spline_lstm.tracking import registry, store
+
+    artifacts = registry_dir[0]
+    downloads = tmp_path / "tmp"
+    downloads.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(downloads))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # the runs' own store
+    client = store.connect(artifacts)
+    model = registry.load_version(client, "load", "1")
+    stored = _stored_forecast(artifacts, "serve-1")
+    assert model.forecast().values == pytest.approx(stored["y_pred"].tolist(), rel=1e-9)
+    fallback = fallback_served(client, "load", "2", "a test")
+    assert fallback is not None and len(fallback.forecast.values) == 3
+    assert list(downloads.iterdir()) == []
+
+
 def test_a_corrupt_champion_falls_back_and_ready_says_why(registry_dir):
     """Last in the module: it spoils the registry's copies of every version's model."""
     artifacts = registry_dir[0]

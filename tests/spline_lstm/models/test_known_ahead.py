@@ -1,6 +1,8 @@
 """Covariates known in advance: encoded on train, the last columns of the model space,
 carried over the horizon by the windows and read there by the network (and only them)."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -189,6 +191,7 @@ def test_the_network_without_covariates_is_one_more_forecaster(tmp_path):
     assert np.isfinite(twin.predict(data, last)).all()
     twin.save(tmp_path / "chosen")
     loaded = load_forecaster(tmp_path / "chosen")
+    shutil.rmtree(tmp_path / "chosen")  # loaded whole: serving removes a version's download
     assert isinstance(loaded, UnivariateNetwork) and loaded.name == twin.name
     np.testing.assert_array_equal(loaded.predict(data, test), reference.predict(alone, test))
 
