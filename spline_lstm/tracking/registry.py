@@ -228,8 +228,8 @@ def list_models(client) -> list[dict]:
 def downloaded_version(client, name: str, version: str) -> Iterator[tuple[Path, str]]:
     """(folder of the run's bundled files, run_id) of a registered version, downloaded from
     the registry's copy into a temporary folder that is removed on leaving: read what you
-    need inside. (A server that kept every download filled its disk: one per version it
-    loaded, every reload and every promotion's comparison.)"""
+    need inside. (Kept, the downloads grew a server's temporary folder by one copy of the
+    run's files for every version it loaded and every promotion's comparison.)"""
     import mlflow
 
     model_version = get_version(client, name, version)
