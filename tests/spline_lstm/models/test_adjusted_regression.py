@@ -107,3 +107,16 @@ def test_the_regression_is_fitted_the_way_that_forecasts_the_end_of_the_fit_span
     # no column, or too short a span for the holdout: statsforecast's joint fit
     assert regression_fit_by_holdout(y, np.zeros((n, 0)), horizon=24) == JOINT
     assert regression_fit_by_holdout(y[:100], x, horizon=24) == JOINT
+
+
+def test_covariates_the_seasons_explain_leave_a_plain_arima():
+    values = 50 + 3 * np.sin(2 * np.pi * HOURS / 24) + \
+        np.random.default_rng(2).normal(0, 0.3, len(HOURS))
+    hour_of_day = (HOURS % 24).astype(float)  # a covariate with nothing past its season
+    data = make_processed(values, horizon=6, seasons=[24, 168], lookback=48,
+                          covariates=(Covariate("hour", "numeric", True, hour_of_day),))
+    fit_end = 24 * 7 * 8
+    assert regression_columns(data.series[:, -1:], fit_end, [24, 168]).shape[1] == 0
+    model = MSTLForecaster("arima", [24, 168], exogenous=True).fit(data, fit_end=fit_end)
+    forecast = model.predict(data, np.array([fit_end + 10, fit_end + 20]))
+    assert forecast.shape == (2, 6) and np.isfinite(forecast).all()
