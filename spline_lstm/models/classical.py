@@ -278,9 +278,10 @@ def regression_fit_by_holdout(adjusted: np.ndarray, columns: np.ndarray, horizon
 
     The joint fit (statsforecast's) maximises the one-step likelihood: right one step
     ahead, where the ARIMA's own dynamics already carry most of what the covariates say
-    (elecdemand one half-hour ahead: test MASE 0.070 joint, 0.078 on changes, 0.070
-    without covariates), and it shrinks effects that show over longer horizons to nearly
-    nothing (one day ahead 0.943 joint, 0.667 on changes). Both are fitted on the fit span
+    (elecdemand one half-hour ahead, test MASE: 0.067 chosen here, as without covariates;
+    0.075 always on changes), and it shrinks effects that show over longer horizons to
+    nearly nothing (one day ahead: 0.647 on changes, chosen here; 0.927 joint on the raw
+    columns, 0.935 on these in an offline replication). Both are fitted on the fit span
     only, so the choice never sees a later row.
     """
     if columns.shape[1] == 0:
