@@ -95,7 +95,8 @@ def evaluate(data: ProcessedData, forecaster: Forecaster, training: TrainingSumm
         # the same network without the covariates: reported next to it, and a candidate
         twin = UnivariateNetwork(forecaster.with_workdir(Path(scratch) / "no_covariates"))
         twin_test = twin.fit(data).predict(data, test)
-        covariates = covariate_effect(data, network_test, twin, twin_test)
+        covariates = covariate_effect(data, network_test, twin, twin_test,
+                                      baselines.fitted)
         logger.info("covariates: network test MASE %.4f with them, %.4f without (ratio %.3f)",
                     covariates["network_with"]["mase"], covariates["network_without"]["mase"],
                     covariates["mase_ratio"])

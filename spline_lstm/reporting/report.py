@@ -296,8 +296,15 @@ def _covariates_section(covariates: dict | None, baselines: dict) -> list[str]:
     for label, m in rows:
         out.append(f"| {label} | {fmt(m.get('mase'))} | {fmt(m.get('rmse'))} | "
                    f"{fmt(m.get('mae'))} | {fmt(m.get('smape'))} |")
-    return out + ["", f"MASE with / without covariates (network): "
-                  f"{fmt(covariates['mase_ratio'])}.", ""]
+    out += ["", f"MASE with / without covariates (network): "
+            f"{fmt(covariates['mase_ratio'])}.", ""]
+    fits = covariates.get("classical_regression") or {}
+    if fits:
+        out += ["Covariates' coefficients: " + "; ".join(
+            f"`{name}` fitted them {how}" for name, how in fits.items()) +
+            " (of a fit on changes over the horizon and a joint fit with the ARIMA errors, "
+            "the one that forecast the end of its fit span better).", ""]
+    return out
 
 
 def render_report(ctx: ReportContext) -> str:

@@ -4,13 +4,14 @@ target is, fitted on changes over the horizon before the ARIMA sees what is left
 import numpy as np
 
 from spline_lstm.data.covariates import Covariate
+from spline_lstm.evaluation.covariate_effect import regression_fits
 from spline_lstm.models.adjusted_regression import (
     AdjustedRegression,
     adjusted_regressors,
     regression_columns,
     spline_basis,
 )
-from spline_lstm.models.classical import MSTLForecaster
+from spline_lstm.models.classical import JOINT, ON_CHANGES, MSTLForecaster
 from tests.helpers import make_processed
 
 HOURS = np.arange(24 * 7 * 10)  # ten weeks, hourly
@@ -85,6 +86,10 @@ def test_mstl_arima_with_a_workday_flag_forecasts_a_weekday_holiday():
     error_with = np.abs(with_flag.predict(data, origin)[0] - truth).mean()
     error_without = np.abs(without.predict(data, origin)[0] - truth).mean()
     assert error_with < 0.6 * error_without
+    # the metrics' covariates section says how it fitted them (the plain model: nothing)
+    assert with_flag.regression_fit in (JOINT, ON_CHANGES)
+    assert regression_fits({"mstl_arima_x": with_flag, "mstl_arima": without}) == {
+        "mstl_arima_x": with_flag.regression_fit}
     # a loaded model refits from its settings to the same forecast
     again = MSTLForecaster(**with_flag.settings())
     np.testing.assert_allclose(again.predict(data, origin), with_flag.predict(data, origin))
