@@ -245,7 +245,7 @@ def refresh_interval(season: int, n_origins: int) -> int:
     return season * max(1, math.ceil(n_origins / MAX_DECOMPOSITIONS_PER_CALL / season))
 
 
-JOINT, ON_CHANGES = "joint", "on changes over the horizon"
+JOINT, ON_CHANGES = "jointly", "on changes over the horizon"  # as the report says them
 HOLDOUT_SHARE = 0.2  # of the fit span, where mstl_arima_x compares its two regressions
 HOLDOUT_ORIGINS = 100  # at most, spread evenly over it
 MIN_HOLDOUT_ORIGINS = 10  # fewer: the joint fit, statsforecast's own
