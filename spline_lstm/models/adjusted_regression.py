@@ -20,8 +20,8 @@ temperature moves little in half an hour), so the covariates changed nothing. He
    target less that part.
 
 One step ahead the ARIMA's own dynamics already carry most of what the covariates say,
-and statsforecast's joint fit is the better one there; ``classical.regression_fit_by_
-holdout`` picks between the two on the end of the fit span.
+and statsforecast's joint fit on the covariates as they are is the better one there;
+``classical.regression_fit_by_holdout`` picks between the two on the end of the fit span.
 
 On elecdemand one day ahead (offline replication, the benchmark's 12 weeks), MASE of the
 two backtest blocks and the test split: joint ARIMA-X 0.745 / 0.605 / 0.950; the

@@ -23,12 +23,12 @@ so the network is compared with classical models given the same information. The
 the model-space columns (scaled on train), and over the forward forecast's horizon the
 future rows the run was given. Past-observed covariates have no future values, so no
 classical model takes them. ``auto_arima_x`` estimates the regression with ARIMA errors
-jointly (statsforecast's ``X`` / ``X_future``). ``mstl_arima_x`` fits the regression
-on the seasonally adjusted target and covariates with a linear-spline basis
-(``adjusted_regression``), over changes across the horizon with the ARIMA on what is
-left, or jointly, whichever forecasts the end of the fit span better
-(``regression_fit_by_holdout``; jointly, every coefficient came out near zero one day
-ahead on half-hourly demand).
+jointly (statsforecast's ``X`` / ``X_future``). ``mstl_arima_x`` either does the same
+with the covariates as they are, or relates the seasonally adjusted target to the
+seasonally adjusted covariates with a linear-spline basis over changes across the
+horizon, the ARIMA modelling what is left (``adjusted_regression``): whichever forecasts
+the end of the fit span better (``regression_fit_by_holdout``; jointly, every coefficient
+came out near zero one day ahead on half-hourly demand).
 
 Every model without regressors is fitted and rolled forward in a unit of the series'
 own (``step_unit``: the mean absolute one-step change of what it is fitted on), and its
@@ -253,16 +253,14 @@ MIN_HOLDOUT_ORIGINS = 10  # fewer: the joint fit, statsforecast's own
 
 def _fit_arima_with(adjusted: np.ndarray, columns: np.ndarray, horizon: int, how: str):
     """(AutoARIMA, the regression fitted on changes or None, the unit) for ``adjusted``
-    [n] with the covariates' ``columns`` [>= n, C], their coefficients fitted ``how``."""
+    [n] with covariate ``columns`` [>= n, C] (``JOINT``: the known columns as they are;
+    ``ON_CHANGES``: ``regression_columns``), their coefficients fitted ``how``."""
     from statsforecast.models import AutoARIMA
 
     n, model = len(adjusted), AutoARIMA()
     with warnings_ignored():
         if how == JOINT:  # statsforecast's regression with ARIMA errors, the data's unit
-            if columns.shape[1]:
-                model.fit(adjusted, X=columns[:n])
-            else:
-                model.fit(adjusted)
+            model.fit(adjusted, X=columns[:n])
             return model, None, 1.0
         regression = AdjustedRegression.fit(adjusted, columns, horizon)
         left = adjusted - regression.part(columns[:n])
@@ -271,20 +269,22 @@ def _fit_arima_with(adjusted: np.ndarray, columns: np.ndarray, horizon: int, how
     return model, regression, unit
 
 
-def regression_fit_by_holdout(adjusted: np.ndarray, columns: np.ndarray, horizon: int) -> str:
+def regression_fit_by_holdout(adjusted: np.ndarray, columns: dict[str, np.ndarray],
+                              horizon: int) -> str:
     """How ``mstl_arima_x`` fits its covariates' coefficients: ``JOINT`` or
-    ``ON_CHANGES``, whichever forecasts the last ``HOLDOUT_SHARE`` of the fit span better
-    ``horizon`` steps ahead, each fitted on the part before it.
+    ``ON_CHANGES`` (``columns``: each one's covariate columns), whichever forecasts the
+    last ``HOLDOUT_SHARE`` of the fit span better ``horizon`` steps ahead, each fitted on
+    the part before it.
 
-    The joint fit (statsforecast's) maximises the one-step likelihood: right one step
-    ahead, where the ARIMA's own dynamics already carry most of what the covariates say
-    (elecdemand one half-hour ahead, test MASE: 0.067 chosen here, as without covariates;
-    0.075 always on changes), and it shrinks effects that show over longer horizons to
-    nearly nothing (one day ahead: 0.647 on changes, chosen here; 0.927 joint on the raw
-    columns, 0.935 on these in an offline replication). Both are fitted on the fit span
-    only, so the choice never sees a later row.
+    The joint fit (statsforecast's, on the known columns as they are) maximises the
+    one-step likelihood: right one step ahead, where the ARIMA's own dynamics already
+    carry most of what the covariates say (elecdemand one half-hour ahead, test MASE:
+    0.067 joint, as without covariates; 0.075 always on changes), and it shrinks effects
+    that show over longer horizons to nearly nothing (one day ahead: 0.927 joint, 0.647
+    on changes). Both are fitted on the fit span only, so the choice never sees a later
+    row.
     """
-    if columns.shape[1] == 0:
+    if columns[ON_CHANGES].shape[1] == 0:
         return JOINT
     n = len(adjusted)
     inner = n - int(n * HOLDOUT_SHARE)
@@ -295,13 +295,14 @@ def regression_fit_by_holdout(adjusted: np.ndarray, columns: np.ndarray, horizon
                       .astype(int)]
     errors = {}
     for how in (JOINT, ON_CHANGES):
-        model, regression, unit = _fit_arima_with(adjusted[:inner], columns, horizon, how)
-        part = regression.part(columns[:n]) if regression is not None else np.zeros(n)
+        model, regression, unit = _fit_arima_with(adjusted[:inner], columns[how], horizon,
+                                                  how)
+        part = regression.part(columns[how][:n]) if regression is not None else np.zeros(n)
         total = 0.0
         with warnings_ignored():
             for origin in origins:
                 ahead = slice(origin + 1, origin + 1 + horizon)
-                joint = {"X": columns[:origin + 1], "X_future": columns[ahead]} \
+                joint = {"X": columns[how][:origin + 1], "X_future": columns[how][ahead]} \
                     if regression is None else {}
                 forecast = np.asarray(model.forward(y=(adjusted[:origin + 1] -
                                                        part[:origin + 1]) / unit,
@@ -342,11 +343,13 @@ class MSTLForecaster(_Classical):
                                     self.fit_end + data.preprocessor.horizon)
         adjusted = values[:self.fit_end] - seasonal[:self.fit_end]
         if self.exogenous:
-            columns = self._regression_columns(data, self.fit_end)
+            columns = {how: self._covariate_columns(data, self.fit_end, how)
+                       for how in (JOINT, ON_CHANGES)}
             self.regression_fit = regression_fit_by_holdout(adjusted, columns,
                                                             data.preprocessor.horizon)
             self._model, self._regression, self._unit = _fit_arima_with(
-                adjusted, columns, data.preprocessor.horizon, self.regression_fit)
+                adjusted, columns[self.regression_fit], data.preprocessor.horizon,
+                self.regression_fit)
             return self
         model = AutoETS(model="ZZN") if self.trend == "ets" else AutoARIMA()
         self._set_unit(adjusted)
@@ -355,10 +358,13 @@ class MSTLForecaster(_Classical):
         self._model = model
         return self
 
-    def _regression_columns(self, data, stop: int) -> np.ndarray:
-        """The regression's columns of rows 0..stop-1 (``adjusted_regression``)."""
-        return regression_columns(known_columns(data, 0, stop), self.fit_end,
-                                  _seasons_over_one(data, self.seasons))
+    def _covariate_columns(self, data, stop: int, how: str) -> np.ndarray:
+        """The covariate columns of rows 0..stop-1 that a fit ``how`` reads: the known
+        columns as they are (``JOINT``) or ``adjusted_regression``'s."""
+        known = known_columns(data, 0, stop)
+        if how == JOINT:
+            return known
+        return regression_columns(known, self.fit_end, _seasons_over_one(data, self.seasons))
 
     def _forward(self, data, origins: np.ndarray, levels: list[float]):
         self._ensure_fitted(data)
@@ -368,7 +374,8 @@ class MSTLForecaster(_Classical):
         refresh_every = refresh_interval(seasons[0], len(origins))
         seasonal, decomposed_at = None, None
         stop = int(origins[-1]) + horizon + 1 if len(origins) else 0
-        columns = self._regression_columns(data, stop) if self.exogenous and stop else None
+        columns = self._covariate_columns(data, stop, self.regression_fit) \
+            if self.exogenous and stop else None
         # fitted on changes: what the covariates add, row by row (0 without them)
         covariates = self._regression.part(columns) if self._regression is not None \
             and columns is not None else np.zeros(stop)

@@ -302,8 +302,9 @@ def _covariates_section(covariates: dict | None, baselines: dict) -> list[str]:
     if fits:
         out += ["Covariates' coefficients: " + "; ".join(
             f"`{name}` fitted them {how}" for name, how in fits.items()) +
-            " (of a fit on changes over the horizon and a joint fit with the ARIMA errors, "
-            "the one that forecast the end of its fit span better).", ""]
+            " (of a fit on changes over the horizon, seasonally adjusted, and a joint fit "
+            "with the ARIMA errors on the covariates as they are, the one that forecast the "
+            "end of its fit span better).", ""]
     return out
 
 

@@ -108,13 +108,14 @@ def test_the_regression_is_fitted_the_way_that_forecasts_the_end_of_the_fit_span
     x = np.repeat(rng.normal(size=n // 24), 24)[:, None]
     level = np.cumsum(rng.normal(0, 0.05, n))
     y = level + 2.0 * x[:, 0] + rng.normal(0, 0.1, n)
-    assert regression_fit_by_holdout(y, x, horizon=24) == ON_CHANGES
-    # no column, or too short a span for the holdout: statsforecast's joint fit
-    assert regression_fit_by_holdout(y, np.zeros((n, 0)), horizon=24) == JOINT
-    assert regression_fit_by_holdout(y[:100], x, horizon=24) == JOINT
+    assert regression_fit_by_holdout(y, {JOINT: x, ON_CHANGES: x}, horizon=24) == ON_CHANGES
+    # nothing left to fit on changes, or too short a span for the holdout: the joint fit
+    assert regression_fit_by_holdout(y, {JOINT: x, ON_CHANGES: np.zeros((n, 0))},
+                                     horizon=24) == JOINT
+    assert regression_fit_by_holdout(y[:100], {JOINT: x, ON_CHANGES: x}, horizon=24) == JOINT
 
 
-def test_covariates_the_seasons_explain_leave_a_plain_arima():
+def test_covariates_the_seasons_explain_are_fitted_jointly():
     values = 50 + 3 * np.sin(2 * np.pi * HOURS / 24) + \
         np.random.default_rng(2).normal(0, 0.3, len(HOURS))
     hour_of_day = (HOURS % 24).astype(float)  # a covariate with nothing past its season
@@ -123,5 +124,6 @@ def test_covariates_the_seasons_explain_leave_a_plain_arima():
     fit_end = 24 * 7 * 8
     assert regression_columns(data.series[:, -1:], fit_end, [24, 168]).shape[1] == 0
     model = MSTLForecaster("arima", [24, 168], exogenous=True).fit(data, fit_end=fit_end)
+    assert model.regression_fit == JOINT  # statsforecast's own, on the column as it is
     forecast = model.predict(data, np.array([fit_end + 10, fit_end + 20]))
     assert forecast.shape == (2, 6) and np.isfinite(forecast).all()
