@@ -314,8 +314,8 @@ def regression_fit_by_holdout(adjusted: np.ndarray, columns: dict[str, np.ndarra
 
 class MSTLForecaster(_Classical):
     """A non-seasonal AutoETS ("ets") or AutoARIMA ("arima") on the MSTL-adjusted series;
-    ``exogenous``: the ARIMA on what is left of it after the covariates' part
-    (``adjusted_regression``)."""
+    ``exogenous``: the ARIMA with the covariates, or on what is left of the series after
+    their part (``adjusted_regression``), whichever ``regression_fit_by_holdout`` picks."""
 
     def __init__(self, trend: str, seasons: list[int] | None = None,
                  fit_end: int | None = None, exogenous: bool = False) -> None:
