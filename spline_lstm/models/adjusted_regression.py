@@ -123,7 +123,6 @@ class AdjustedRegression:
                                    target[:-horizon], rcond=None)[0])
 
     def part(self, columns: np.ndarray) -> np.ndarray:
-        """[T]: what the covariates add at each row of ``columns`` [T, C]."""
-        if self.coefficients.size == 0:
-            return np.zeros(len(columns))
-        return columns @ self.coefficients
+        """[T]: what the covariates add at each row of ``columns`` [T, C] (zeros when C
+        is 0)."""
+        return np.asarray(columns, np.float64) @ self.coefficients

@@ -122,10 +122,10 @@ class _Classical(Forecaster):
         self.exogenous = False
         self._unit = 1.0  # what the model's inputs were divided by (see the module doc)
 
-    def _set_unit(self, fitted_on: np.ndarray, regressors_inside: bool = False) -> None:
+    def _set_unit(self, fitted_on: np.ndarray) -> None:
         """The unit the model is fitted and rolled forward in: the data's own for a model
-        whose fit takes regressors, else ``step_unit`` of what it is fitted on."""
-        self._unit = 1.0 if regressors_inside else step_unit(fitted_on)
+        given regressors, else ``step_unit`` of what it is fitted on."""
+        self._unit = 1.0 if self.exogenous else step_unit(fitted_on)
 
     def _ensure_fitted(self, data) -> None:
         if not self._is_fitted():  # loaded from its settings: refit on the same span
@@ -173,7 +173,7 @@ class StatsForecaster(_Classical):
             self.model](season_length=m, **_search_options(self.model, self.fit_end))
         exog = {"X": known_columns(data, 0, self.fit_end)} if self.exogenous else {}
         fitted_on = np.asarray(data.values[:self.fit_end], dtype=np.float64)
-        self._set_unit(fitted_on, regressors_inside=self.exogenous)
+        self._set_unit(fitted_on)
         with warnings_ignored():
             model.fit(fitted_on / self._unit, **exog)
         self._model = model
