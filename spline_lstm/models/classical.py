@@ -246,9 +246,10 @@ def refresh_interval(season: int, n_origins: int) -> int:
 
 
 JOINT, ON_CHANGES = "jointly", "on changes over the horizon"  # as the report says them
-HOLDOUT_SHARE = 0.2  # of the fit span, where mstl_arima_x compares its two regressions
-HOLDOUT_ORIGINS = 100  # at most, spread evenly over it
-MIN_HOLDOUT_ORIGINS = 10  # fewer: the joint fit, statsforecast's own
+HOLDOUT_SHARE = 0.2  # of the fit span: each block where mstl_arima_x compares its fits
+HOLDOUT_BLOCKS = 2  # the last HOLDOUT_BLOCKS such blocks, each fitted on the rows before it
+HOLDOUT_ORIGINS = 100  # at most per block, spread evenly over it
+MIN_HOLDOUT_ORIGINS = 10  # fewer in a block: it is left out; in every block: the joint fit
 
 
 def _fit_arima_with(adjusted: np.ndarray, columns: np.ndarray, horizon: int, how: str):
@@ -269,47 +270,63 @@ def _fit_arima_with(adjusted: np.ndarray, columns: np.ndarray, horizon: int, how
     return model, regression, unit
 
 
+def _holdout_error(adjusted: np.ndarray, columns: np.ndarray, horizon: int, how: str,
+                   start: int, origins: np.ndarray) -> float:
+    """Mean absolute error ``horizon`` steps ahead from ``origins``, of the fit ``how`` on
+    ``adjusted[:start]``."""
+    n = int(origins[-1]) + 1 + horizon
+    model, regression, unit = _fit_arima_with(adjusted[:start], columns, horizon, how)
+    part = regression.part(columns[:n]) if regression is not None else np.zeros(n)
+    total = 0.0
+    with warnings_ignored():
+        for origin in origins:
+            ahead = slice(origin + 1, origin + 1 + horizon)
+            joint = {"X": columns[:origin + 1], "X_future": columns[ahead]} \
+                if regression is None else {}
+            forecast = np.asarray(model.forward(y=(adjusted[:origin + 1] - part[:origin + 1])
+                                                / unit, h=horizon, **joint)["mean"]) * unit
+            total += float(np.abs(adjusted[ahead] - part[ahead] - forecast).mean())
+    return total / len(origins)
+
+
 def regression_fit_by_holdout(adjusted: np.ndarray, columns: dict[str, np.ndarray],
                               horizon: int) -> str:
     """How ``mstl_arima_x`` fits its covariates' coefficients: ``JOINT`` or
     ``ON_CHANGES`` (``columns``: each one's covariate columns), whichever forecasts the
-    last ``HOLDOUT_SHARE`` of the fit span better ``horizon`` steps ahead, each fitted on
-    the part before it.
+    last ``HOLDOUT_BLOCKS`` blocks of ``HOLDOUT_SHARE`` of the fit span better
+    ``horizon`` steps ahead (mean absolute error summed over the blocks), each fitted on
+    the part before its block.
 
     The joint fit (statsforecast's, on the known columns as they are) maximises the
     one-step likelihood: right one step ahead, where the ARIMA's own dynamics already
     carry most of what the covariates say (elecdemand one half-hour ahead, test MASE:
     0.067 joint, as without covariates; 0.075 always on changes), and it shrinks effects
     that show over longer horizons to nearly nothing (one day ahead: 0.927 joint, 0.647
-    on changes). Both are fitted on the fit span only, so the choice never sees a later
-    row.
+    on changes). One block alone decided differently in a run's backtest windows and its
+    final fit (elecdemand one day ahead, March to May: the last fifth said joint, the
+    fifth before it on changes, which forecast the test split 6 % better than without
+    covariates, the joint fit 6 % worse); a second block steadies the choice. Both fits
+    read the fit span only, so the choice never sees a later row.
     """
     if columns[ON_CHANGES].shape[1] == 0:
         return JOINT
     n = len(adjusted)
-    inner = n - int(n * HOLDOUT_SHARE)
-    origins = np.arange(inner - 1, n - horizon)
-    if len(origins) < MIN_HOLDOUT_ORIGINS:
-        return JOINT
-    origins = origins[np.linspace(0, len(origins) - 1, min(len(origins), HOLDOUT_ORIGINS))
-                      .astype(int)]
-    errors = {}
-    for how in (JOINT, ON_CHANGES):
-        model, regression, unit = _fit_arima_with(adjusted[:inner], columns[how], horizon,
-                                                  how)
-        part = regression.part(columns[how][:n]) if regression is not None else np.zeros(n)
-        total = 0.0
-        with warnings_ignored():
-            for origin in origins:
-                ahead = slice(origin + 1, origin + 1 + horizon)
-                joint = {"X": columns[how][:origin + 1], "X_future": columns[how][ahead]} \
-                    if regression is None else {}
-                forecast = np.asarray(model.forward(y=(adjusted[:origin + 1] -
-                                                       part[:origin + 1]) / unit,
-                                                    h=horizon, **joint)["mean"]) * unit
-                total += float(np.abs(adjusted[ahead] - part[ahead] - forecast).mean())
-        errors[how] = total
-    return ON_CHANGES if errors[ON_CHANGES] < errors[JOINT] else JOINT
+    size = int(n * HOLDOUT_SHARE)
+    errors = {JOINT: 0.0, ON_CHANGES: 0.0}
+    compared = False
+    for block in range(HOLDOUT_BLOCKS):
+        stop = n - block * size
+        start = stop - size
+        origins = np.arange(start - 1, stop - horizon)
+        if start < 1 or len(origins) < MIN_HOLDOUT_ORIGINS:
+            continue
+        origins = origins[np.linspace(0, len(origins) - 1,
+                                      min(len(origins), HOLDOUT_ORIGINS)).astype(int)]
+        for how in errors:
+            errors[how] += _holdout_error(adjusted, columns[how], horizon, how, start,
+                                          origins)
+        compared = True
+    return ON_CHANGES if compared and errors[ON_CHANGES] < errors[JOINT] else JOINT
 
 
 class MSTLForecaster(_Classical):

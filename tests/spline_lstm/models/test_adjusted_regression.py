@@ -104,15 +104,41 @@ def test_the_regression_is_fitted_the_way_that_forecasts_the_end_of_the_fit_span
 
     rng = np.random.default_rng(7)
     n = 1200
-    # a persistent regressor whose effect shows over days: the change fit finds it
-    x = np.repeat(rng.normal(size=n // 24), 24)[:, None]
+    # a slowly moving driver (as temperature) read with hour-to-hour noise: one-step
+    # differences of the column are mostly that noise, so the joint fit on differences
+    # shrinks the coefficient; the changes over a day are mostly the driver
+    daily = rng.normal(size=n // 24 + 1)
+    driver = np.interp(np.arange(n) / 24, np.arange(len(daily)), daily)
+    x = (driver + rng.normal(0, 0.3, n))[:, None]
     level = np.cumsum(rng.normal(0, 0.05, n))
-    y = level + 2.0 * x[:, 0] + rng.normal(0, 0.1, n)
+    y = level + 2.0 * driver + rng.normal(0, 0.1, n)
     assert regression_fit_by_holdout(y, {JOINT: x, ON_CHANGES: x}, horizon=24) == ON_CHANGES
     # nothing left to fit on changes, or too short a span for the holdout: the joint fit
     assert regression_fit_by_holdout(y, {JOINT: x, ON_CHANGES: np.zeros((n, 0))},
                                      horizon=24) == JOINT
     assert regression_fit_by_holdout(y[:100], {JOINT: x, ON_CHANGES: x}, horizon=24) == JOINT
+
+
+def test_the_holdout_adds_up_two_blocks_each_fitted_on_the_rows_before_it(monkeypatch):
+    import spline_lstm.models.classical as classical
+
+    calls = []
+    # the last block slightly favours the joint fit, the one before it clearly the other
+    errors = {(960, JOINT): 1.0, (960, ON_CHANGES): 1.1,
+              (720, JOINT): 2.0, (720, ON_CHANGES): 1.2}
+
+    def holdout_error(adjusted, columns, horizon, how, start, origins):
+        calls.append((how, start, int(origins[0]), int(origins[-1]), len(origins)))
+        return errors[start, how]
+
+    monkeypatch.setattr(classical, "_holdout_error", holdout_error)
+    x = np.zeros((1200, 1))
+    chosen = classical.regression_fit_by_holdout(
+        np.zeros(1200), {classical.JOINT: x, classical.ON_CHANGES: x}, horizon=24)
+    assert chosen == ON_CHANGES
+    # each block's origins lie inside it: from the row before it to H before its end
+    assert sorted(calls) == sorted([(how, start, start - 1, start + 240 - 24 - 1, 100)
+                                    for how in (JOINT, ON_CHANGES) for start in (960, 720)])
 
 
 def test_covariates_the_seasons_explain_are_fitted_jointly():
