@@ -42,10 +42,15 @@ from spline_lstm.transforms.power import PowerTransform
 
 # Adaptive walk (``ConformalCalibrator.adapt``): the outcomes observed at one time move
 # their level's working miscoverage by ONLINE_RATE / H * (target - share missed); the
-# working miscoverage stays within [ONLINE_FLOOR, ONLINE_CEILING] x the target's.
+# working miscoverage stays within [ONLINE_FLOOR, ONLINE_CEILING] x the target's (an
+# 80 % interval between the 40 % and 98 % quantiles of the errors). Within 0.25-2 x a
+# test period calmer than its calibration blocks stayed over-covered (electrical
+# equipment orders at 80 %: 92 %); the wider bounds were chosen on 15 other cases and
+# brought more case-levels within 5 points of the level there and on the benchmarks,
+# the interval score within 1 % of before (benchmarks/results/intervals.md, Findings).
 ONLINE_RATE = 0.1
-ONLINE_FLOOR = 0.25
-ONLINE_CEILING = 2.0
+ONLINE_FLOOR = 0.1
+ONLINE_CEILING = 3.0
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,19 @@ def test_a_run_of_hits_narrows_the_next_intervals():
     assert final.online_miscoverage["80"] > 0.2
 
 
+@pytest.mark.parametrize("seed", [6, 7, 8])
+def test_a_calmer_period_than_the_calibration_comes_back_to_the_level(seed):
+    # errors 0.4 x those calibrated on (a test period calmer than the blocks before it):
+    # an 80 % interval must shrink below the 60 % quantile of the calibration errors,
+    # where the walk's old ceiling (2 x the miscoverage) held it at 87-90 % coverage
+    _, truth, online, final = _drifted_walk(rate=0.1, scale_after=0.4, n=120, seed=seed)
+    later = slice(60, None)  # once the walk has had time to move
+    coverage = interval_metrics(truth[later], online[80][0][later], online[80][1][later],
+                                80)["coverage"]
+    assert abs(coverage - 80) <= 5, coverage
+    assert final.online_miscoverage["80"] > 0.4
+
+
 def test_the_working_miscoverage_stays_within_its_bounds():
     from spline_lstm.models.conformal import (
         ONLINE_CEILING,
