@@ -116,29 +116,34 @@ def test_the_regression_is_fitted_the_way_that_forecasts_the_end_of_the_fit_span
     # nothing left to fit on changes, or too short a span for the holdout: the joint fit
     assert regression_fit_by_holdout(y, {JOINT: x, ON_CHANGES: np.zeros((n, 0))},
                                      horizon=24) == JOINT
-    assert regression_fit_by_holdout(y[:100], {JOINT: x, ON_CHANGES: x}, horizon=24) == JOINT
+    assert regression_fit_by_holdout(y[:60], {JOINT: x, ON_CHANGES: x}, horizon=24) == JOINT
 
 
-def test_the_holdout_adds_up_two_blocks_each_fitted_on_the_rows_before_it(monkeypatch):
+def test_the_holdout_is_the_last_two_fifths_of_the_fit_span_fitted_on_the_rows_before(
+        monkeypatch):
     import spline_lstm.models.classical as classical
 
-    calls = []
-    # the last block slightly favours the joint fit, the one before it clearly the other
-    errors = {(960, JOINT): 1.0, (960, ON_CHANGES): 1.1,
-              (720, JOINT): 2.0, (720, ON_CHANGES): 1.2}
+    calls, errors = [], {JOINT: 1.0}
 
     def holdout_error(adjusted, columns, horizon, how, start, origins):
         calls.append((how, start, int(origins[0]), int(origins[-1]), len(origins)))
-        return errors[start, how]
+        return errors[how]
 
     monkeypatch.setattr(classical, "_holdout_error", holdout_error)
     x = np.zeros((1200, 1))
-    chosen = classical.regression_fit_by_holdout(
-        np.zeros(1200), {classical.JOINT: x, classical.ON_CHANGES: x}, horizon=24)
-    assert chosen == ON_CHANGES
-    # each block's origins lie inside it: from the row before it to H before its end
-    assert sorted(calls) == sorted([(how, start, start - 1, start + 240 - 24 - 1, 100)
-                                    for how in (JOINT, ON_CHANGES) for start in (960, 720)])
+
+    def chosen(on_changes: float) -> str:
+        errors[ON_CHANGES] = on_changes
+        return classical.regression_fit_by_holdout(np.zeros(1200),
+                                                   {JOINT: x, ON_CHANGES: x}, horizon=24)
+
+    # the fit on changes must be better by the margin: 3 % is, 1 % is not
+    assert chosen(0.97) == ON_CHANGES
+    assert chosen(0.99) == JOINT
+    # each fit on the first 720 rows; 100 origins from the row before the holdout to H
+    # before the span's end
+    assert sorted(calls[:2]) == [(JOINT, 720, 719, 1200 - 24 - 1, 100),
+                                 (ON_CHANGES, 720, 719, 1200 - 24 - 1, 100)]
 
 
 def test_covariates_the_seasons_explain_are_fitted_jointly():
