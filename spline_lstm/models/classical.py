@@ -416,6 +416,7 @@ class MSTLForecaster(_Classical):
         return {"trend": self.trend, "seasons": self.seasons, "fit_end": self.fit_end,
                 **({"exogenous": True} if self.exogenous else {})}
 
+
 class _Outputs:
     """Collects statsforecast ``forward`` outputs (mean, lo-L, hi-L) origin by origin."""
 

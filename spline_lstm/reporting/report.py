@@ -300,11 +300,14 @@ def _covariates_section(covariates: dict | None, baselines: dict) -> list[str]:
             f"{fmt(covariates['mase_ratio'])}.", ""]
     fits = covariates.get("classical_regression") or {}
     if fits:
+        from spline_lstm.models.classical import ON_CHANGES_MARGIN
+
         out += ["Covariates' coefficients: " + "; ".join(
             f"`{name}` fitted them {how}" for name, how in fits.items()) +
             " (of a fit on changes over the horizon, seasonally adjusted, and a joint fit "
             "with the ARIMA errors on the covariates as they are, the one that forecast the "
-            "end of its fit span better).", ""]
+            f"end of its fit span better; the fit on changes by {ON_CHANGES_MARGIN:.0%} or "
+            "more).", ""]
     return out
 
 

@@ -28,4 +28,5 @@ def test_how_a_classical_model_fitted_the_covariates_coefficients_is_said():
     fits = {"mstl_arima_x": "on changes over the horizon"}
     said = _section(relative=False, classical_regression=fits)
     assert "`mstl_arima_x` fitted them on changes over the horizon (of a fit on" in said
+    assert "the fit on changes by 2% or more" in said  # the rule it was chosen by
     assert "coefficients" not in _section(relative=False)  # older metrics: no such line
