@@ -67,6 +67,9 @@ from spline_lstm.transforms.seasonal_adjust import mstl_seasonal
 SHORT_SEASON = 12
 STATS_MODELS = ("auto_ets", "auto_arima", "auto_theta")
 MSTL_TRENDS = ("ets", "arima")
+# A model given the run's known-in-advance covariates is named as the one without them,
+# with this suffix (``auto_arima_x``, ``mstl_arima_x``).
+EXOGENOUS_SUFFIX = "_x"
 APPROXIMATE_ARIMA_ABOVE = 1000  # fit points; see _search_options
 MAX_DECOMPOSITIONS_PER_CALL = 100  # MSTL forecasts; see refresh_interval
 THETA_HISTORY_SEASONS, THETA_MIN_HISTORY = 100, 1000  # see StatsForecaster._history_start
@@ -155,7 +158,7 @@ class StatsForecaster(_Classical):
             raise ValueError(f"unknown statsforecast model {model!r}; use one of {STATS_MODELS}")
         if exogenous and model != "auto_arima":
             raise ValueError("only auto_arima takes exogenous regressors")
-        super().__init__(f"{model}_x" if exogenous else model, seasons)
+        super().__init__(model + (EXOGENOUS_SUFFIX if exogenous else ""), seasons)
         self.model, self.exogenous = model, exogenous
         self.fit_end = fit_end
         self._model = None
@@ -341,7 +344,7 @@ class MSTLForecaster(_Classical):
             raise ValueError(f"unknown MSTL trend model {trend!r}; use one of {MSTL_TRENDS}")
         if exogenous and trend != "arima":
             raise ValueError("only the arima trend takes exogenous regressors")
-        super().__init__(f"mstl_{trend}{'_x' if exogenous else ''}", seasons)
+        super().__init__(f"mstl_{trend}{EXOGENOUS_SUFFIX if exogenous else ''}", seasons)
         self.trend, self.fit_end, self.exogenous = trend, fit_end, exogenous
         self._model = None
         # exogenous: how the covariates' coefficients were fitted (``regression_fit_by_

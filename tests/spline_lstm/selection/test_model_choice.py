@@ -16,6 +16,7 @@ from spline_lstm.selection.families import (
     choose_model,
     chooses_models,
     cross_fitted_forecasts,
+    model_of,
     score_models,
 )
 from spline_lstm.selection.product import choose_product, validation_block
@@ -51,6 +52,36 @@ def test_combinations_of_the_best_can_win_when_errors_cancel():
     names = {s.name for s in choice.scores}
     assert {"mean(lstm+auto_ets)", "mean(lstm+auto_ets+naive_last)",
             "median(lstm+auto_ets+naive_last)"} <= names
+
+
+def test_a_model_and_its_covariate_twin_count_as_one_in_combinations():
+    kinds = {"lstm": "lstm", "lstm_no_covariates": "lstm", "mstl_arima": "classical",
+             "mstl_arima_x": "classical", "auto_ets": "classical"}
+    # ranked: mstl_arima_x, mstl_arima, lstm, lstm_no_covariates, auto_ets
+    blocks = [_block({"mstl_arima_x": 0.50, "mstl_arima": 0.51, "lstm": -0.6,
+                      "lstm_no_covariates": -0.62, "auto_ets": 0.9})]
+    scores = score_models(blocks, kinds, ALL)
+    means = {s.members for s in scores if s.kind == "combination" and s.how == "mean"}
+    assert means == {("mstl_arima_x", "lstm"), ("mstl_arima_x", "lstm", "auto_ets")}
+    assert ("mstl_arima_x", "lstm", "auto_ets") in {s.members for s in scores if s.how ==
+                                                    "median"}
+    # each twin is still a candidate of its own, and the default holds every classical model
+    assert {"mstl_arima", "lstm_no_covariates"} <= {s.name for s in scores}
+    assert "median(mstl_arima_x+mstl_arima+auto_ets)" in {s.name for s in scores}
+    # the better of a pair gets the place, with the covariates or without them
+    blocks = [_block({"mstl_arima_x": 0.52, "mstl_arima": 0.51, "lstm": -0.6,
+                      "lstm_no_covariates": -0.58, "auto_ets": 0.9})]
+    pair = next(s for s in score_models(blocks, kinds, ALL) if s.name.startswith("mean(")
+                and len(s.members) == 2)
+    assert set(pair.members) == {"mstl_arima", "lstm_no_covariates"}
+
+
+def test_only_the_covariate_suffixes_make_twins():
+    assert model_of("mstl_arima_x") == model_of("mstl_arima") == "mstl_arima"
+    assert model_of("auto_arima_x") == "auto_arima"
+    assert model_of("lstm_no_covariates") == "lstm"
+    assert model_of("seasonal_naive_336") == "seasonal_naive_336"
+    assert model_of("auto_ets") == "auto_ets" and model_of("mstl_ets") == "mstl_ets"
 
 
 CLASSICAL3 = {"lstm": "lstm", "auto_ets": "classical", "auto_arima": "classical",
