@@ -84,31 +84,34 @@ def mstl_seasonal(history: np.ndarray, seasons: list[int], length: int) -> np.nd
     """Sum of MSTL's seasonal components of ``history``, extended periodically to ``length``.
 
     Seasons without two full cycles (plus one point) in ``history`` are left out. The
-    result is read-only (it may be shared through the decomposition cache).
+    result is read-only, as every array this module hands out.
     """
     history = np.asarray(history, dtype=np.float64)
-    key = (_digest(history), len(history), tuple(seasons), int(length))
-    cached = DECOMPOSITIONS.get(key)
-    if cached is None:
-        cached = _mstl_seasonal(history, seasons, length)
-        cached.setflags(write=False)
-        DECOMPOSITIONS.put(key, cached)
-    return cached
-
-
-def _mstl_seasonal(history: np.ndarray, seasons: list[int], length: int) -> np.ndarray:
     n = len(history)
     usable = [m for m in seasons if m > 1 and n >= 2 * m + 1]
     total = np.zeros(length)
-    if not usable:
-        return total
-    with warnings_ignored():
-        components = mstl_components(history, usable)
-    index = np.arange(length)
-    for m, component in components.items():
-        total += np.where(index < n, component[np.minimum(index, n - 1)],
-                          component[n - m:][(index - (n - m)) % m])
+    if usable:
+        index = np.arange(length)
+        for m, component in zip(usable, _components(history, usable)):
+            total += np.where(index < n, component[np.minimum(index, n - 1)],
+                              component[n - m:][(index - (n - m)) % m])
+    total.setflags(write=False)
     return total
+
+
+def _components(history: np.ndarray, usable: list[int]) -> np.ndarray:
+    """[len(usable), len(history)]: MSTL's seasonal component of each season, cached by
+    the history alone: the same decomposition serves every length it is extended to
+    (``mstl_arima_x`` extends its covariates' to each forecast call's last row)."""
+    key = (_digest(history), len(history), tuple(usable))
+    cached = DECOMPOSITIONS.get(key)
+    if cached is None:
+        with warnings_ignored():
+            components = mstl_components(history, usable)
+        cached = np.stack([components[m] for m in usable])
+        cached.setflags(write=False)
+        DECOMPOSITIONS.put(key, cached)
+    return cached
 
 
 def _next_odd(x: float) -> int:

@@ -171,13 +171,13 @@ def test_series_adjusted_side_by_side_never_evict_each_others_decompositions(mon
 def test_a_backtest_prefix_reuses_the_full_series_decompositions(monkeypatch):
     from spline_lstm.transforms import seasonal_adjust
 
-    real, calls = seasonal_adjust._mstl_seasonal, []
+    real, calls = seasonal_adjust.mstl_components, []
 
-    def counting(history, seasons, length):
+    def counting(history, periods, *args, **kwargs):
         calls.append(len(history))
-        return real(history, seasons, length)
+        return real(history, periods, *args, **kwargs)
 
-    monkeypatch.setattr(seasonal_adjust, "_mstl_seasonal", counting)
+    monkeypatch.setattr(seasonal_adjust, "mstl_components", counting)
     monkeypatch.setattr(seasonal_adjust, "DECOMPOSITIONS",
                         seasonal_adjust._ArrayLRU(max_bytes=2**20))
     values = _seasonal_series(240, seed=7)
@@ -187,9 +187,31 @@ def test_a_backtest_prefix_reuses_the_full_series_decompositions(monkeypatch):
     prefix = SeasonalAdjuster.for_series([12], 1, 180)  # a backtest window's past
     assert prefix.refresh == full.refresh
     part = prefix.seasonal(values[:180])
-    # at most its last window, which may reach less far ahead, is new: here none is
+    # nothing is new: its last window, which reaches less far ahead, is the same history
     assert len(calls) == computed
     np.testing.assert_array_equal(part[:180], whole[:180])
     changed = values.copy()
     changed[100] += 1.0  # other data is never served from the cache
     assert not np.array_equal(full.seasonal(changed)[110:], whole[110:])
+
+
+def test_one_decomposition_serves_every_length_it_is_extended_to(monkeypatch):
+    from spline_lstm.transforms import seasonal_adjust
+
+    real, calls = seasonal_adjust.mstl_components, []
+
+    def counting(history, periods, *args, **kwargs):
+        calls.append(len(history))
+        return real(history, periods, *args, **kwargs)
+
+    values = _seasonal_series(120, seed=3)
+    fresh = mstl_seasonal(values, [12], 150)  # before the counting and the new cache
+    monkeypatch.setattr(seasonal_adjust, "mstl_components", counting)
+    monkeypatch.setattr(seasonal_adjust, "DECOMPOSITIONS",
+                        seasonal_adjust._ArrayLRU(max_bytes=2**20))
+    longer, shorter = mstl_seasonal(values, [12], 150), mstl_seasonal(values, [12], 130)
+    assert calls == [120]  # one decomposition for both lengths
+    np.testing.assert_array_equal(longer, fresh)
+    np.testing.assert_array_equal(shorter, fresh[:130])
+    assert not longer.flags.writeable  # callers never change what others may be served
+    assert len(mstl_seasonal(values[:-1], [12], 150)) == 150 and calls == [120, 119]
