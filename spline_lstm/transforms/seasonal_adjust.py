@@ -72,7 +72,7 @@ def _digest(values: np.ndarray) -> bytes:
     return hashlib.blake2b(values.tobytes(), digest_size=16).digest()
 
 
-# MSTL seasonal estimates by the exact history they came from. A decomposition depends on
+# MSTL seasonal components by the exact history they came from. A decomposition depends on
 # its history window only, so the backtest windows of a run (prefixes of its series), its
 # final preprocessing and the MSTL baselines share every window they have in common
 # instead of redoing it (up to a second per window on hourly data). Keyed by content, an entry
