@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flows.cli import quiet_environment  # noqa: E402
+from spline_lstm.models.classical import EXOGENOUS_SUFFIX  # noqa: E402
 
 quiet_environment()
 
@@ -178,8 +179,8 @@ def _covariate_rows(horizon: int, results: dict) -> list[str]:
            row("network (same transform, same seed)", section["network_with"]["mase"],
                section["network_without"]["mase"])]
     baselines = with_m["baselines"]
-    for name in sorted(n for n in baselines if n.endswith("_x")):
-        plain = name.removesuffix("_x")
+    for name in sorted(n for n in baselines if n.endswith(EXOGENOUS_SUFFIX)):
+        plain = name.removesuffix(EXOGENOUS_SUFFIX)
         out.append(row(f"{plain} (`{name}` with)", baselines[name]["mase"],
                        baselines[plain]["mase"]))
     out.append(f"| {horizon} | wall time, s | {with_s:.0f} | {without_s:.0f} | "
@@ -191,7 +192,7 @@ def _covariate_check(horizon: int, results: dict) -> str:
     with_m, without_m = results["with"][0], results["without"][0]
     ratio = with_m["metrics"]["mase"] / without_m["metrics"]["mase"]
     given = {k: v["mase"] for k, v in with_m["baselines"].items()
-             if k in CLASSICAL or k.endswith("_x")}
+             if k in CLASSICAL or k.endswith(EXOGENOUS_SUFFIX)}
     best = min(given, key=given.get)
     section = with_m["covariates"]
     return (f"| {horizon} | {ratio:.3f} | {'yes' if ratio <= 0.9 else '**no**'} | {best} "

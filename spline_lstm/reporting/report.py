@@ -287,9 +287,11 @@ def _covariates_section(covariates: dict | None, baselines: dict) -> list[str]:
            "| test split | MASE | RMSE | MAE | sMAPE % |", "|---|---|---|---|---|"]
     rows = [("network with covariates", covariates["network_with"]),
             ("network without covariates (same seed)", covariates["network_without"])]
-    exogenous = [name for name in baselines if name.endswith("_x")]
+    from spline_lstm.models.classical import EXOGENOUS_SUFFIX, ON_CHANGES_MARGIN
+
+    exogenous = [name for name in baselines if name.endswith(EXOGENOUS_SUFFIX)]
     for name in exogenous:
-        plain = name.removesuffix("_x")
+        plain = name.removesuffix(EXOGENOUS_SUFFIX)
         if plain in baselines:
             rows.append((f"{plain} without covariates", baselines[plain]))
         rows.append((f"{plain} with covariates (`{name}`)", baselines[name]))
@@ -300,8 +302,6 @@ def _covariates_section(covariates: dict | None, baselines: dict) -> list[str]:
             f"{fmt(covariates['mase_ratio'])}.", ""]
     fits = covariates.get("classical_regression") or {}
     if fits:
-        from spline_lstm.models.classical import ON_CHANGES_MARGIN
-
         out += ["Covariates' coefficients: " + "; ".join(
             f"`{name}` fitted them {how}" for name, how in fits.items()) +
             " (of a fit on changes over the horizon, seasonally adjusted, and a joint fit "

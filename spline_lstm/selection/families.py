@@ -219,8 +219,9 @@ def _one_per_model(ranked: list[ModelScore]) -> list[ModelScore]:
     """
     seen, out = set(), []
     for score in ranked:
-        if model_of(score.name) not in seen:
-            seen.add(model_of(score.name))
+        model = model_of(score.name)
+        if model not in seen:
+            seen.add(model)
             out.append(score)
     return out
 
