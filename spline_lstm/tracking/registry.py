@@ -235,8 +235,11 @@ def downloaded_version(client, name: str, version: str) -> Iterator[tuple[Path, 
     model_version = get_version(client, name, version)
     run_id = (model_version.tags or {}).get(RUN_ID_TAG)
     with tempfile.TemporaryDirectory(prefix=f"spline-{name}-v{version}-") as folder:
-        local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}",
-                                                    dst_path=folder)
+        # Resolved by this client: a "models:/" URI would be looked up in MLflow's
+        # process-wide registry, which ``store.connect`` leaves unset.
+        source = client.get_model_version_download_uri(name, str(model_version.version))
+        local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=folder,
+                                                    tracking_uri=client.tracking_uri)
         yield Path(local) / "artifacts" / "run", run_id
 
 

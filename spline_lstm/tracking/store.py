@@ -109,13 +109,13 @@ def connect(artifacts_dir: Path):
 
 def _open(uri: str, artifacts_dir: Path):
     quiet_mlflow()
-    import mlflow
     from mlflow import MlflowClient
 
     if is_local_default(uri, artifacts_dir):
         local_store_dir(artifacts_dir).mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    # The URI goes to this client only. mlflow.set_tracking_uri would also export it as
+    # MLFLOW_TRACKING_URI, and every later run of the process, whatever its artifacts
+    # dir, would then be tracked into this run's store.
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     try:
         client.search_experiments(max_results=1)

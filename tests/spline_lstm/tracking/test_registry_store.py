@@ -3,6 +3,8 @@ trail, and a crash between two alias moves that still leaves a champion."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from contracts.errors import InvalidArgumentError
@@ -13,6 +15,17 @@ from spline_lstm.tracking import registry, store
 def client(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return store.connect(tmp_path)
+
+
+def test_each_artifacts_dir_keeps_its_own_store_within_one_process(tmp_path, monkeypatch):
+    """A second run of the same process, in another artifacts dir, is tracked into its own
+    store: opening the first exports no MLFLOW_TRACKING_URI for the second to inherit."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    first = store.connect(tmp_path / "a")
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    second = store.connect(tmp_path / "b")
+    assert first.tracking_uri == f"sqlite:///{(tmp_path / 'a').resolve()}/mlflow/mlflow.db"
+    assert second.tracking_uri == f"sqlite:///{(tmp_path / 'b').resolve()}/mlflow/mlflow.db"
 
 
 def _versions(client, tmp_path, n: int) -> list[str]:
