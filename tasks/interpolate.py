@@ -97,8 +97,11 @@ def interpolate_spline(ingested: IngestResult, freq: str | None, season: list[in
             logger.info("covariate %s: %s%s", cov.name, cov.kind,
                         ", known in advance" if cov.known_in_advance else "")
     grid = filled.grid
-    logger.info("grid %s: %d points, %d filled in %d gap(s) (longest %d), seasons %s",
-                grid.freq, grid.n_grid, grid.n_filled, grid.n_gaps, grid.longest_gap, seasons)
+    merged = (f", {grid.n_merged_into_shared_slot} observations averaged in shared slots"
+              if grid.n_merged_into_shared_slot else "")
+    logger.info("grid %s: %d points, %d filled in %d gap(s) (longest %d), seasons %s%s",
+                grid.freq, grid.n_grid, grid.n_filled, grid.n_gaps, grid.longest_gap, seasons,
+                merged)
     for warning in grid.warnings:
         logger.warning("spline-interpolate: %s", warning)
     if config is not None:

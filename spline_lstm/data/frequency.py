@@ -7,6 +7,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from contracts.errors import InputSchemaError, InvalidArgumentError
+from spline_lstm.shared_quiet import warnings_ignored
 
 _DAY = pd.Timedelta(days=1)
 # Calendar frequencies whose steps vary in length, tried when the median step says so.
@@ -27,7 +28,8 @@ BUSINESS_WEEK = 5
 def parse_freq(freq: str) -> pd.DateOffset:
     """Parse a user-given pandas offset alias: a positive step of at least 1 ms (else 20)."""
     try:
-        offset = to_offset(freq)
+        with warnings_ignored():  # pandas' advice on old aliases ('M' -> 'ME') is not ours
+            offset = to_offset(freq)
     except Exception:  # noqa: BLE001 - pandas raises several types for bad aliases
         raise InvalidArgumentError(
             f"--freq {freq!r} is not a pandas offset alias; use e.g. 30min, h, D, W-SAT, MS"

@@ -32,6 +32,11 @@ def check_feasible(timestamps: pd.DatetimeIndex, values: np.ndarray, observed: n
     """
     check_forecast_timestamps(timestamps[-1], freq, horizon)
     seen = np.asarray(values)[np.asarray(observed, dtype=bool)]
+    if seen.size == 1:  # e.g. a --freq coarser than the whole span: every row in one slot
+        raise InsufficientDataError(
+            f"the {freq} grid holds a single observed point ({timestamps[0]}), so there is "
+            "nothing to split or learn; omit --freq to use the data's own step, give a finer "
+            "one, or supply a longer series")
     if seen.size and np.ptp(seen) == 0:
         raise InputSchemaError(
             f"the target is constant (every observed value is {seen[0]:g}): there is nothing "

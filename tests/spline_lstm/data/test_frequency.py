@@ -1,7 +1,10 @@
+import warnings
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from contracts.errors import InvalidArgumentError
+from contracts.errors import InsufficientDataError, InvalidArgumentError
 from spline_lstm.data.frequency import (
     infer_freq,
     infer_seasons,
@@ -11,6 +14,7 @@ from spline_lstm.data.frequency import (
 )
 from spline_lstm.data.interpolate import interpolate_series
 from spline_lstm.models.prediction import future_timestamps
+from spline_lstm.windows.feasibility import check_feasible
 
 # Trading days of early 2024 without its market holidays (1 and 15 Jan, 19 Feb).
 TRADING_DAYS = pd.bdate_range("2024-01-01", "2024-03-29").drop(
@@ -64,6 +68,26 @@ def test_seasons_follow_the_frequency(freq, seasons):
 def test_bad_freq_is_an_invalid_argument():
     with pytest.raises(InvalidArgumentError, match="offset alias"):
         parse_freq("fortnightly-ish")
+
+
+def test_an_old_pandas_alias_is_parsed_without_pandas_advice_on_the_console():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        offset = parse_freq("M")  # pandas: "'M' is deprecated ... use 'ME'"
+    assert offset.freqstr == "ME" and not caught
+
+
+def test_a_freq_coarser_than_the_whole_series_is_refused_as_too_little_data():
+    """Ten days of hourly rows on a month-end grid average into one point: 26 naming the
+    grid and --freq (it used to read as a constant target)."""
+    stamps = pd.date_range("2024-01-01", periods=240, freq="h")
+    frame = pd.DataFrame({"timestamp": stamps, "target": np.sin(np.arange(240) / 5.0)})
+    filled = interpolate_series(frame, parse_freq("M"), [12], 12, "auto")
+    assert filled.grid.n_grid == 1 and filled.grid.n_merged_into_shared_slot == 240
+    with pytest.raises(InsufficientDataError, match="ME grid holds a single observed point.*"
+                       "omit --freq"):
+        check_feasible(filled.timestamps, filled.values, filled.observed, filled.grid.freq,
+                       lookback=12, horizon=1, val_size=0.1, test_size=0.2)
 
 
 def test_only_seasons_seen_twice_in_train_are_usable():
