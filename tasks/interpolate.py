@@ -90,7 +90,8 @@ def interpolate_spline(ingested: IngestResult, freq: str | None, season: list[in
     offset = parse_freq(freq) if freq else infer_freq(frame[Col.TIMESTAMP.value])
     seasons = list(season) if season else infer_seasons(offset)
     limit = max_gap if max_gap is not None else choose_max_gap(seasons)
-    filled = interpolate_series(frame, offset, seasons, limit, fill_method)
+    filled = interpolate_series(frame, offset, seasons, limit, fill_method,
+                                freq_given=bool(freq))
     if config is not None:
         filled = with_covariates(filled, config, offset)
         for cov in filled.covariates:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from contracts.errors import InputSchemaError
+from contracts.errors import InputSchemaError, InvalidArgumentError
 from contracts.records import GridSummary
 from contracts.schemas import Col
 from spline_lstm.data.frequency import step_timedelta
@@ -64,9 +64,11 @@ def choose_max_gap(seasons: list[int]) -> int:
 
 
 def interpolate_series(frame: pd.DataFrame, freq: pd.DateOffset, seasons: list[int],
-                       max_gap: int, fill_method: str) -> FilledSeries:
+                       max_gap: int, fill_method: str, *, freq_given: bool = False
+                       ) -> FilledSeries:
     """A RawSeries frame on a regular ``freq`` grid with its gaps filled (25 for a gap
-    longer than ``max_gap`` steps)."""
+    longer than ``max_gap`` steps; 20 for a ``freq_given`` by the user that is finer than
+    the data)."""
     try:
         grid, values, observed, grid_notes = regularize(frame, freq, max_gap)
     except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
@@ -74,12 +76,30 @@ def interpolate_series(frame: pd.DataFrame, freq: pd.DateOffset, seasons: list[i
             f"the {freq.freqstr} grid of this series does not fit in the dates pandas can "
             f"represent ({pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d}): "
             f"{exc}; shift or trim the timestamps") from None
+    if freq_given:
+        refuse_a_grid_finer_than_the_data(observed, freq)
     filled, summary = fill_gaps(values, observed, season=seasons[0], method=fill_method,
                                 max_gap=max_gap, timestamps=grid)
     return FilledSeries(timestamps=grid, values=filled, observed=observed, grid=GridSummary(
         **summary, **grid_notes, freq=freq.freqstr, seasons=list(seasons), max_gap=max_gap,
         n_grid=len(grid), start=str(grid[0]), end=str(grid[-1]),
         warnings=fill_warnings(summary, len(grid), seasons[0])))
+
+
+def refuse_a_grid_finer_than_the_data(observed: np.ndarray, freq: pd.DateOffset) -> None:
+    """20 when the observations lie a median two or more grid steps apart: most of the grid
+    would be invented, every window built on guesses (daily data given --freq h: 23 of
+    every 24 points). A step inferred from the data is never finer than its median step."""
+    at = np.flatnonzero(observed)
+    if len(at) < 3:
+        return
+    spacing = float(np.median(np.diff(at)))
+    if spacing >= 2:
+        invented = 1 - len(at) / len(observed)
+        raise InvalidArgumentError(
+            f"--freq {freq.freqstr} is finer than the data: its observations lie a median "
+            f"{spacing:g} steps apart on that grid, so {invented:.0%} of its points would be "
+            "invented. Omit --freq to use the data's own step, or give one as coarse as it")
 
 
 def check_grid_size(n_grid: int, n_obs: int, max_gap: int | None, freq: pd.DateOffset,

@@ -90,6 +90,20 @@ def test_a_freq_coarser_than_the_whole_series_is_refused_as_too_little_data():
                        lookback=12, horizon=1, val_size=0.1, test_size=0.2)
 
 
+def test_a_freq_finer_than_the_data_is_refused_before_the_grid_is_filled():
+    """Daily rows given --freq h would be 23 invented points in every 24: 20 naming --freq.
+    The data's own step passes, with gaps or without."""
+    stamps = pd.date_range("2024-01-01", periods=120, freq="D")
+    frame = pd.DataFrame({"timestamp": stamps, "target": np.sin(np.arange(120) / 3.0)})
+    with pytest.raises(InvalidArgumentError, match="--freq h is finer than the data.*median "
+                       "24 steps apart.*96% of its points would be invented.*Omit --freq"):
+        interpolate_series(frame, parse_freq("h"), [24, 168], 24, "auto", freq_given=True)
+    with_gaps = frame.drop(index=[5, 6, 40, 77, 78, 79])
+    for given in (frame, with_gaps):
+        assert interpolate_series(given, parse_freq("D"), [7], 7, "auto",
+                                  freq_given=True).grid.n_grid == 120
+
+
 def test_only_seasons_seen_twice_in_train_are_usable():
     assert usable_seasons([48, 336], n_train=600) == [48]
     assert usable_seasons([48, 336], n_train=700) == [48, 336]
