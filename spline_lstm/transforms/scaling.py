@@ -60,7 +60,10 @@ class Scaler(PointwiseStep):
         return cls(kind=kind, offset=offset, scale=scale)
 
     def apply(self, values: np.ndarray) -> np.ndarray:
-        return (np.asarray(values, dtype=np.float64) - self.offset) / self.scale
+        # Values that overflow become inf quietly: the model-space checks refuse them with
+        # a code (a RuntimeWarning on the console before that says nothing more).
+        with np.errstate(over="ignore"):
+            return (np.asarray(values, dtype=np.float64) - self.offset) / self.scale
 
     def invert(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=np.float64) * self.scale + self.offset

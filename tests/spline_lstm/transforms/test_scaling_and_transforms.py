@@ -34,6 +34,14 @@ def test_scaler_inverts_exactly_and_leaves_input_untouched(values, kind):
     assert np.array_equal(values, before)
 
 
+def test_values_beyond_float64_once_scaled_become_inf_without_a_console_warning():
+    scaler = Scaler(kind="standard", offset=0.0, scale=1e-300)  # fitted on tiny values
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would raise here
+        scaled = scaler.apply(np.array([1e-300, 1e100]))
+    assert scaled[0] == pytest.approx(1.0) and np.isinf(scaled[1])
+
+
 def test_constant_train_split_is_refused():
     with pytest.raises(InputSchemaError, match="constant.*check --target-col"):
         Scaler.fit(np.full(20, 3.0), "standard")
