@@ -85,9 +85,10 @@ def test_a_freq_coarser_than_the_whole_series_is_refused_as_too_little_data():
     filled = interpolate_series(frame, parse_freq("M"), [12], 12, "auto")
     assert filled.grid.n_grid == 1 and filled.grid.n_merged_into_shared_slot == 240
     with pytest.raises(InsufficientDataError, match="ME grid holds a single observed point.*"
-                       "omit --freq"):
+                       "omit --freq") as refused:
         check_feasible(filled.timestamps, filled.values, filled.observed, filled.grid.freq,
                        lookback=12, horizon=1, val_size=0.1, test_size=0.2)
+    assert refused.value.exit_code == 26
 
 
 def test_a_freq_finer_than_the_data_is_refused_before_the_grid_is_filled():
@@ -96,8 +97,10 @@ def test_a_freq_finer_than_the_data_is_refused_before_the_grid_is_filled():
     stamps = pd.date_range("2024-01-01", periods=120, freq="D")
     frame = pd.DataFrame({"timestamp": stamps, "target": np.sin(np.arange(120) / 3.0)})
     with pytest.raises(InvalidArgumentError, match="--freq h is finer than the data.*median "
-                       "24 steps apart.*96% of its points would be invented.*Omit --freq"):
+                       "24 steps apart.*96% of its points would be invented.*Omit --freq"
+                       ) as refused:
         interpolate_series(frame, parse_freq("h"), [24, 168], 24, "auto", freq_given=True)
+    assert refused.value.exit_code == 20
     with_gaps = frame.drop(index=[5, 6, 40, 77, 78, 79])
     for given in (frame, with_gaps):
         assert interpolate_series(given, parse_freq("D"), [7], 7, "auto",
