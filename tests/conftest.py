@@ -21,10 +21,11 @@ else:
     atexit.register(shutil.rmtree, SESSION_TMP, ignore_errors=True)
 tempfile.tempdir = SESSION_TMP
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+# The entry points' own settings (quiet Prefect and TF, one TF thread per op), before
+# Prefect or TensorFlow is imported.
+from flows.cli import quiet_environment  # noqa: E402
+
+quiet_environment()
 
 from pathlib import Path  # noqa: E402
 
