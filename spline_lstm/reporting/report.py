@@ -147,9 +147,8 @@ def _selection_table(selection: SelectionSummary) -> list[str]:
 
 
 def _metrics_section(ev: Evaluation, choice: dict | None) -> list[str]:
-    label, network = "**model**", None
+    label, network = _forecast_label(choice), None
     if choice:
-        label = f"**forecast: {choice['chosen']}**"
         if choice["chosen"] != _network_name(choice) and choice.get("network_test_metrics"):
             network = (f"{_network_name(choice)} (the network alone)",
                        choice["network_test_metrics"])
@@ -158,7 +157,7 @@ def _metrics_section(ev: Evaluation, choice: dict | None) -> list[str]:
            f"MASE scale: in-sample seasonal-naive MAE on the train split, season {ev.season} "
            f"(= {fmt(ev.mase_scale)}).", ""]
     if len(ev.per_step) > 1:
-        out += ["Per step (model):", "", "| step | MAE | RMSE | MASE |", "|---|---|---|---|"]
+        out += [f"Per step ({'the forecast' if choice else 'model'}):", "", "| step | MAE | RMSE | MASE |", "|---|---|---|---|"]
         shown = ev.per_step if len(ev.per_step) <= 12 else \
             ev.per_step[::max(1, len(ev.per_step) // 12)]
         out += [f"| {s['step']} | {fmt(s['mae'])} | {fmt(s['rmse'])} | {fmt(s['mase'])} |"
@@ -212,7 +211,13 @@ def run_warnings(data: DataSummary, training: TrainingSummary, verdict: Verdict,
     return found + [f"input: {note}" for note in data.notes]
 
 
-def _intervals_section(intervals: dict | None) -> list[str]:
+def _forecast_label(choice: dict | None) -> str:
+    """How the tables name the run's forecast: the chosen candidate where there was a
+    choice, so no reader takes its rows for the network's."""
+    return f"**forecast: {choice['chosen']}**" if choice else "**model**"
+
+
+def _intervals_section(intervals: dict | None, choice: dict | None) -> list[str]:
     if not intervals:
         return []
     calibration = intervals["calibration"]
@@ -230,10 +235,10 @@ def _intervals_section(intervals: dict | None) -> list[str]:
            " Coverage should be close to the level; a lower interval score is better.", "",
            "| forecaster | level | coverage % | mean width | interval score |",
            "|---|---|---|---|---|"]
-    rows = [("**model**", intervals["pipeline"])] + [
+    rows = [(_forecast_label(choice), intervals["pipeline"])] + [
         (f"{name} (its own)", levels) for name, levels in intervals["baselines"].items()]
     for name, levels in rows:
-        out += [f"| {name} | {level} | {fmt(m['coverage'])} | {fmt(m['mean_width'])} | "
+        out += [f"| {name} | {level} | {fmt(m['coverage'], 1)} | {fmt(m['mean_width'])} | "
                 f"{fmt(m['interval_score'])} |" for level, m in levels.items()]
     return out + [""]
 
@@ -248,23 +253,48 @@ def _working_levels(miscoverage: dict) -> str:
         ")")
 
 
-def _backtest_section(backtest: dict | None) -> list[str]:
+def _forecast_per_window(choice: dict | None, windows: list[int]) -> list[float] | None:
+    """The chosen forecast's MASE on each backtest window (the model choice scored every
+    candidate there), or None when it is the network itself or was chosen elsewhere."""
+    if not choice or choice["chosen"] == _network_name(choice):
+        return None
+    row = next((c for c in choice.get("candidates", []) if c["name"] == choice["chosen"]),
+               None)
+    if row is None:
+        return None
+    by_block = dict(zip(choice["chosen_on"], row["backtest_mase"]))
+    labels = [f"backtest window {w}" for w in windows]
+    return [by_block[label] for label in labels] if all(b in by_block for b in labels) \
+        else None
+
+
+def _backtest_section(backtest: dict | None, choice: dict | None) -> list[str]:
     if not backtest:
         return []
-    out = ["## Backtest (rolling origin, before the test split)", "",
-           f"{backtest['windows']} windows of {backtest['step']} points, the chosen "
-           "configuration refitted at each: MASE mean "
-           f"{fmt(backtest['mase_mean'])}, spread (std) {fmt(backtest['mase_std'])}.", "",
-           "| window | block starts | train points | MASE | best baseline (MASE) |",
-           "|---|---|---|---|---|"]
-    for row in backtest["per_window"]:
+    rows = backtest["per_window"]
+    forecast = _forecast_per_window(choice, [row["window"] for row in rows])
+    network = _network_name(choice) if choice else "the network"
+    summary = (f"{backtest['windows']} windows of {backtest['step']} points. The network "
+               f"({network}, with the run's transform and settings) was refitted at each: "
+               f"MASE mean {fmt(backtest['mase_mean'])}, spread (std) "
+               f"{fmt(backtest['mase_std'])}.")
+    if forecast:
+        summary += (f" The forecast ({choice['chosen']}) on the same windows: MASE mean "
+                    f"{fmt(float(np.mean(forecast)))} (the model choice above was made on "
+                    "them).")
+    out = ["## Backtest (rolling origin, before the test split)", "", summary, "",
+           "| window | block starts | train points | network MASE | " +
+           ("forecast MASE | " if forecast else "") + "best baseline (MASE) |",
+           "|---|---|---|---|---|" + ("---|" if forecast else "")]
+    for i, row in enumerate(rows):
         finite = {k: v for k, v in row["baselines"].items() if v is not None}
         best = min(finite, key=finite.get) if finite else None
         out.append(f"| {row['window']} | {row['cut']} | {row['train_points']} | "
-                   f"{fmt(row['mase'])} | {f'{best} ({fmt(finite[best])})' if best else '—'} |")
+                   f"{fmt(row['mase'])} | " + (f"{fmt(forecast[i])} | " if forecast else "") +
+                   f"{f'{best} ({fmt(finite[best])})' if best else '—'} |")
     steps = backtest["mase_per_step_mean"]
     if len(steps) > 1:
-        out += ["", "MASE per step (mean over windows): " +
+        out += ["", "The network's MASE per step (mean over windows): " +
                 ", ".join(fmt(v) for v in steps[:24]) + (" …" if len(steps) > 24 else "")]
     return out + [""]
 
@@ -318,7 +348,8 @@ def render_report(ctx: ReportContext) -> str:
     out += _run_section(ctx) + _data_section(ctx) + _metrics_section(ctx.evaluation,
                                                                        ctx.model_choice)
     out += _covariates_section(ctx.covariates, ctx.evaluation.baselines)
-    out += _intervals_section(ctx.intervals) + _backtest_section(ctx.backtest)
+    out += (_intervals_section(ctx.intervals, ctx.model_choice) +
+            _backtest_section(ctx.backtest, ctx.model_choice))
     out += _training_and_inference(ctx.training, ctx.inference)
     out += _forecast_section(ctx.forecast, ctx.plot_file)
     out += ["## Artifacts", ""] + [f"- {k}: `{v}`" for k, v in ctx.artifacts.items()] + [""]
