@@ -70,12 +70,23 @@ def check(deployment_name: str, max_age: timedelta) -> list[tuple[bool, str]]:
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Check that a scheduled deployment runs.")
-    parser.add_argument("--deployment", default="e2e/retrain")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python deployments/schedule_status.py",
+        description="Check that a scheduled deployment really runs: it exists and is not "
+                    "paused, has an active schedule and upcoming runs, its work pool has an "
+                    "online worker, no run is Late, and the last completed run is recent. "
+                    "One line per check, with the fix for each problem; exit 0 when "
+                    "healthy, 1 otherwise. Asks the server at PREFECT_API_URL.")
+    parser.add_argument("--deployment", default="e2e/retrain",
+                        help="FLOW/DEPLOYMENT to check (default e2e/retrain).")
     parser.add_argument("--max-age-hours", type=float, default=48.0,
                         help="oldest acceptable last completed run (default 48)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     results = check(args.deployment, timedelta(hours=args.max_age_hours))
     for ok, line in results:
         print(f"{'ok  ' if ok else 'FAIL'} {line}")

@@ -52,8 +52,23 @@ def quiet_environment() -> None:
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(INTRA_OP_THREADS))  # read at TF's start
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Descriptions wrap to the terminal's width; a text laid out by hand (the exit-code
+    table of the epilog: it has line breaks) is printed as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports bad flags as INVALID_ARGUMENT (20) instead of exiting 2."""
+    """argparse that reports bad flags as INVALID_ARGUMENT (20) instead of exiting 2, and
+    wraps its descriptions (``HelpFormatter``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> typing.NoReturn:
         raise InvalidArgumentError(f"{message}; see --help for every option")
@@ -68,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "report -> health-gate) as the Prefect flow 'e2e'. The forecast is the "
                     "candidate (network, classical, naive or combination) that scores best "
                     "on the backtests before the test split.",
-        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXIT_CODES_HELP)
     add_config_flags(parser)
     return parser
 

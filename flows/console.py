@@ -24,6 +24,12 @@ if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.cli import EXIT_CODES_HELP, ArgumentParser, fail, quiet_environment  # noqa: E402
+from spline_lstm.tracking.promotion import MARGIN  # noqa: E402
+
+MODEL_NAME_HELP = "Registered model name (spline-lstm models list shows them)."
+PROMOTION_POLICY = ("Make the candidate (or --version) champion if the policy says so: on "
+                    "the candidate's test span it must beat seasonal naive, and the champion "
+                    f"by {MARGIN:.0%} MASE.")
 
 
 def build_parser() -> ArgumentParser:
@@ -34,47 +40,51 @@ def build_parser() -> ArgumentParser:
     common.add_argument("--json", action="store_true", help="Print one JSON object.")
     parser = ArgumentParser(
         prog="spline-lstm", epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Tracked runs and registered models of Spline-LSTM (MLflow: "
                     "MLFLOW_TRACKING_URI, default a SQLite store under the artifacts dir). "
                     "Aliases: candidate (newest run that passed its gate), champion (in "
                     "service), rollback (the champion before).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     parser_class=ArgumentParser)
-    models = commands.add_parser("models", help="List, inspect, promote and roll back "
-                                 "registered models.")
+                                     parser_class=ArgumentParser,
+                                     help="one of these (each has its own --help):")
+    text = "List, inspect, promote and roll back registered models."
+    models = commands.add_parser("models", help=text, description=text)
     actions = models.add_subparsers(dest="action", required=True, metavar="ACTION",
-                                    parser_class=ArgumentParser)
-    actions.add_parser("list", parents=[common], help="Every registered model and its aliases.")
+                                    parser_class=ArgumentParser,
+                                    help="one of these (each has its own --help):")
+    # help= is the line in the parent's list, description= heads the command's own --help
+    text = "Every registered model and its aliases."
+    actions.add_parser("list", parents=[common], help=text, description=text)
     for name, text in (("show", "A model's versions, their runs and aliases."),
                        ("history", "Every alias move of a model: who, when, from, to, why.")):
-        actions.add_parser(name, parents=[common], help=text).add_argument("name")
-    promote = actions.add_parser(
-        "promote", parents=[common],
-        help="Make the candidate (or --version) champion if the policy says so: it must beat "
-             "seasonal naive and the champion by 2%% MASE on the candidate's test span.")
-    promote.add_argument("name")
+        actions.add_parser(name, parents=[common], help=text,
+                           description=text).add_argument("name", help=MODEL_NAME_HELP)
+    promote = actions.add_parser("promote", parents=[common],
+                                 help=PROMOTION_POLICY.replace("%", "%%"),  # help is %-formatted
+                                 description=PROMOTION_POLICY)
+    promote.add_argument("name", help=MODEL_NAME_HELP)
     promote.add_argument("--version", type=int, help="Promote this version instead of the "
                          "candidate.")
     promote.add_argument("--force", action="store_true", help="Promote without comparing "
                          "(needs --reason).")
     promote.add_argument("--reason", help="Why (recorded in the history).")
-    rollback = actions.add_parser("rollback", parents=[common], help="Swap champion and "
-                                  "rollback: the previous champion serves again.")
-    rollback.add_argument("name")
+    text = "Swap champion and rollback: the previous champion serves again."
+    rollback = actions.add_parser("rollback", parents=[common], help=text, description=text)
+    rollback.add_argument("name", help=MODEL_NAME_HELP)
     rollback.add_argument("--reason", help="Why (recorded in the history).")
-    track = commands.add_parser(
-        "track", parents=[common], help="Log a finished run to MLflow and register it "
-        "(back-fill after an outage; idempotent: never two MLflow runs for one run_id).")
-    track.add_argument("--run-id", required=True)
+    text = ("Log a finished run to MLflow and register it (back-fill after an outage; "
+            "idempotent: never two MLflow runs for one run_id).")
+    track = commands.add_parser("track", parents=[common], help=text, description=text)
+    track.add_argument("--run-id", required=True, help="The finished run (its artifacts are "
+                       "under --artifacts-dir).")
     track.add_argument("--model-name", help="Registered model (default: the run's, or its "
                        "input file's name).")
     track.add_argument("--promote", action="store_true", help="Then promote by the policy.")
-    serve = commands.add_parser(
-        "serve", parents=[common], help="Serve the champions over HTTP (FastAPI on uvicorn; "
-        "OpenAPI at /docs). Security from SPLINE_DEV_MODE, SPLINE_API_TOKEN, "
-        "SPLINE_CORS_ORIGINS, SPLINE_TRUSTED_HOSTS, SPLINE_MAX_BODY_BYTES; champions "
-        "re-checked every SPLINE_RELOAD_SECONDS (5).")
+    text = ("Serve the champions over HTTP (FastAPI on uvicorn; OpenAPI at /docs). Security "
+            "from SPLINE_DEV_MODE, SPLINE_API_TOKEN, SPLINE_CORS_ORIGINS, "
+            "SPLINE_TRUSTED_HOSTS, SPLINE_MAX_BODY_BYTES; champions re-checked every "
+            "SPLINE_RELOAD_SECONDS (5).")
+    serve = commands.add_parser("serve", parents=[common], help=text, description=text)
     serve.add_argument("--host", default="127.0.0.1", help="Interface (default 127.0.0.1; "
                        "others only with SPLINE_DEV_MODE=0 and a token).")
     serve.add_argument("--port", type=int, default=8000, help="Port (default 8000).")

@@ -23,13 +23,10 @@ from spline_lstm.store.gate import check_run, enforce  # noqa: E402
 
 
 def build_parser() -> ArgumentParser:
-    import argparse
-
     parser = ArgumentParser(prog="python flows/health.py",
                             description="Check that a run's artifacts exist, parse, carry "
                                         "their keys and agree on the run_id.",
-                            epilog=EXIT_CODES_HELP,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+                            epilog=EXIT_CODES_HELP)
     parser.add_argument("--run-id", required=True, help="The run to check.")
     parser.add_argument("--artifacts-dir", default="artifacts",
                         help="Root directory of all artifacts (default: artifacts).")

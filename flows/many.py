@@ -235,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the e2e pipeline over many series as the Prefect flow 'many-series': "
                     "one child run per series (run_id {run-id}--{series id}), a summary table, "
                     "on a thread pool or a Dask cluster.",
-        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXIT_CODES_HELP)
     own = parser.add_argument_group("many-series options")
     own.add_argument("--run-id", required=True, help="Run identifier of the parent run.")
     own.add_argument("--input", help="Long-format CSV/Parquet file: one row per (series, "

@@ -66,22 +66,34 @@ def rollback_flow(model_name: str, artifacts_dir: str = "artifacts",
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import json
-
-    from flows.cli import EXIT_CODES_HELP, ArgumentParser, fail, orchestrator_error
+def build_parser():
+    from flows.cli import EXIT_CODES_HELP, ArgumentParser
+    from flows.console import MODEL_NAME_HELP, PROMOTION_POLICY
 
     parser = ArgumentParser(prog="python flows/promote.py", epilog=EXIT_CODES_HELP,
-                            formatter_class=argparse.RawDescriptionHelpFormatter,
                             description="Promote (or roll back) a registered model as a "
-                                        "Prefect flow run.")
-    parser.add_argument("model_name")
-    parser.add_argument("--artifacts-dir", default="artifacts")
-    parser.add_argument("--version", type=int)
-    parser.add_argument("--force", action="store_true")
-    parser.add_argument("--reason")
-    parser.add_argument("--rollback", action="store_true", help="Roll back instead.")
+                                        "Prefect flow run (the same policy as spline-lstm "
+                                        "models promote). " + PROMOTION_POLICY)
+    parser.add_argument("model_name", help=MODEL_NAME_HELP)
+    parser.add_argument("--artifacts-dir", default="artifacts",
+                        help="Root directory of all artifacts; the default MLflow store is "
+                             "ARTIFACTS_DIR/mlflow/mlflow.db (default: artifacts).")
+    parser.add_argument("--version", type=int,
+                        help="Promote this version instead of the candidate.")
+    parser.add_argument("--force", action="store_true",
+                        help="Promote without comparing (needs --reason).")
+    parser.add_argument("--reason", help="Why (recorded in the history).")
+    parser.add_argument("--rollback", action="store_true",
+                        help="Roll back instead: the previous champion serves again.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    import json
+
+    from flows.cli import fail, orchestrator_error
+
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except Exception as exc:  # noqa: BLE001

@@ -1,5 +1,6 @@
 """The command line, the flow's parameters and the runbook describe the same contract."""
 
+import argparse
 import inspect
 
 import pytest
@@ -33,6 +34,35 @@ def test_help_documents_every_flag_and_the_exit_codes(capsys):
 def test_every_flag_has_help_text():
     for action in build_parser()._actions:
         assert action.help, action.dest
+
+
+def _parsers(parser: argparse.ArgumentParser, path: str):
+    """``parser`` and every sub-command under it, with the command line that reaches it."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, f"{path} {name}")
+
+
+@pytest.mark.parametrize("module", ["flows.health", "flows.many", "flows.promote",
+                                    "flows.console", "deployments.schedule_status"])
+def test_every_operator_command_says_what_it_does_and_what_each_argument_is(module):
+    import importlib
+
+    for path, parser in _parsers(importlib.import_module(module).build_parser(), module):
+        assert parser.description, path
+        for action in parser._actions:
+            assert action.help, f"{path} {action.dest}"
+
+
+def test_descriptions_wrap_and_the_exit_code_table_keeps_its_lines():
+    from flows.promote import build_parser as promote_parser
+
+    text = promote_parser().format_help()
+    assert max(len(line) for line in text.splitlines() if "exit_code" not in line) <= 100
+    assert "\n  0 success | 20 INVALID_ARGUMENT | 21 FILE_NOT_FOUND" in text
+    assert "and the champion by 2% MASE." in " ".join(text.split())
 
 
 @pytest.mark.parametrize("cls", errors.CODED_ERRORS)
