@@ -20,6 +20,7 @@
 # SPLINE_MLFLOW (on; off: no MLflow server, runs track into ARTIFACTS_DIR/mlflow/mlflow.db),
 # SPLINE_MLFLOW_PORT (5000), SPLINE_MLFLOW_DIR (.local_stack/mlflow).
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | cut -c3-; exit 0 ;; esac  # the header
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 

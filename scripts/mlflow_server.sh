@@ -9,6 +9,7 @@
 # Settings (environment): SPLINE_MLFLOW_DIR (.local_stack/mlflow), SPLINE_MLFLOW_PORT (5000).
 # Point runs at it with: export MLFLOW_TRACKING_URI=$(scripts/mlflow_server.sh up)
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | cut -c3-; exit 0 ;; esac  # the header
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
 dir="${SPLINE_MLFLOW_DIR:-$repo/.local_stack/mlflow}"

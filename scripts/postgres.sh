@@ -12,6 +12,7 @@
 # $SPLINE_PG_DIR/password (mode 600); connections need it (scram-sha-256), also on loopback.
 # initdb refuses to run as root: as root the server runs as the `postgres` user.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | cut -c3-; exit 0 ;; esac  # the header
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
 dir="${SPLINE_PG_DIR:-$repo/.local_stack/postgres}"

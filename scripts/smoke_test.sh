@@ -4,6 +4,11 @@
 #   scripts/smoke_test.sh                 # artifacts under ./artifacts
 #   ARTIFACTS_DIR=/tmp/a scripts/smoke_test.sh
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | cut -c3-; exit 0 ;;  # the header
+  *) echo "smoke: unknown argument '$1': the smoke gate takes none (see --help)" >&2; exit 20 ;;
+esac
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
