@@ -58,9 +58,17 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class History(BaseModel):
+    """A recent history to forecast from instead of the model's stored series."""
+
     model_config = ConfigDict(extra="forbid")
-    timestamps: list[str] = Field(min_length=1, max_length=1_000_000)
-    values: list[FiniteFloat | None] = Field(min_length=1, max_length=1_000_000)
+    timestamps: list[str] = Field(
+        min_length=1, max_length=1_000_000,
+        description="ISO 8601 timestamps, oldest first, on the model's grid (a missing step "
+                    "is a gap, filled as the pipeline fills gaps).")
+    values: list[FiniteFloat | None] = Field(
+        min_length=1, max_length=1_000_000,
+        description="The target in the series' own unit, one per timestamp; null where it "
+                    "was not observed.")
 
     @model_validator(mode="after")
     def _aligned_and_increasing(self) -> "History":
@@ -81,13 +89,26 @@ class History(BaseModel):
 
 
 class ForecastRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    model: Name
-    horizon: int = Field(ge=1, le=100_000)
-    alias: Literal["champion", "candidate", "rollback"] | None = None
-    version: int | None = Field(None, ge=1)
-    levels: list[Annotated[float, Field(gt=0, lt=100)]] | None = Field(None, max_length=5)
-    history: History | None = None
+    """One model's forecast after the last point of its stored series (or of ``history``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"model": "co2_weekly", "horizon": 12, "levels": [80]}]})
+    model: Name = Field(description="Registered model name (GET /api/v1/models lists them).")
+    horizon: int = Field(ge=1, le=100_000,
+                         description="Steps to forecast; at most the horizon the model was "
+                                     "trained for.")
+    alias: Literal["champion", "candidate", "rollback"] | None = Field(
+        None, description="Which version to use by alias (default: the champion).")
+    version: int | None = Field(None, ge=1,
+                                description="Which version to use by number (not with alias).")
+    levels: list[Annotated[float, Field(gt=0, lt=100)]] | None = Field(
+        None, max_length=5,
+        description="Prediction-interval levels in %, among those the model was calibrated "
+                    "at (default: all of them).")
+    history: History | None = Field(
+        None, description="Forecast from this history instead of the stored series; it "
+                          "goes through the pipeline's validation, gap filling and the "
+                          "model's fitted transforms.")
 
     @field_validator("version")
     @classmethod
@@ -98,8 +119,11 @@ class ForecastRequest(BaseModel):
 
 
 class ManyRequest(BaseModel):
+    """Several forecasts in one call, answered in the order asked."""
+
     model_config = ConfigDict(extra="forbid")
-    series: list[ForecastRequest] = Field(min_length=1, max_length=100)
+    series: list[ForecastRequest] = Field(min_length=1, max_length=100,
+                                          description="One request per forecast.")
 
 
 def create_app(settings: ServeSettings, cache: ChampionCache) -> FastAPI:
@@ -140,34 +164,55 @@ def create_app(settings: ServeSettings, cache: ChampionCache) -> FastAPI:
                                                     "message": text, "fields": errors}},
                             status_code=422)
 
-    @app.get(f"{API}/health")
+    @app.get(f"{API}/health", summary="Liveness")
     def health() -> dict:
+        """Whether the process answers; needs no token."""
         return {"ok": True}
 
-    @app.get(f"{API}/ready")
+    @app.get(f"{API}/ready", summary="Readiness: every served champion is loaded",
+             responses={503: {"description": "A champion is not loaded; the body says why"}})
     def ready():
+        """200 when every served model's champion is loaded and verified; otherwise 503 with
+        each model's state (version, run_id, whether it is on its seasonal-naive fallback,
+        and the problem)."""
         is_ready, state = cache.readiness()
         body = {"ready": is_ready, "models": state}
         if cache.last_refresh_error:
             body["problem"] = cache.last_refresh_error
         return JSONResponse(body, status_code=200 if is_ready else 503)
 
-    @app.post(f"{API}/forecast")
+    @app.post(f"{API}/forecast", summary="Forecast with calibrated prediction intervals",
+              responses={422: {"description": "A bad request: the error names each field "
+                                              "and why (code INVALID_ARGUMENT, or the "
+                                              "pipeline's code for a bad history)"}})
     def forecast(body: ForecastRequest | ManyRequest) -> dict:
+        """One forecast (a ForecastRequest) or several (``{"series": [...]}``).
+
+        Answers ``model``, ``version``, ``run_id``, ``fallback`` (true: the champion could
+        not be loaded and a seasonal-naive forecast stands in), ``origin`` (the last point
+        forecast from) and ``forecast``: one row per step with ``timestamp``, ``value`` and
+        ``lo_<level>`` / ``hi_<level>`` for each level. From the stored series these are the
+        numbers of the run's own predictions file."""
         if isinstance(body, ManyRequest):
             return {"ok": True, "forecasts": [_one(cache, r) for r in body.series]}
         return {"ok": True, **_one(cache, body)}
 
-    @app.get(f"{API}/models")
+    @app.get(f"{API}/models", summary="Registered models and what is served")
     def models() -> dict:
+        """Every registered model, its aliases (candidate, champion, rollback) and the
+        version this server is serving for it."""
         from spline_lstm.tracking import registry
 
         listed = registry.list_models(cache.client())
         _ready, served = cache.readiness()
         return {"models": [{**m, "served": served.get(m["model"])} for m in listed]}
 
-    @app.get(f"{API}/runs/{{run_id}}")
-    def run(run_id: Annotated[str, Path(max_length=128), AfterValidator(_safe_name)]) -> dict:
+    @app.get(f"{API}/runs/{{run_id}}", summary="A run's metrics and report",
+             responses={404: {"description": "No such run in this artifacts dir"}})
+    def run(run_id: Annotated[str, Path(max_length=128, description="The run's run_id."),
+                              AfterValidator(_safe_name)]) -> dict:
+        """The run's metrics JSON (test metrics, baselines, intervals, backtests, the model
+        choice) and its Markdown report."""
         from spline_lstm.store.atomic import read_json
 
         layout = ArtifactLayout(settings.artifacts_dir, run_id)
