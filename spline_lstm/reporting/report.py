@@ -174,14 +174,14 @@ def _network_name(choice: dict) -> str:
 
 
 def _training_and_inference(tr: TrainingSummary, inf: InferenceSnapshot) -> list[str]:
-    return ["## Training", "",
+    return ["## Training (the network)", "",
             f"- epochs: {tr.epochs_ran} of {tr.epochs_requested} (best epoch {tr.best_epoch}, "
             f"best val_loss {fmt(tr.best_val_loss)})",
             f"- early stopped: {tr.early_stopped}", "",
             "## Latest inference (last test window)", "",
-            f"- origin: {inf.origin}, input shape {inf.x_shape}",
+            f"- origin: {inf.origin}, the network's input shape {inf.x_shape}",
             f"- y_true: {[fmt(v) for v in inf.y_true_last]}",
-            f"- y_pred: {[fmt(v) for v in inf.y_pred_last]}", ""]
+            f"- y_pred (the forecast): {[fmt(v) for v in inf.y_pred_last]}", ""]
 
 
 def _forecast_section(fc: ForecastRecord, plot_file: str | None) -> list[str]:

@@ -45,3 +45,19 @@ def test_the_interval_rows_name_the_forecast():
     assert "| **forecast: mean(mstl_arima+auto_theta)** | 80 | 79.7 |" in text  # 0.1 point
     assert "| auto_theta (its own) | 80 |" in text
     assert "| **model** | 80 |" in "\n".join(_intervals_section(intervals, None))
+
+
+def test_training_is_the_networks_and_the_latest_inference_is_the_forecast():
+    from contracts.records import InferenceSnapshot, TrainingSummary
+    from spline_lstm.reporting.report import _training_and_inference
+
+    training = TrainingSummary(run_id="r", best_epoch=3, last_epoch=3, monitor="val_loss",
+                               best_val_loss=0.2, best_val_loss_reloaded=0.2,
+                               epochs_requested=3, epochs_ran=3, early_stopped=False,
+                               batch_size=64, model={}, history={})
+    text = "\n".join(_training_and_inference(training, InferenceSnapshot(
+        x_shape=[1, 48, 1], origin="2024-02-19 22:00:00", y_true_last=[61.98],
+        y_pred_last=[62.52])))
+    assert "## Training (the network)" in text
+    assert "the network's input shape [1, 48, 1]" in text
+    assert "- y_pred (the forecast): ['62.52']" in text
