@@ -108,11 +108,13 @@ class ConformalCalibrator:
         target reacts to misses (0: pooling alone)."""
         horizon = y_pred.shape[1]
         centre = _transformed(self.power, y_pred)
-        with np.errstate(all="ignore"):
-            truth = self.power.apply(np.asarray(y_true, dtype=np.float64))
         scale = np.asarray(self.step_scale)[None, :horizon]
         alphas = [1.0 - float(k) / 100.0 for k in self.quantiles]
-        widths, pooled, final = _walk(np.abs(truth - centre) / scale, scored, origins,
+        # The outcomes' scores are errors in the power space, undefined (NaN) for a
+        # forecast outside it, as in the calibration: the floor that gives such a forecast
+        # its band would score it ~700 / s_h in a log space and widen every later band.
+        errors = _errors(self.power, y_true, y_pred)
+        widths, pooled, final = _walk(np.abs(errors) / scale, scored, origins,
                                       self.abs_scores, alphas, rate)
         bounds, quantiles, methods = {}, {}, {}
         for i, key in enumerate(self.quantiles):
@@ -191,7 +193,9 @@ def _walk(abs_scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
     level's working miscoverage by ``rate`` / H^2 * (target - missed), so a run of misses
     widens the next intervals and a run of hits narrows them, whatever the scores'
     distribution does. The outcome's own interval is the one its forecast was given at
-    its origin.
+    its origin. An outcome whose score is undefined (a forecast or target outside the
+    power space) joins no pool and counts as a miss: its band, [forecast, ~0] in a log
+    space, cannot hold a positive target.
     """
     n, horizon = abs_scores.shape
     widths = [np.empty((n, horizon)) for _ in alphas]
@@ -210,10 +214,13 @@ def _walk(abs_scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
     for i, origin in enumerate(origins):
         while pending < order.size and resolve_at[order[pending]] <= origin:
             j, h = divmod(int(order[pending]), horizon)
-            if scored[j, h] and np.isfinite(abs_scores[j, h]):
-                bisect.insort(known, float(abs_scores[j, h]))
+            if scored[j, h]:
+                score = float(abs_scores[j, h])
+                defined = math.isfinite(score)
+                if defined:
+                    bisect.insort(known, score)
                 for k, alpha in enumerate(alphas):
-                    missed = abs_scores[j, h] > widths[k][j, h]
+                    missed = not defined or score > widths[k][j, h]
                     working[k] += step * (alpha - missed)
             pending += 1
         current = np.asarray(known)

@@ -251,3 +251,26 @@ def test_a_forecast_outside_the_log_space_still_gets_a_finite_band():
         for lo, hi in use.values():
             assert np.isfinite(lo).all() and np.isfinite(hi).all()
             assert lo[0, 1] == -5.0 and 0 < hi[0, 1] < 1e-300  # [forecast, ~0]
+
+
+def test_a_forecast_outside_the_log_space_does_not_widen_the_bands_after_it():
+    """A combination forecast below zero for a positive series (lynx, a crash year): its
+    band is [forecast, ~0], its error undefined; the later bands stay as without it."""
+    rng = np.random.default_rng(4)
+    truth = np.exp(rng.normal(np.log(100), 0.2, (300, 1)))
+    calibrator = ConformalCalibrator.fit(
+        power=PowerTransform(kind="log", lam=0.0), y_true=truth[:100],
+        y_pred=np.full((100, 1), 100.0), scored=np.ones((100, 1), bool),
+        step_scale=np.ones(1), levels=[80, 95], source="t")
+    forecasts = np.full((200, 1), 100.0)
+    origins, scored = np.arange(200), np.ones((200, 1), bool)
+    plain, plain_after = calibrator.adapt(truth[100:], forecasts, scored, origins)
+    forecasts[50, 0] = -30.0
+    bounds, after = calibrator.adapt(truth[100:], forecasts, scored, origins)
+    for level in (80, 95):
+        lo, hi = bounds[level]
+        assert np.isfinite(hi).all() and hi[51:].max() < 1000  # was inf at 95 % after it
+        # one miss more than without it moves the walk a little, never by orders
+        assert np.allclose(hi[51:], plain[level][1][51:], rtol=0.25)
+    assert after.n_scores == plain_after.n_scores - 1  # its undefined score joins no pool
+    assert max(abs(q) for pair in after.quantiles.values() for q in pair) < 10
