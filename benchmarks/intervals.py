@@ -61,6 +61,12 @@ def run(path: Path, horizon: int, artifacts: Path, windows: int | None
     return json.loads((artifacts / "metrics" / f"{run_id}.json").read_text()), seconds
 
 
+def _num(value, spec: str = ".4g") -> str:
+    """A figure of the table; n/a where the metrics hold none (a width that was not finite
+    is written as null)."""
+    return "n/a" if value is None else format(value, spec)
+
+
 def case_rows(name: str, horizon: int, plain: dict, other: dict) -> tuple[list[str], dict]:
     classical = {k: v["mase"] for k, v in plain["baselines"].items() if k in CLASSICAL}
     best = min(classical, key=classical.get)
@@ -71,16 +77,17 @@ def case_rows(name: str, horizon: int, plain: dict, other: dict) -> tuple[list[s
         b, n = other["intervals"]["pipeline"][level], native.get(level, {})
         times = target_times(int(p.get("n", 0)), horizon)
         chance = coverage_p_value(p["coverage"], float(level), times)
-        rows.append(f"| {name} | {horizon} | {level} | **{p['coverage']:.1f}** | {times} | "
-                    f"{chance:.2g} | "
-                    f"{p['mean_width']:.4g} | {p['interval_score']:.4g} | {s['coverage']:.1f} | "
-                    f"{b['coverage']:.1f} | {b['interval_score']:.4g} | {best} | "
-                    f"{n.get('coverage', float('nan')):.1f} | "
-                    f"{n.get('interval_score', float('nan')):.4g} |")
+        rows.append(f"| {name} | {horizon} | {level} | **{_num(p['coverage'], '.1f')}** | "
+                    f"{times} | {chance:.2g} | "
+                    f"{_num(p['mean_width'])} | {_num(p['interval_score'])} | "
+                    f"{_num(s['coverage'], '.1f')} | "
+                    f"{_num(b['coverage'], '.1f')} | {_num(b['interval_score'])} | {best} | "
+                    f"{_num(n.get('coverage'), '.1f')} | {_num(n.get('interval_score'))} |")
         checks["within"][level] = abs(p["coverage"] - float(level)) <= 5
         checks["sampled"].append((name, horizon, level, p["coverage"], times))
-        if n.get("interval_score"):
-            checks["ratio"].append(p["interval_score"] / n["interval_score"])
+        if n.get("interval_score"):  # a band that was not finite scores null: infinitely worse
+            checks["ratio"].append(float("inf") if p["interval_score"] is None
+                                   else p["interval_score"] / n["interval_score"])
     return rows, checks
 
 

@@ -54,3 +54,13 @@ def test_each_row_carries_its_target_times_and_p_value():
     cells = [c.strip() for c in rows[0].split("|")[1:-1]]
     assert cells[:6] == ["cpi", "4", "80", "**96.0**", "41", f"{coverage_p_value(96, 80, 41):.2g}"]
     assert checks["sampled"] == [("cpi", 4, "80", 96.0, 41), ("cpi", 4, "95", 96.0, 41)]
+
+
+def test_a_band_that_was_not_finite_is_written_n_a_and_counts_as_infinitely_worse():
+    plain = _metrics(91.3, 23)
+    plain["intervals"]["pipeline"]["95"] = {"coverage": 91.3, "mean_width": None,
+                                            "interval_score": None, "n": 23}
+    rows, checks = case_rows("lynx", 1, plain, _metrics(80.0, 23))
+    cells = [c.strip() for c in rows[1].split("|")[1:-1]]
+    assert cells[6:8] == ["n/a", "n/a"]
+    assert checks["ratio"] == [1.0, float("inf")]
