@@ -44,6 +44,7 @@ from benchmarks.coverage_sampling import (  # noqa: E402
 from benchmarks.coverage_sampling import summary as coverage_summary  # noqa: E402
 
 LEVELS = ("80", "95")
+DEFAULT_DATA_DIR = Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 def run(path: Path, horizon: int, artifacts: Path, windows: int | None
@@ -93,8 +94,7 @@ def case_rows(name: str, horizon: int, plain: dict, other: dict) -> tuple[list[s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get(
-        "SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")),
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
         help="folder of CSVs with a timestamp and a target column, each run at H=1 and "
         "H=one season (default: $SPLINE_SHARED_DATA or ../shared/data)")
     parser.add_argument("--heldout", action="store_true", help="run on the series of "
@@ -129,6 +129,13 @@ def main() -> int:
     return 0
 
 
+def _data_dir_flag(args) -> str:
+    """``--data-dir DIR`` in the header when the series came from a folder of one's own."""
+    if args.heldout or args.more_series or args.data_dir == DEFAULT_DATA_DIR:
+        return ""
+    return f" --data-dir {args.data_dir}"
+
+
 def render(rows: list[str], checks: list, costs: list[str], args) -> str:
     within = {level: sum(c["within"][level] for _, _, c in checks) for level in LEVELS}
     ratios = [r for _, _, c in checks for r in c["ratio"]]
@@ -136,7 +143,8 @@ def render(rows: list[str], checks: list, costs: list[str], args) -> str:
             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
             f"{os.cpu_count()} CPU cores; command: `python benchmarks/intervals.py"
             f"{' --heldout' if args.heldout else ''}"
-            f"{' --more-series' if args.more_series else ''}`. Test split, original units, observed "
+            f"{' --more-series' if args.more_series else ''}"
+            f"{_data_dir_flag(args)}`. Test split, original units, observed "
             "targets only. Pipeline: the run's forecast (chosen across families on the "
             "automatic backtests), adaptive conformal (default) calibrated on its backtest "
             "errors; static: the same calibration without the adaptive correction; K=0: "
