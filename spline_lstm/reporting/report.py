@@ -157,7 +157,8 @@ def _metrics_section(ev: Evaluation, choice: dict | None) -> list[str]:
            f"MASE scale: in-sample seasonal-naive MAE on the train split, season {ev.season} "
            f"(= {fmt(ev.mase_scale)}).", ""]
     if len(ev.per_step) > 1:
-        out += [f"Per step ({'the forecast' if choice else 'model'}):", "", "| step | MAE | RMSE | MASE |", "|---|---|---|---|"]
+        out += [f"Per step ({'the forecast' if choice else 'model'}):", "",
+                "| step | MAE | RMSE | MASE |", "|---|---|---|---|"]
         shown = ev.per_step if len(ev.per_step) <= 12 else \
             ev.per_step[::max(1, len(ev.per_step) // 12)]
         out += [f"| {s['step']} | {fmt(s['mae'])} | {fmt(s['rmse'])} | {fmt(s['mase'])} |"
@@ -273,9 +274,9 @@ def _backtest_section(backtest: dict | None, choice: dict | None) -> list[str]:
         return []
     rows = backtest["per_window"]
     forecast = _forecast_per_window(choice, [row["window"] for row in rows])
-    network = _network_name(choice) if choice else "the network"
+    network = f"{_network_name(choice)}, " if choice else ""
     summary = (f"{backtest['windows']} windows of {backtest['step']} points. The network "
-               f"({network}, with the run's transform and settings) was refitted at each: "
+               f"({network}with the run's transform and settings) was refitted at each: "
                f"MASE mean {fmt(backtest['mase_mean'])}, spread (std) "
                f"{fmt(backtest['mase_std'])}.")
     if forecast:

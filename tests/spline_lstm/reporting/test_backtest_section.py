@@ -33,6 +33,8 @@ def test_no_forecast_column_when_the_network_is_the_forecast_or_was_chosen_elsew
         text = "\n".join(_backtest_section(BACKTEST, choice))
         assert "forecast MASE" not in text and "The forecast (" not in text
         assert "| 2 | 2024-01-02 | 602 | 0.3532 | auto_theta (0.35) |" in text
+    assert "The network (with the run's transform and settings)" in "\n".join(
+        _backtest_section(BACKTEST, None))
 
 
 def test_the_interval_rows_name_the_forecast():
