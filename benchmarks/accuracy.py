@@ -47,6 +47,7 @@ from spline_lstm.models.classical import EXOGENOUS_SUFFIX  # noqa: E402
 quiet_environment()
 
 CLASSICAL = ("auto_ets", "auto_arima", "auto_theta", "mstl_ets", "mstl_arima")
+DEFAULT_DATA_DIR = Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 def _cases(data_dir: Path) -> list[tuple[str, Path, int]]:
@@ -244,7 +245,7 @@ def render(results: list[tuple[str, int, dict, float]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data")),
+                        default=DEFAULT_DATA_DIR,
                         help="folder of CSVs with a timestamp and a target column, each run "
                         "at H=1 and H=one season (default: $SPLINE_SHARED_DATA or "
                         "../shared/data)")
@@ -294,7 +295,9 @@ def _header(args) -> str:
     flags = (" --heldout" if args.heldout else "") + (
         " --more-series" if args.more_series else "") + (
         f" --covariates --weeks {args.weeks}" if args.covariates else "") + (
-        f" --covariate-dir {args.covariate_dir}" if args.covariate_dir else "")
+        f" --covariate-dir {args.covariate_dir}" if args.covariate_dir else "") + (
+        f" --data-dir {args.data_dir}" if not (args.heldout or args.more_series)
+        and args.data_dir != DEFAULT_DATA_DIR else "")
     return (f"# Accuracy benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
             f"{platform.python_version()}; command: `python benchmarks/accuracy.py{flags}`.\n"
