@@ -56,9 +56,10 @@ def test_every_operator_command_says_what_it_does_and_what_each_argument_is(modu
             assert action.help, f"{path} {action.dest}"
 
 
-def test_descriptions_wrap_and_the_exit_code_table_keeps_its_lines():
+def test_descriptions_wrap_and_the_exit_code_table_keeps_its_lines(monkeypatch):
     from flows.promote import build_parser as promote_parser
 
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal's width
     text = promote_parser().format_help()
     assert max(len(line) for line in text.splitlines() if "exit_code" not in line) <= 100
     assert "\n  0 success | 20 INVALID_ARGUMENT | 21 FILE_NOT_FOUND" in text
