@@ -27,6 +27,8 @@ from flows.cli import EXIT_CODES_HELP, ArgumentParser, fail, quiet_environment  
 from spline_lstm.tracking.promotion import MARGIN  # noqa: E402
 
 MODEL_NAME_HELP = "Registered model name (spline-lstm models list shows them)."
+ARTIFACTS_DIR_HELP = ("Root directory of all artifacts; the default MLflow store is "
+                      "ARTIFACTS_DIR/mlflow/mlflow.db (default: artifacts).")
 PROMOTION_POLICY = ("Make the candidate (or --version) champion if the policy says so: on "
                     "the candidate's test span it must beat seasonal naive, and the champion "
                     f"by {MARGIN:.0%} MASE.")
@@ -34,9 +36,7 @@ PROMOTION_POLICY = ("Make the candidate (or --version) champion if the policy sa
 
 def build_parser() -> ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--artifacts-dir", default="artifacts",
-                        help="Root directory of all artifacts; the default MLflow store is "
-                             "ARTIFACTS_DIR/mlflow/mlflow.db (default: artifacts).")
+    common.add_argument("--artifacts-dir", default="artifacts", help=ARTIFACTS_DIR_HELP)
     common.add_argument("--json", action="store_true", help="Print one JSON object.")
     parser = ArgumentParser(
         prog="spline-lstm", epilog=EXIT_CODES_HELP,

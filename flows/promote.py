@@ -68,16 +68,14 @@ def rollback_flow(model_name: str, artifacts_dir: str = "artifacts",
 
 def build_parser():
     from flows.cli import EXIT_CODES_HELP, ArgumentParser
-    from flows.console import MODEL_NAME_HELP, PROMOTION_POLICY
+    from flows.console import ARTIFACTS_DIR_HELP, MODEL_NAME_HELP, PROMOTION_POLICY
 
     parser = ArgumentParser(prog="python flows/promote.py", epilog=EXIT_CODES_HELP,
                             description="Promote (or roll back) a registered model as a "
                                         "Prefect flow run (the same policy as spline-lstm "
                                         "models promote). " + PROMOTION_POLICY)
     parser.add_argument("model_name", help=MODEL_NAME_HELP)
-    parser.add_argument("--artifacts-dir", default="artifacts",
-                        help="Root directory of all artifacts; the default MLflow store is "
-                             "ARTIFACTS_DIR/mlflow/mlflow.db (default: artifacts).")
+    parser.add_argument("--artifacts-dir", default="artifacts", help=ARTIFACTS_DIR_HELP)
     parser.add_argument("--version", type=int,
                         help="Promote this version instead of the candidate.")
     parser.add_argument("--force", action="store_true",
