@@ -291,13 +291,20 @@ def main() -> int:
     return _print(_header(args) + render(results), args.out)
 
 
+def data_dir_flag(args) -> str:
+    """``--data-dir DIR`` for a benchmark's header when the series came from a folder of
+    one's own (this benchmark's and the interval benchmark's)."""
+    if args.heldout or args.more_series or args.data_dir == DEFAULT_DATA_DIR:
+        return ""
+    return f" --data-dir {args.data_dir}"
+
+
 def _header(args) -> str:
     flags = (" --heldout" if args.heldout else "") + (
         " --more-series" if args.more_series else "") + (
         f" --covariates --weeks {args.weeks}" if args.covariates else "") + (
-        f" --covariate-dir {args.covariate_dir}" if args.covariate_dir else "") + (
-        f" --data-dir {args.data_dir}" if not (args.heldout or args.more_series)
-        and args.data_dir != DEFAULT_DATA_DIR else "")
+        f" --covariate-dir {args.covariate_dir}" if args.covariate_dir else "") + \
+        data_dir_flag(args)
     return (f"# Accuracy benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
             f"{platform.python_version()}; command: `python benchmarks/accuracy.py{flags}`.\n"

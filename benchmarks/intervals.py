@@ -36,7 +36,12 @@ from flows.cli import quiet_environment  # noqa: E402
 
 quiet_environment()
 
-from benchmarks.accuracy import CLASSICAL, _cases  # noqa: E402
+from benchmarks.accuracy import (  # noqa: E402
+    CLASSICAL,
+    DEFAULT_DATA_DIR,
+    _cases,
+    data_dir_flag,
+)
 from benchmarks.coverage_sampling import (  # noqa: E402
     coverage_p_value,
     target_times,
@@ -44,7 +49,6 @@ from benchmarks.coverage_sampling import (  # noqa: E402
 from benchmarks.coverage_sampling import summary as coverage_summary  # noqa: E402
 
 LEVELS = ("80", "95")
-DEFAULT_DATA_DIR = Path(os.environ.get("SPLINE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 def run(path: Path, horizon: int, artifacts: Path, windows: int | None
@@ -129,13 +133,6 @@ def main() -> int:
     return 0
 
 
-def _data_dir_flag(args) -> str:
-    """``--data-dir DIR`` in the header when the series came from a folder of one's own."""
-    if args.heldout or args.more_series or args.data_dir == DEFAULT_DATA_DIR:
-        return ""
-    return f" --data-dir {args.data_dir}"
-
-
 def render(rows: list[str], checks: list, costs: list[str], args) -> str:
     within = {level: sum(c["within"][level] for _, _, c in checks) for level in LEVELS}
     ratios = [r for _, _, c in checks for r in c["ratio"]]
@@ -144,7 +141,7 @@ def render(rows: list[str], checks: list, costs: list[str], args) -> str:
             f"{os.cpu_count()} CPU cores; command: `python benchmarks/intervals.py"
             f"{' --heldout' if args.heldout else ''}"
             f"{' --more-series' if args.more_series else ''}"
-            f"{_data_dir_flag(args)}`. Test split, original units, observed "
+            f"{data_dir_flag(args)}`. Test split, original units, observed "
             "targets only. Pipeline: the run's forecast (chosen across families on the "
             "automatic backtests), adaptive conformal (default) calibrated on its backtest "
             "errors; static: the same calibration without the adaptive correction; K=0: "
