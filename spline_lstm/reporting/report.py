@@ -20,6 +20,7 @@ from spline_lstm.evaluation.scoring import Evaluation
 from spline_lstm.reporting.choice import choice_section
 from spline_lstm.reporting.format import fmt
 from spline_lstm.transforms.preprocessor import Preprocessor
+from spline_lstm.windows.folds import window_label
 
 METRIC_COLUMNS = (("mase", "MASE"), ("mae", "MAE"), ("rmse", "RMSE"), ("smape", "sMAPE %"),
                   ("mape", "MAPE %"), ("r2", "R²"))
@@ -264,7 +265,7 @@ def _forecast_per_window(choice: dict | None, windows: list[int]) -> list[float]
     if row is None:
         return None
     by_block = dict(zip(choice["chosen_on"], row["backtest_mase"]))
-    labels = [f"backtest window {w}" for w in windows]
+    labels = [window_label(w) for w in windows]
     return [by_block[label] for label in labels] if all(b in by_block for b in labels) \
         else None
 

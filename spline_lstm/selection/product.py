@@ -28,6 +28,7 @@ from spline_lstm.selection.families import (
     choose_model,
     cross_fitted_forecasts,
 )
+from spline_lstm.windows.folds import window_label
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Product:
 
 
 def fold_blocks(folds: list[FoldResult], network: str) -> list[Block]:
-    return [Block(label=f"backtest window {r.fold.index}", y_true=r.y_true, scored=r.scored,
+    return [Block(label=window_label(r.fold.index), y_true=r.y_true, scored=r.scored,
                   mase_scale=r.mase_scale, forecasts={network: r.y_pred, **r.forecasts})
             for r in folds]
 

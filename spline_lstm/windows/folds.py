@@ -12,6 +12,11 @@ from contracts.errors import InsufficientDataError
 from spline_lstm.windows.split import MIN_TRAIN_WINDOWS
 
 
+def window_label(index: int) -> str:
+    """How the model choice, the metrics and the report name backtest window ``index``."""
+    return f"backtest window {index}"
+
+
 @dataclass(frozen=True)
 class Fold:
     index: int  # 1..K, oldest first
