@@ -54,6 +54,44 @@ ONLINE_CEILING = 3.0
 
 
 @dataclass(frozen=True)
+class WalkRule:
+    """How the adaptive walk moves and what it pools; the default is the product's.
+
+    ``benchmarks/interval_walk.py`` replays recorded test splits under other rules; none
+    of these improved both the coverage and the interval score there
+    (``benchmarks/results/interval_walk.md``).
+    """
+    relative_step: bool = False  # step x alpha / 0.2: every level moves by a like share
+    clamp: bool = False  # the working miscoverage held within its bounds after each step
+    signed: bool = False  # two-sided quantiles of signed scores, as the static bounds
+
+    def step(self, alpha: float, rate: float, horizon: int) -> float:
+        """How far one observed outcome moves a level aiming at miscoverage ``alpha``.
+
+        The H outcomes that resolve at one time share its shock: together they move a
+        level by rate / H. And an outcome arrives up to H steps after its interval was
+        set: a walk as fast as a one-step forecast's would react a season late, widening
+        intervals after the misses have passed (co2 H=52: interval score +13 % at 0.02 per
+        time). 0.1 / H per time had the most cases within 5 points of the level over the
+        three interval benchmarks (benchmarks/results/intervals*.md, Findings).
+        """
+        return rate / horizon ** 2 * (alpha / 0.2 if self.relative_step else 1.0)
+
+    def pooled(self, score: float) -> float:
+        return score if self.signed else abs(score)
+
+    def bounds(self, sorted_pool: np.ndarray, working: float, target: float
+               ) -> tuple[tuple[float, float], str]:
+        """Normalised (lower, upper) at the working miscoverage of a level aiming at
+        ``target``, from the pool (sorted, in this rule's form)."""
+        alpha = _bounded(working, target)
+        if self.signed:
+            return _quantiles(sorted_pool, alpha)
+        q, method = _absolute_quantile(sorted_pool, alpha)
+        return (-q, q), method
+
+
+@dataclass(frozen=True)
 class ConformalCalibrator:
     power: PowerTransform
     step_scale: tuple[float, ...]  # [H]
@@ -61,9 +99,10 @@ class ConformalCalibrator:
     methods: dict[str, str]  # level -> signed | absolute | t
     n_scores: int
     source: str
-    # sorted |score| of the calibration windows (the adaptive variant walks over them)
-    abs_scores: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
-                                   repr=False)
+    # sorted (signed) scores of the calibration windows (the adaptive variant walks over
+    # them)
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False,
+                               repr=False)
     # level -> the miscoverage an adaptive walk ended with (its quantiles are at it)
     online_miscoverage: dict[str, float] = field(default_factory=dict)
 
@@ -86,7 +125,7 @@ class ConformalCalibrator:
             quantiles[key], methods[key] = _quantiles(scores, 1.0 - level / 100.0)
         return cls(power=power, step_scale=tuple(float(s) for s in scale), quantiles=quantiles,
                    methods=methods, n_scores=int(scores.size), source=source,
-                   abs_scores=np.sort(np.abs(scores)))
+                   scores=np.sort(scores))
 
     def bounds(self, y_pred: np.ndarray) -> dict[float, tuple[np.ndarray, np.ndarray]]:
         """level -> (lo, hi) [N, H] in original units around forecasts ``y_pred``."""
@@ -100,7 +139,7 @@ class ConformalCalibrator:
         return _nested(out)
 
     def adapt(self, y_true: np.ndarray, y_pred: np.ndarray, scored: np.ndarray,
-              origins: np.ndarray, rate: float = ONLINE_RATE
+              origins: np.ndarray, rate: float = ONLINE_RATE, rule: WalkRule = WalkRule()
               ) -> tuple[dict[float, tuple[np.ndarray, np.ndarray]], "ConformalCalibrator"]:
         """Online intervals for forecasts from ``origins`` (time order), and the calibrator
         of the forecasts that come after them (every outcome known by then, each level at
@@ -113,18 +152,20 @@ class ConformalCalibrator:
         # The outcomes' scores are errors in the power space, undefined (NaN) for a
         # forecast outside it, as in the calibration: the floor that gives such a forecast
         # its band would score it ~700 / s_h in a log space and widen every later band.
-        errors = _errors(self.power, y_true, y_pred)
-        widths, pooled, final = _walk(np.abs(errors) / scale, scored, origins,
-                                      self.abs_scores, alphas, rate)
+        scores = _errors(self.power, y_true, y_pred) / scale
+        sides, pooled, final = _walk(scores, scored, origins, self.scores, alphas, rate,
+                                     rule)
         bounds, quantiles, methods = {}, {}, {}
         for i, key in enumerate(self.quantiles):
-            lo = self.power.invert(centre - scale * widths[i])
-            hi = self.power.invert(centre + scale * widths[i])
+            lo = self.power.invert(centre + scale * sides[i][0])
+            hi = self.power.invert(centre + scale * sides[i][1])
             bounds[float(key)] = (np.minimum(lo, y_pred), np.maximum(hi, y_pred))
-            q, method = _online_width(pooled, final[i], alphas[i])
-            quantiles[key], methods[key] = (-q, q), f"online {method}"
+            quantiles[key], method = rule.bounds(pooled, final[i], alphas[i])
+            methods[key] = f"online {method}"
+        known = np.asarray(scored, dtype=bool)[:, :horizon] & np.isfinite(scores)
         after = replace(self, quantiles=quantiles, methods=methods,
-                        n_scores=int(pooled.size), abs_scores=pooled,
+                        n_scores=int(pooled.size),
+                        scores=np.sort(np.concatenate([self.scores, scores[known]])),
                         online_miscoverage={k: _bounded(a, t) for k, a, t in
                                             zip(self.quantiles, final, alphas)}
                         if rate else {})
@@ -182,32 +223,29 @@ def step_scale(power: PowerTransform, y_true: np.ndarray, y_pred: np.ndarray,
     return np.maximum.accumulate(scale)
 
 
-def _walk(abs_scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
-          calibration: np.ndarray, alphas: list[float], rate: float
-          ) -> tuple[list[np.ndarray], np.ndarray, list[float]]:
-    """Per miscoverage, the normalised half-width of each forecast (origin, h), calibrated
-    on ``calibration`` plus the outcomes whose target (origin' + h') is at or before its
-    origin; all the scores at the end (sorted); and each level's final miscoverage.
+def _walk(scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
+          calibration: np.ndarray, alphas: list[float], rate: float,
+          rule: WalkRule = WalkRule()
+          ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, list[float]]:
+    """Per miscoverage, the normalised bounds (lower, upper) of each forecast (origin, h),
+    calibrated on ``calibration`` (sorted signed scores) plus the outcomes whose target
+    (origin' + h') is at or before its origin; all the pooled scores at the end (sorted,
+    in the rule's form: |score| by default); and each level's final miscoverage.
 
     Adaptive conformal inference (Gibbs & Candes, 2021): each observed outcome moves its
-    level's working miscoverage by ``rate`` / H^2 * (target - missed), so a run of misses
+    level's working miscoverage by ``rule.step`` * (target - missed), so a run of misses
     widens the next intervals and a run of hits narrows them, whatever the scores'
     distribution does. The outcome's own interval is the one its forecast was given at
     its origin. An outcome whose score is undefined (a forecast or target outside the
     power space) joins no pool and counts as a miss: its band, [forecast, ~0] in a log
     space, cannot hold a positive target.
     """
-    n, horizon = abs_scores.shape
-    widths = [np.empty((n, horizon)) for _ in alphas]
+    n, horizon = scores.shape
+    sides = [(np.empty((n, horizon)), np.empty((n, horizon))) for _ in alphas]
     working = list(alphas)
-    # The H outcomes that resolve at one time share its shock: together they move a level
-    # by rate / H. And an outcome arrives up to H steps after its interval was set: a walk
-    # as fast as a one-step forecast's would react a season late, widening intervals after
-    # the misses have passed (co2 H=52: interval score +13 % at 0.02 per time). 0.1 / H per
-    # time had the most cases within 5 points of the level over the three interval
-    # benchmarks (benchmarks/results/intervals*.md, Findings).
-    step = rate / horizon ** 2
-    known = list(calibration)  # kept sorted: each outcome is inserted once observed
+    steps = [rule.step(alpha, rate, horizon) for alpha in alphas]
+    # kept sorted: each outcome is inserted once observed
+    known = sorted(rule.pooled(float(c)) for c in calibration)
     resolve_at = (np.asarray(origins)[:, None] + np.arange(1, horizon + 1)[None, :]).ravel()
     order = np.argsort(resolve_at, kind="stable")
     pending = 0
@@ -215,31 +253,30 @@ def _walk(abs_scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
         while pending < order.size and resolve_at[order[pending]] <= origin:
             j, h = divmod(int(order[pending]), horizon)
             if scored[j, h]:
-                score = float(abs_scores[j, h])
+                score = float(scores[j, h])
                 defined = math.isfinite(score)
                 if defined:
-                    bisect.insort(known, score)
+                    bisect.insort(known, rule.pooled(score))
                 for k, alpha in enumerate(alphas):
-                    missed = not defined or score > widths[k][j, h]
-                    working[k] += step * (alpha - missed)
+                    lower, upper = sides[k][0][j, h], sides[k][1][j, h]
+                    missed = not defined or not lower <= score <= upper
+                    working[k] += steps[k] * (alpha - missed)
+                    if rule.clamp:
+                        working[k] = _bounded(working[k], alpha)
             pending += 1
         current = np.asarray(known)
-        for width, alpha, target in zip(widths, working, alphas):
-            width[i] = _online_width(current, alpha, target)[0]
-    rest = abs_scores.ravel()[order[pending:]]
-    keep = scored.ravel()[order[pending:]] & np.isfinite(rest)
-    return widths, np.sort(np.concatenate([np.asarray(known), rest[keep]])), working
+        for (lower, upper), alpha, target in zip(sides, working, alphas):
+            (lower[i], upper[i]) = rule.bounds(current, alpha, target)[0]
+    rest = scores.ravel()[order[pending:]]
+    rest = rest[scored.ravel()[order[pending:]] & np.isfinite(rest)]
+    rest = rest if rule.signed else np.abs(rest)
+    return sides, np.sort(np.concatenate([np.asarray(known), rest])), working
 
 
 def _bounded(working: float, target: float) -> float:
     """A working miscoverage kept within [FLOOR, CEILING] x its target's, so that a run of
     misses or hits never gives an endless or an empty interval."""
     return min(max(working, target * ONLINE_FLOOR), target * ONLINE_CEILING, 0.999)
-
-
-def _online_width(sorted_abs: np.ndarray, working: float, target: float) -> tuple[float, str]:
-    """The half-width at the online miscoverage ``working`` of a level aiming at ``target``."""
-    return _absolute_quantile(sorted_abs, _bounded(working, target))
 
 
 def _absolute_quantile(sorted_abs: np.ndarray, alpha: float) -> tuple[float, str]:

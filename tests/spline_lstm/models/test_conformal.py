@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spline_lstm.evaluation.intervals import interval_metrics
-from spline_lstm.models.conformal import ConformalCalibrator, step_scale
+from spline_lstm.models.conformal import ConformalCalibrator, WalkRule, step_scale
 from spline_lstm.transforms.power import PowerTransform
 
 ONES = np.ones((4000, 3), dtype=bool)
@@ -102,6 +102,47 @@ def test_adaptive_intervals_recover_coverage_when_the_error_level_drifts():
     assert hi[0, 0] > calibrator.bounds(np.zeros((1, 3)))[80.0][1][0, 0] * 1.5
 
 
+def test_a_signed_walk_keeps_the_asymmetry_of_the_calibration_errors():
+    # a series that crashes now and then: one forecast in ten far above its target. A
+    # signed walk's intervals start as the static ones, short above and long below; the
+    # product's walk (|score|) puts the largest |error| on both sides
+    # (benchmarks/interval_walk.py compares the two)
+    rng = np.random.default_rng(9)
+
+    def errors(n):
+        return rng.normal(0, 1, (n, 1)) - np.where(rng.random((n, 1)) < 0.1, 6.0, 0.0)
+
+    calibrator = _calibrated(errors(300))
+    forecast = np.zeros((200, 1))
+    truth = errors(200)  # the same errors as the calibration's
+    static = calibrator.bounds(forecast)
+    adaptive, final = calibrator.adapt(truth, forecast, ONES[:200], np.arange(200),
+                                       rule=WalkRule(signed=True))
+    for level in (80.0, 95.0):
+        lo, hi = adaptive[level]
+        assert lo[0, 0] == static[level][0][0, 0] and hi[0, 0] == static[level][1][0, 0]
+        assert (hi <= -lo).all() and np.median(hi) < 0.75 * np.median(-lo)
+        assert interval_metrics(truth, lo, hi, level)["coverage"] == pytest.approx(level, abs=5)
+    assert final.methods["95"] == "online signed"
+    assert final.quantiles["95"][1] < -0.5 * final.quantiles["95"][0]
+
+
+def test_a_clamped_walk_comes_back_from_a_miss_sooner():
+    from spline_lstm.models.conformal import ONLINE_FLOOR, _walk
+
+    # one big miss at 95 %, then hits: unclamped, the working miscoverage sinks to
+    # 0.05 + 0.1 x (0.05 - 1) = -0.045 and climbs 0.005 a hit back through the floor
+    scores = np.r_[100.0, np.zeros(30)][:, None]
+    calibration = np.linspace(-1, 1, 200)
+
+    def working(rule):
+        return _walk(scores, np.ones_like(scores, bool), np.arange(31), calibration,
+                     [0.05], 0.1, rule)[2][0]
+
+    assert working(WalkRule()) == pytest.approx(-0.045 + 29 * 0.005)
+    assert working(WalkRule(clamp=True)) == pytest.approx(0.05 * ONLINE_FLOOR + 29 * 0.005)
+
+
 def test_an_adaptive_interval_never_sees_an_outcome_after_its_origin():
     rng = np.random.default_rng(4)
     calibrator = _calibrated(rng.normal(0, 1, (200, 3)))
@@ -184,7 +225,7 @@ def test_the_working_miscoverage_stays_within_its_bounds():
     # every outcome a miss: the intervals stop growing at the floor's quantile
     _, _, online, final = _drifted_walk(rate=0.5, scale_after=50.0, n=200)
     assert final.online_miscoverage["95"] == pytest.approx(0.05 * ONLINE_FLOOR)
-    assert final.quantiles["95"][1] == _absolute_quantile(final.abs_scores,
+    assert final.quantiles["95"][1] == _absolute_quantile(np.sort(np.abs(final.scores)),
                                                           0.05 * ONLINE_FLOOR)[0]
     assert np.isfinite(online[95.0][1]).all()
     # every outcome a hit: never narrower than at the ceiling's miscoverage

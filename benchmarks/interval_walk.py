@@ -1,0 +1,207 @@
+"""Replay of the adaptive interval walk: how its step rule does on recorded test splits.
+
+    .venv/bin/python benchmarks/interval_walk.py record DIR [--data-dir D | --heldout |
+                                                             --more-series]
+    .venv/bin/python benchmarks/interval_walk.py replay DIR [DIR ...] [--out FILE]
+
+The adaptive intervals (``ConformalCalibrator.adapt``) walk through the test split's
+forecasts in time order; how far each outcome moves a level's working miscoverage is a
+choice made across series. Trying a choice on the interval benchmarks means running every
+case again (an hour), though nothing before the walk depends on it. ``record`` runs the
+real ``e2e`` flow on each series and horizon of ``benchmarks/intervals.py`` (default
+settings, so the same runs as its main columns) and keeps what the walk was given: the
+calibration scores, the test forecasts, targets and origins, and the best classical
+model's native interval scores. ``replay`` walks those recordings again under each step
+rule of ``RULES``, in seconds, and prints per rule and recorded set the issue's figures:
+case-levels with coverage within 5 points of the level, and the mean interval score over
+the best classical model's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flows.cli import quiet_environment  # noqa: E402
+
+quiet_environment()
+
+from benchmarks.accuracy import CLASSICAL, DEFAULT_DATA_DIR, _cases  # noqa: E402
+from spline_lstm.models.conformal import (  # noqa: E402
+    ONLINE_RATE,
+    ConformalCalibrator,
+    WalkRule,
+)
+
+LEVELS = ("80", "95")
+
+
+@contextmanager
+def captured_walks():
+    """Every ``adapt`` call of the block, its calibrator and arguments, in a list."""
+    calls, original = [], ConformalCalibrator.adapt
+
+    def recording(self, y_true, y_pred, scored, origins, *args, **kwargs):
+        calls.append((self, y_true, y_pred, scored, origins))
+        return original(self, y_true, y_pred, scored, origins, *args, **kwargs)
+
+    ConformalCalibrator.adapt = recording
+    try:
+        yield calls
+    finally:
+        ConformalCalibrator.adapt = original
+
+
+def record(out: Path, data_dir: Path) -> None:
+    from benchmarks.intervals import run
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="interval-walk-") as tmp:
+        for name, path, horizon in _cases(data_dir):
+            with captured_walks() as calls:
+                metrics, _ = run(path, horizon, Path(tmp), None)
+            classical = {k: v["mase"] for k, v in metrics["baselines"].items()
+                         if k in CLASSICAL}
+            best = min(classical, key=classical.get)
+            stem = save(out / f"{name}-h{horizon}", calls[-1], {
+                "name": name, "horizon": horizon, "best_classical": best,
+                "native": metrics["intervals"]["baselines"].get(best, {}),
+                "pipeline": metrics["intervals"]["pipeline"]})
+            print(f"recorded {stem.name}", file=sys.stderr, flush=True)
+
+
+def save(stem: Path, walk: tuple, meta: dict) -> Path:
+    """One recording: the walk's calibrator and arguments, and the run's figures
+    (``pipeline``: the product's intervals; ``native``: the best classical model's)."""
+    calibrator, y_true, y_pred, scored, origins = walk
+    np.savez(stem.with_suffix(".npz"), y_true=y_true, y_pred=y_pred, scored=scored,
+             origins=origins, scores=calibrator.scores)
+    stem.with_suffix(".json").write_text(json.dumps(
+        {**meta, "calibrator": calibrator.to_dict()}, indent=1))
+    return stem
+
+
+def load(stem: Path) -> tuple[dict, ConformalCalibrator, dict]:
+    meta = json.loads(stem.with_suffix(".json").read_text())
+    arrays = dict(np.load(stem.with_suffix(".npz")))
+    calibrator = ConformalCalibrator.from_dict(meta["calibrator"])
+    calibrator = replace(calibrator, scores=arrays.pop("scores"))
+    return meta, calibrator, arrays
+
+
+def replay_case(stem: Path, rate: float, rule: WalkRule) -> list[dict]:
+    """Per level: coverage, width, interval score of the walk, the native score, and
+    whether the walk gave the recorded run's score (the rule the run was made with)."""
+    from spline_lstm.evaluation.intervals import intervals_report
+
+    meta, calibrator, a = load(stem)
+    bounds, _ = calibrator.adapt(a["y_true"], a["y_pred"], a["scored"], a["origins"],
+                                 rate=rate, rule=rule)
+    report = intervals_report(a["y_true"], bounds, a["scored"])
+    return [{"case": f"{meta['name']} H={meta['horizon']}", "level": level,
+             **report[level], "native": meta["native"].get(level, {}).get("interval_score"),
+             "as_recorded": _same(report[level]["interval_score"],
+                                  meta["pipeline"][level]["interval_score"])}
+            for level in LEVELS]
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    return a == b if a is None or b is None else abs(a - b) <= 1e-9 * max(abs(b), 1.0)
+
+
+# name -> (rate, rule): the product's walk first, then the alternatives tried
+RULES: dict[str, tuple[float, WalkRule]] = {
+    "the product's (abs score, rate / H^2)": (ONLINE_RATE, WalkRule()),
+    "pooling alone (no step)": (0.0, WalkRule()),
+    "clamped": (ONLINE_RATE, WalkRule(clamp=True)),
+    "relative step": (ONLINE_RATE, WalkRule(relative_step=True)),
+    "relative step, clamped": (ONLINE_RATE, WalkRule(relative_step=True, clamp=True)),
+    "signed": (ONLINE_RATE, WalkRule(signed=True)),
+    "signed, clamped": (ONLINE_RATE, WalkRule(signed=True, clamp=True)),
+    "signed, relative step": (ONLINE_RATE, WalkRule(signed=True, relative_step=True)),
+    "signed, relative step, clamped": (ONLINE_RATE, WalkRule(True, True, True)),
+}
+
+
+def summary(rows: list[dict]) -> str:
+    """within 5 points | mean score ratio | worst ratio (case) | as recorded, of ``rows``."""
+    within = sum(abs(r["coverage"] - float(r["level"])) <= 5 for r in rows)
+    ratios = {f"{r['case']} {r['level']} %": (
+        r["interval_score"] if r["interval_score"] is not None else float("inf"))
+        / r["native"] for r in rows if r["native"]}
+    worst = max(ratios, key=ratios.get)
+    same = sum(r["as_recorded"] for r in rows)
+    return (f"{within}/{len(rows)} | {np.mean(list(ratios.values())):.3f} | "
+            f"{ratios[worst]:.2f} ({worst}) | {same}/{len(rows)} |")
+
+
+def replay(dirs: list[Path]) -> str:
+    lines = [f"# Adaptive walk replay\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; "
+             f"command: `python benchmarks/interval_walk.py replay "
+             f"{' '.join(d.name for d in dirs)}` on the recordings of `record` (the default "
+             "runs of `benchmarks/intervals.py`, each set as its `--heldout`, "
+             "`--more-series` or `--data-dir`). Test split at 80 % and 95 %: case-levels "
+             "with coverage within 5 points of the level; the interval score over the "
+             "native intervals of the classical model with the lowest test MASE, mean and "
+             "worst; as recorded: case-levels whose replayed interval score is the run's "
+             "(every one under the product's rule: the replay is the run's walk).\n",
+             "| rule | recorded set | within 5 pts | mean score / best classical | "
+             "worst case-level | as recorded |", "|---|---|---|---|---|---|"]
+    for name, (rate, rule) in RULES.items():
+        every = []
+        for folder in dirs:
+            rows = [r for stem in sorted(folder.glob("*.json"))
+                    for r in replay_case(stem.with_suffix(""), rate, rule)]
+            every += rows
+            lines.append(f"| {name} | {folder.name} | {summary(rows)}")
+        if len(dirs) > 1:
+            lines.append(f"| {name} | **all** | {summary(every)}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    rec = verbs.add_parser("record", help="run the interval benchmark's cases and keep "
+                           "what each adaptive walk was given")
+    rec.add_argument("out", type=Path, help="folder for the recordings (.npz + .json)")
+    rec.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                     help="folder of CSVs (default: $SPLINE_SHARED_DATA or ../shared/data)")
+    rec.add_argument("--heldout", action="store_true",
+                     help="the series of benchmarks/heldout_series.py instead")
+    rec.add_argument("--more-series", action="store_true",
+                     help="the series of benchmarks/heldout_series.py --more instead")
+    rep = verbs.add_parser("replay", help="walk the recordings under each rule of RULES")
+    rep.add_argument("dirs", type=Path, nargs="+", help="folders written by record")
+    rep.add_argument("--out", type=Path, help="also write the Markdown table here")
+    args = parser.parse_args()
+    if args.verb == "record":
+        data_dir = args.data_dir
+        with tempfile.TemporaryDirectory(prefix="interval-walk-series-") as tmp:
+            if args.heldout or args.more_series:
+                from benchmarks.heldout_series import write_series
+
+                data_dir = Path(tmp)
+                write_series(data_dir, more=args.more_series)
+            record(args.out, data_dir)
+        return 0
+    text = replay(args.dirs)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
