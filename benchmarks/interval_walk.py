@@ -71,6 +71,9 @@ def record(out: Path, data_dir: Path) -> None:
         for name, path, horizon in _cases(data_dir):
             with captured_walks() as calls:
                 metrics, _ = run(path, horizon, Path(tmp), None)
+            if not calls:
+                raise SystemExit(f"{name} H={horizon}: no adaptive walk in this process "
+                                 "(was the run's --interval-method static?)")
             classical = {k: v["mase"] for k, v in metrics["baselines"].items()
                          if k in CLASSICAL}
             best = min(classical, key=classical.get)

@@ -58,8 +58,7 @@ class WalkRule:
     """How the adaptive walk moves and what it pools; the default is the product's.
 
     ``benchmarks/interval_walk.py`` replays recorded test splits under other rules; none
-    of these improved both the coverage and the interval score there
-    (``benchmarks/results/interval_walk.md``).
+    of these did clearly better there (``benchmarks/results/interval_walk.md``).
     """
     relative_step: bool = False  # step x alpha / 0.2: every level moves by a like share
     clamp: bool = False  # the working miscoverage held within its bounds after each step
