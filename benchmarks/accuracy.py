@@ -218,17 +218,16 @@ def render(results: list[tuple[str, int, dict, float]]) -> str:
             lines.append(f"| | | {key} | {values['mase']:.3f} | {values['rmse']:.4g} | "
                          f"{values['smape']:.3f} | |")
         snaive = min(v["mase"] for k, v in baselines.items() if k.startswith("seasonal_naive"))
-        classical = {k: v["mase"] for k, v in baselines.items() if k in CLASSICAL}
-        best_name = min(classical, key=classical.get)
-        ratio = model["mase"] / classical[best_name]
-        network_ratio = network["mase"] / classical[best_name]
+        best_name = best_classical(baselines)
+        ratio = model["mase"] / baselines[best_name]["mase"]
+        network_ratio = network["mase"] / baselines[best_name]["mase"]
         ratios.append(ratio)
         network_ratios.append(network_ratio)
         checks.append(f"| {name} | {horizon} | {chosen} ({choice.get('kind', 'lstm')}) | "
                       f"{model['mase']:.3f} | "
                       f"{'yes' if model['mase'] < baselines['naive_last']['mase'] else '**no**'} | "
                       f"{'yes' if model['mase'] < snaive else '**no**'} | {best_name} "
-                      f"{classical[best_name]:.3f} | {ratio:.2f} | {network_ratio:.2f} | "
+                      f"{baselines[best_name]['mase']:.3f} | {ratio:.2f} | {network_ratio:.2f} | "
                       f"{len(choice.get('chosen_on', []))} | {seconds:.0f} |")
     total = sum(r[3] for r in results)
     summary = ["| series | H | forecast (kind) | MASE | < naive-last | < best seasonal-naive | "
@@ -244,15 +243,7 @@ def render(results: list[tuple[str, int, dict, float]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path,
-                        default=DEFAULT_DATA_DIR,
-                        help="folder of CSVs with a timestamp and a target column, each run "
-                        "at H=1 and H=one season (default: $SPLINE_SHARED_DATA or "
-                        "../shared/data)")
-    parser.add_argument("--heldout", action="store_true", help="run on the series of "
-                        "benchmarks/heldout_series.py instead of --data-dir")
-    parser.add_argument("--more-series", action="store_true", help="run on the four more "
-                        "series of benchmarks/heldout_series.py --more instead")
+    add_series_arguments(parser)
     parser.add_argument("--covariates", action="store_true", help="run elecdemand with and "
                         "without its covariates instead (see above)")
     parser.add_argument("--covariate-dir", type=Path, help="run every NAME.csv of this "
@@ -278,17 +269,44 @@ def main() -> int:
         if args.covariates:
             return _print(_header(args) + covariate_cases(args.data_dir, args.weeks, Path(tmp),
                                                           Path(tmp) / "artifacts"), args.out)
-        if args.heldout or args.more_series:
-            from benchmarks.heldout_series import write_series
-
-            args.data_dir = Path(tmp) / "heldout"
-            write_series(args.data_dir, more=args.more_series)
+        args.data_dir = series_folder(args, Path(tmp))
         for name, path, horizon in _cases(args.data_dir):
             metrics, seconds = run_case(path, horizon, Path(tmp))
             print(f"{name} H={horizon}: MASE {metrics['metrics']['mase']:.3f} ({seconds:.0f}s)",
                   file=sys.stderr, flush=True)
             results.append((name, horizon, metrics, seconds))
     return _print(_header(args) + render(results), args.out)
+
+
+def add_series_arguments(parser: argparse.ArgumentParser) -> None:
+    """--data-dir, --heldout, --more-series: which series a benchmark runs (this one, the
+    interval benchmark and the walk replay's recorder)."""
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help="folder of CSVs with a timestamp and a target column, each run "
+                        "at H=1 and H=one season (default: $SPLINE_SHARED_DATA or "
+                        "../shared/data)")
+    parser.add_argument("--heldout", action="store_true", help="run on the series of "
+                        "benchmarks/heldout_series.py instead of --data-dir")
+    parser.add_argument("--more-series", action="store_true", help="run on the four more "
+                        "series of benchmarks/heldout_series.py --more instead")
+
+
+def series_folder(args, tmp: Path) -> Path:
+    """The folder of the series ``add_series_arguments`` chose: --data-dir, or the held-out
+    ones, written into ``tmp``."""
+    if not (args.heldout or args.more_series):
+        return args.data_dir
+    from benchmarks.heldout_series import write_series
+
+    folder = tmp / "heldout"
+    write_series(folder, more=args.more_series)
+    return folder
+
+
+def best_classical(baselines: dict) -> str:
+    """The classical model with the lowest test MASE: the benchmarks' yardstick."""
+    classical = {k: v["mase"] for k, v in baselines.items() if k in CLASSICAL}
+    return min(classical, key=classical.get)
 
 
 def data_dir_flag(args) -> str:

@@ -37,7 +37,12 @@ from flows.cli import quiet_environment  # noqa: E402
 
 quiet_environment()
 
-from benchmarks.accuracy import CLASSICAL, DEFAULT_DATA_DIR, _cases  # noqa: E402
+from benchmarks.accuracy import (  # noqa: E402
+    _cases,
+    add_series_arguments,
+    best_classical,
+    series_folder,
+)
 from spline_lstm.models.conformal import (  # noqa: E402
     ONLINE_RATE,
     ConformalCalibrator,
@@ -74,9 +79,7 @@ def record(out: Path, data_dir: Path) -> None:
             if not calls:
                 raise SystemExit(f"{name} H={horizon}: no adaptive walk in this process "
                                  "(was the run's --interval-method static?)")
-            classical = {k: v["mase"] for k, v in metrics["baselines"].items()
-                         if k in CLASSICAL}
-            best = min(classical, key=classical.get)
+            best = best_classical(metrics["baselines"])
             stem = save(out / f"{name}-h{horizon}", calls[-1], {
                 "name": name, "horizon": horizon, "best_classical": best,
                 "native": metrics["intervals"]["baselines"].get(best, {}),
@@ -179,25 +182,14 @@ def main() -> int:
     rec = verbs.add_parser("record", help="run the interval benchmark's cases and keep "
                            "what each adaptive walk was given")
     rec.add_argument("out", type=Path, help="folder for the recordings (.npz + .json)")
-    rec.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                     help="folder of CSVs (default: $SPLINE_SHARED_DATA or ../shared/data)")
-    rec.add_argument("--heldout", action="store_true",
-                     help="the series of benchmarks/heldout_series.py instead")
-    rec.add_argument("--more-series", action="store_true",
-                     help="the series of benchmarks/heldout_series.py --more instead")
+    add_series_arguments(rec)
     rep = verbs.add_parser("replay", help="walk the recordings under each rule of RULES")
     rep.add_argument("dirs", type=Path, nargs="+", help="folders written by record")
     rep.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = parser.parse_args()
     if args.verb == "record":
-        data_dir = args.data_dir
         with tempfile.TemporaryDirectory(prefix="interval-walk-series-") as tmp:
-            if args.heldout or args.more_series:
-                from benchmarks.heldout_series import write_series
-
-                data_dir = Path(tmp)
-                write_series(data_dir, more=args.more_series)
-            record(args.out, data_dir)
+            record(args.out, series_folder(args, Path(tmp)))
         return 0
     text = replay(args.dirs)
     print(text)

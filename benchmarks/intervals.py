@@ -37,10 +37,11 @@ from flows.cli import quiet_environment  # noqa: E402
 quiet_environment()
 
 from benchmarks.accuracy import (  # noqa: E402
-    CLASSICAL,
-    DEFAULT_DATA_DIR,
     _cases,
+    add_series_arguments,
+    best_classical,
     data_dir_flag,
+    series_folder,
 )
 from benchmarks.coverage_sampling import (  # noqa: E402
     coverage_p_value,
@@ -73,8 +74,7 @@ def _num(value, spec: str = ".4g") -> str:
 
 
 def case_rows(name: str, horizon: int, plain: dict, other: dict) -> tuple[list[str], dict]:
-    classical = {k: v["mase"] for k, v in plain["baselines"].items() if k in CLASSICAL}
-    best = min(classical, key=classical.get)
+    best = best_classical(plain["baselines"])
     native = plain["intervals"]["baselines"].get(best, {})
     rows, checks = [], {"within": {}, "ratio": [], "sampled": []}
     for level in LEVELS:
@@ -98,22 +98,12 @@ def case_rows(name: str, horizon: int, plain: dict, other: dict) -> tuple[list[s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-        help="folder of CSVs with a timestamp and a target column, each run at H=1 and "
-        "H=one season (default: $SPLINE_SHARED_DATA or ../shared/data)")
-    parser.add_argument("--heldout", action="store_true", help="run on the series of "
-                        "benchmarks/heldout_series.py instead of --data-dir")
-    parser.add_argument("--more-series", action="store_true", help="run on the more series "
-                        "of benchmarks/heldout_series.py --more instead")
+    add_series_arguments(parser)
     parser.add_argument("--out", type=Path, help="also write the Markdown result here")
     args = parser.parse_args()
     rows, checks, costs = [], [], []
     with tempfile.TemporaryDirectory(prefix="intervals-") as tmp:
-        if args.heldout or args.more_series:
-            from benchmarks.heldout_series import write_series
-
-            args.data_dir = Path(tmp) / "heldout"
-            write_series(args.data_dir, more=args.more_series)
+        args.data_dir = series_folder(args, Path(tmp))
         for name, path, horizon in _cases(args.data_dir):
             plain, plain_s = run(path, horizon, Path(tmp), None)
             unbacktested, unbacktested_s = run(path, horizon, Path(tmp), 0)
