@@ -43,6 +43,7 @@ from benchmarks.accuracy import (  # noqa: E402
     best_classical,
     series_folder,
 )
+from spline_lstm.evaluation.intervals import intervals_report  # noqa: E402
 from spline_lstm.models.conformal import (  # noqa: E402
     ONLINE_RATE,
     ConformalCalibrator,
@@ -109,8 +110,6 @@ def load(stem: Path) -> tuple[dict, ConformalCalibrator, dict]:
 def replay_case(stem: Path, rate: float, rule: WalkRule) -> list[dict]:
     """Per level: coverage, width, interval score of the walk, the native score, and
     whether the walk gave the recorded run's score (the rule the run was made with)."""
-    from spline_lstm.evaluation.intervals import intervals_report
-
     meta, calibrator, a = load(stem)
     bounds, _ = calibrator.adapt(a["y_true"], a["y_pred"], a["scored"], a["origins"],
                                  rate=rate, rule=rule)
@@ -164,6 +163,10 @@ def replay(dirs: list[Path]) -> str:
              "(every one under the product's rule: the replay is the run's walk).\n",
              "| rule | recorded set | within 5 pts | mean score / best classical | "
              "worst case-level | as recorded |", "|---|---|---|---|---|---|"]
+    empty = [str(d) for d in dirs if not any(d.glob("*.json"))]
+    if empty:
+        raise SystemExit(f"no recordings in {', '.join(empty)}: write them with "
+                         "`interval_walk.py record DIR`")
     for name, (rate, rule) in RULES.items():
         every = []
         for folder in dirs:

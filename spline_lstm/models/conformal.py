@@ -76,8 +76,9 @@ class WalkRule:
         """
         return rate / horizon ** 2 * (alpha / 0.2 if self.relative_step else 1.0)
 
-    def pooled(self, score: float) -> float:
-        return score if self.signed else abs(score)
+    def pooled(self, scores):
+        """Scores (a float or an array) in the form this rule pools them."""
+        return scores if self.signed else np.abs(scores)
 
     def bounds(self, sorted_pool: np.ndarray, working: float, target: float
                ) -> tuple[tuple[float, float], str]:
@@ -244,7 +245,7 @@ def _walk(scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
     working = list(alphas)
     steps = [rule.step(alpha, rate, horizon) for alpha in alphas]
     # kept sorted: each outcome is inserted once observed
-    known = sorted(rule.pooled(float(c)) for c in calibration)
+    known = np.sort(rule.pooled(np.asarray(calibration, dtype=np.float64))).tolist()
     resolve_at = (np.asarray(origins)[:, None] + np.arange(1, horizon + 1)[None, :]).ravel()
     order = np.argsort(resolve_at, kind="stable")
     pending = 0
@@ -267,8 +268,7 @@ def _walk(scores: np.ndarray, scored: np.ndarray, origins: np.ndarray,
         for (lower, upper), alpha, target in zip(sides, working, alphas):
             (lower[i], upper[i]) = rule.bounds(current, alpha, target)[0]
     rest = scores.ravel()[order[pending:]]
-    rest = rest[scored.ravel()[order[pending:]] & np.isfinite(rest)]
-    rest = rest if rule.signed else np.abs(rest)
+    rest = rule.pooled(rest[scored.ravel()[order[pending:]] & np.isfinite(rest)])
     return sides, np.sort(np.concatenate([np.asarray(known), rest])), working
 
 

@@ -50,3 +50,8 @@ def test_the_table_sums_each_rule_over_every_recorded_set(tmp_path):
         np.mean([r["interval_score"] / 4.0 for d in ("calm", "wild") for r in
                  interval_walk.replay_case(tmp_path / d / d, ONLINE_RATE, WalkRule())]),
         abs=5e-4)
+
+
+def test_a_folder_without_recordings_is_named_with_the_fix(tmp_path):
+    with pytest.raises(SystemExit, match=r"no recordings in .*empty: write them with"):
+        interval_walk.replay([tmp_path / "empty"])
