@@ -38,6 +38,8 @@ prefect_bin="$repo/.venv/bin/prefect"
 python_bin="$repo/.venv/bin/python"
 
 log() { echo "local_stack: $*" >&2; }
+# shellcheck source=scripts/process_group.sh
+source "$repo/scripts/process_group.sh"
 
 alive() {  # alive NAME: the process recorded in NAME.pid is running
   [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null
@@ -119,7 +121,7 @@ down() {
       # signal is what ends it (it used to sit out the whole wait below before SIGKILL)
       kill -INT "$pid" 2>/dev/null || true
       for _ in $(seq 1 10); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL -- "-$pid" 2>/dev/null || true
+      kill_group "$pid" || log "$name (process group $pid) still runs after SIGKILL"
     fi
     rm -f "$state/$name.pid"
   done

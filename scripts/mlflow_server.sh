@@ -19,6 +19,8 @@ pidfile="$dir/server.pid"
 python_bin="$repo/.venv/bin/python"
 
 log() { echo "mlflow_server: $*" >&2; }
+# shellcheck source=scripts/process_group.sh
+source "$repo/scripts/process_group.sh"
 
 alive() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
@@ -58,7 +60,7 @@ down() {
     log "stopping MLflow (process group $pid)"
     kill -TERM -- "-$pid" 2>/dev/null || true
     for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
+    kill_group "$pid" || log "MLflow (process group $pid) still runs after SIGKILL"
   fi
   rm -f "$pidfile"
 }
