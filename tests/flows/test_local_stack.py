@@ -235,9 +235,13 @@ def test_the_ui_shows_the_failed_run(stack, tmp_path):
         shutil.copy(shot, target / shot.name)
 
 
-def test_the_smoke_gate_script_passes(tmp_path):
+def test_the_smoke_gate_script_passes(stack, tmp_path):
+    # against the stack's server, as an operator with the stack up runs it: the flow then
+    # starts no temporary server of its own (that path has its own tests, e.g.
+    # tests/reliability/test_hostile_round_two.py)
+    env, _ = stack
     proc = subprocess.run(["scripts/smoke_test.sh"], cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "ARTIFACTS_DIR": str(tmp_path / "artifacts")},
+                          env={**env, "ARTIFACTS_DIR": str(tmp_path / "artifacts")},
                           timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "smoke: PASS run_id=smoke-" in proc.stdout
