@@ -14,19 +14,21 @@ def _bash(script: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
-def test_kill_group_returns_once_every_process_of_the_group_has_ended():
-    # a leader that ignores SIGTERM and a child of its own, both in a new session
-    done = _bash("""
-        setsid bash -c 'trap "" TERM; sleep 60 & wait' & pgid=$!
-        sleep 0.5
+def test_kill_group_returns_once_every_process_of_the_group_has_ended(tmp_path):
+    # a leader that ignores SIGTERM and a child of its own, both in a new session; the
+    # leader says when both are set up (a busy machine may take a while to get there)
+    ready = tmp_path / "ready"
+    done = _bash(f"""
+        setsid bash -c 'trap "" TERM; sleep 60 & touch {ready}; wait' & pgid=$!
+        for _ in $(seq 1 100); do [ -e {ready} ] && break; sleep 0.1; done
         group_alive "$pgid" && echo "alive before"
         kill -TERM -- "-$pgid"; sleep 0.2
         group_alive "$pgid" && echo "alive after TERM"
         kill_group "$pgid" && echo "killed"
         group_alive "$pgid" || echo "gone"
         for stat in /proc/[0-9]*/stat; do
-          fields=($(sed 's/.*) //' "$stat" 2>/dev/null)); [ "${fields[2]:-}" = "$pgid" ] \
-            && [ "${fields[0]}" != Z ] && echo "left: $stat"
+          fields=($(sed 's/.*) //' "$stat" 2>/dev/null)); [ "${{fields[2]:-}}" = "$pgid" ] \
+            && [ "${{fields[0]}}" != Z ] && echo "left: $stat"
         done; true
     """)
     assert done.returncode == 0, done.stderr
