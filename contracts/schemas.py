@@ -108,7 +108,12 @@ def validate_frame(schema: type[pa.DataFrameModel], frame: pd.DataFrame, what: s
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         if describe is not None:
-            raise InputSchemaError(describe(cases)) from None
-        listed = "; ".join(f"{c['column']}: {c['check']} (e.g. {c['failure_case']!r})"
-                           for _, c in cases.drop_duplicates(["column", "check"]).head(5).iterrows())
-        raise InputSchemaError(f"{what} violates schema {schema.__name__}: {listed}") from None
+            message = describe(cases)
+        else:
+            listed = "; ".join(
+                f"{c['column']}: {c['check']} (e.g. {c['failure_case']!r})"
+                for _, c in cases.drop_duplicates(["column", "check"]).head(5).iterrows())
+            message = f"{what} violates schema {schema.__name__}: {listed}"
+    # Raised outside the handler, so the error has no __context__: Prefect pickles a failed
+    # run's exception with its context, and pandera's holds the whole frame it checked.
+    raise InputSchemaError(message)
