@@ -114,6 +114,7 @@ def validate_frame(schema: type[pa.DataFrameModel], frame: pd.DataFrame, what: s
                 f"{c['column']}: {c['check']} (e.g. {c['failure_case']!r})"
                 for _, c in cases.drop_duplicates(["column", "check"]).head(5).iterrows())
             message = f"{what} violates schema {schema.__name__}: {listed}"
-    # Raised outside the handler, so the error has no __context__: Prefect pickles a failed
-    # run's exception with its context, and pandera's holds the whole frame it checked.
+    # Raised outside the handler, so the error has no __context__: pickled, as Prefect does
+    # with a failed run's exception, it took pandera's SchemaErrors along (the frame and
+    # failure cases as text, 4.8 KB for 3 rows instead of 0.8) and pandera warned on load.
     raise InputSchemaError(message)

@@ -28,8 +28,8 @@ def test_every_schema_reports_readable_check_labels_in_any_build_order(order):
 
 @pytest.mark.parametrize("describe", [None, lambda cases: f"described {len(cases) > 0}"])
 def test_a_failed_validation_carries_no_pandera_error_into_a_failed_run(describe):
-    """Prefect pickles a failed run's exception with its __context__; pandera's error holds
-    the whole frame it checked (and warns that it cannot be pickled faithfully)."""
+    """Prefect pickles a failed run's exception; with pandera's error as its context it
+    took that along (the frame as text) and pandera warned when it was loaded."""
     from prefect.serializers import PickleSerializer
 
     from contracts.errors import InputSchemaError
