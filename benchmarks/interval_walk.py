@@ -14,7 +14,10 @@ calibration scores, the test forecasts, targets and origins, and the best classi
 model's native interval scores. ``replay`` walks those recordings again under each step
 rule of ``RULES``, in seconds, and prints per rule and recorded set the issue's figures:
 case-levels with coverage within 5 points of the level, and the mean interval score over
-the best classical model's.
+the best classical model's. Where the run calibrated on its blocks (a classical or
+combined forecast), the recording also keeps the blocks' forecasts, and the replay
+calibrates them again in each space of ``SPACES`` (``error_growth.blocks_power``) before
+it walks.
 """
 
 from __future__ import annotations
@@ -43,12 +46,18 @@ from benchmarks.accuracy import (  # noqa: E402
     best_classical,
     series_folder,
 )
-from spline_lstm.evaluation.intervals import intervals_report  # noqa: E402
+from spline_lstm.evaluation import intervals as intervals_module  # noqa: E402
+from spline_lstm.evaluation.error_growth import PRIOR_SD  # noqa: E402
+from spline_lstm.evaluation.intervals import (  # noqa: E402
+    calibrate_on_blocks,
+    intervals_report,
+)
 from spline_lstm.models.conformal import (  # noqa: E402
     ONLINE_RATE,
     ConformalCalibrator,
     WalkRule,
 )
+from spline_lstm.transforms.power import PowerTransform  # noqa: E402
 
 LEVELS = ("80", "95")
 
@@ -69,34 +78,62 @@ def captured_walks():
         ConformalCalibrator.adapt = original
 
 
+@contextmanager
+def captured_blocks():
+    """Every blocks calibration of the block: (y_true, y_pred, scored, default power)."""
+    calls, original = [], intervals_module.calibrate_on_blocks
+
+    def recording(y_true, y_pred, scored, levels, source, default_power, *args, **kwargs):
+        calls.append((y_true, y_pred, scored, default_power))
+        return original(y_true, y_pred, scored, levels, source, default_power, *args,
+                        **kwargs)
+
+    intervals_module.calibrate_on_blocks = recording
+    try:
+        yield calls
+    finally:
+        intervals_module.calibrate_on_blocks = original
+
+
 def record(out: Path, data_dir: Path) -> None:
     from benchmarks.intervals import run
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="interval-walk-") as tmp:
         for name, path, horizon in _cases(data_dir):
-            with captured_walks() as calls:
+            with captured_walks() as calls, captured_blocks() as blocks:
                 metrics, _ = run(path, horizon, Path(tmp), None)
             if not calls:
                 raise SystemExit(f"{name} H={horizon}: no adaptive walk in this process "
                                  "(was the run's --interval-method static?)")
             best = best_classical(metrics["baselines"])
+            # a network forecast is calibrated otherwise: no blocks calibration then
             stem = save(out / f"{name}-h{horizon}", calls[-1], {
                 "name": name, "horizon": horizon, "best_classical": best,
                 "native": metrics["intervals"]["baselines"].get(best, {}),
-                "pipeline": metrics["intervals"]["pipeline"]})
+                "pipeline": metrics["intervals"]["pipeline"]},
+                blocks[-1] if blocks else None)
             print(f"recorded {stem.name}", file=sys.stderr, flush=True)
 
 
-def save(stem: Path, walk: tuple, meta: dict) -> Path:
+def save(stem: Path, walk: tuple, meta: dict, blocks: tuple | None = None) -> Path:
     """One recording: the walk's calibrator and arguments, and the run's figures
-    (``pipeline``: the product's intervals; ``native``: the best classical model's)."""
+    (``pipeline``: the product's intervals; ``native``: the best classical model's); and
+    the blocks' forecasts (``blocks``: y_true, y_pred, scored, default power) where the run
+    calibrated on them."""
     calibrator, y_true, y_pred, scored, origins = walk
     np.savez(stem.with_suffix(".npz"), y_true=y_true, y_pred=y_pred, scored=scored,
              origins=origins, scores=calibrator.scores)
+    if blocks is not None:
+        np.savez(_blocks_file(stem), y_true=blocks[0], y_pred=blocks[1], scored=blocks[2])
+        meta = {**meta, "blocks_default_power": blocks[3].to_dict()}
     stem.with_suffix(".json").write_text(json.dumps(
         {**meta, "calibrator": calibrator.to_dict()}, indent=1))
     return stem
+
+
+def _blocks_file(stem: Path) -> Path:
+    return stem.with_name(stem.name + "-blocks.npz")
 
 
 def load(stem: Path) -> tuple[dict, ConformalCalibrator, dict]:
@@ -121,6 +158,26 @@ def replay_case(stem: Path, rate: float, rule: WalkRule) -> list[dict]:
             for level in LEVELS]
 
 
+def replay_space(stem: Path, prior_sd: float) -> list[dict]:
+    """``replay_case`` under the product's walk, a blocks-calibrated run calibrated again
+    with ``prior_sd`` (0: the default space, the log of a positive series, as before
+    ``error_growth``); a run calibrated otherwise (the network) as recorded."""
+    meta, calibrator, a = load(stem)
+    if "blocks_default_power" in meta:
+        blocks = dict(np.load(_blocks_file(stem)))
+        calibrator = calibrate_on_blocks(
+            blocks["y_true"], blocks["y_pred"], blocks["scored"],
+            [float(k) for k in calibrator.quantiles], calibrator.source,
+            PowerTransform.from_dict(meta["blocks_default_power"]), prior_sd)
+    bounds, _ = calibrator.adapt(a["y_true"], a["y_pred"], a["scored"], a["origins"])
+    report = intervals_report(a["y_true"], bounds, a["scored"])
+    return [{"case": f"{meta['name']} H={meta['horizon']}", "level": level,
+             **report[level], "native": meta["native"].get(level, {}).get("interval_score"),
+             "as_recorded": _same(report[level]["interval_score"],
+                                  meta["pipeline"][level]["interval_score"])}
+            for level in LEVELS]
+
+
 def _same(a: float | None, b: float | None) -> bool:
     return a == b if a is None or b is None else abs(a - b) <= 1e-9 * max(abs(b), 1.0)
 
@@ -136,6 +193,16 @@ RULES: dict[str, tuple[float, WalkRule]] = {
     "signed, clamped": (ONLINE_RATE, WalkRule(signed=True, clamp=True)),
     "signed, relative step": (ONLINE_RATE, WalkRule(signed=True, relative_step=True)),
     "signed, relative step, clamped": (ONLINE_RATE, WalkRule(True, True, True)),
+}
+
+
+# name -> prior sd of ``error_growth.blocks_power``: the product's space first
+SPACES: dict[str, float] = {
+    f"the product's (blocks' space, prior sd {PRIOR_SD:g})": PRIOR_SD,
+    "the log for a positive series (before 2026-12-07)": 0.0,
+    "blocks' space, prior sd 0.25": 0.25,
+    "blocks' space, prior sd 1": 1.0,
+    "blocks' space, prior sd 2": 2.0,
 }
 
 
@@ -167,16 +234,32 @@ def replay(dirs: list[Path]) -> str:
     if empty:
         raise SystemExit(f"no recordings in {', '.join(empty)}: write them with "
                          "`interval_walk.py record DIR`")
-    for name, (rate, rule) in RULES.items():
+    lines += _table(dirs, {name: (lambda stem, r=rate, u=rule: replay_case(stem, r, u))
+                           for name, (rate, rule) in RULES.items()})
+    lines += ["", "Calibration space of a forecast calibrated on its blocks (a classical or "
+              "combined one; `error_growth.blocks_power`), each walked by the product's "
+              "rule. Recordings without the blocks (the network's, or made before "
+              "2026-12-07) are walked as recorded.", "",
+              "| space | recorded set | within 5 pts | mean score / best classical | "
+              "worst case-level | as recorded |", "|---|---|---|---|---|---|"]
+    lines += _table(dirs, {name: (lambda stem, p=prior: replay_space(stem, p))
+                           for name, prior in SPACES.items()})
+    return "\n".join(lines) + "\n"
+
+
+def _table(dirs: list[Path], replays: dict) -> list[str]:
+    """One row per (replay, recorded set), and one over every set."""
+    lines = []
+    for name, replayed in replays.items():
         every = []
         for folder in dirs:
             rows = [r for stem in sorted(folder.glob("*.json"))
-                    for r in replay_case(stem.with_suffix(""), rate, rule)]
+                    for r in replayed(stem.with_suffix(""))]
             every += rows
             lines.append(f"| {name} | {folder.name} | {summary(rows)}")
         if len(dirs) > 1:
             lines.append(f"| {name} | **all** | {summary(every)}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main() -> int:

@@ -75,10 +75,21 @@ def calibrate_blocks(data, blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray
     """Conformal intervals from forecasts made out of sample only: each block's (y_true,
     y_pred, scored), e.g. a classical model or a combination on the backtest blocks, which
     give both the step spreads and the calibration scores. Never a test window."""
+    y_true, y_pred, scored = (np.concatenate([b[i] for b in blocks]) for i in range(3))
+    return calibrate_on_blocks(y_true, y_pred, scored, levels, source,
+                               relative_error_power(data))
+
+
+def calibrate_on_blocks(y_true: np.ndarray, y_pred: np.ndarray, scored: np.ndarray,
+                        levels: list[float], source: str, default_power,
+                        prior_sd: float | None = None) -> "ConformalCalibrator":
+    """``calibrate_blocks`` on the blocks' forecasts [N, H] in time order: in the space
+    that their errors show (``error_growth.blocks_power``, from ``default_power``)."""
+    from spline_lstm.evaluation.error_growth import PRIOR_SD, blocks_power
     from spline_lstm.models.conformal import ConformalCalibrator, step_scale
 
-    power = relative_error_power(data)
-    y_true, y_pred, scored = (np.concatenate([b[i] for b in blocks]) for i in range(3))
+    power = blocks_power(y_true, y_pred, scored, default_power,
+                         PRIOR_SD if prior_sd is None else prior_sd)
     return ConformalCalibrator.fit(
         power=power, y_true=y_true, y_pred=y_pred, scored=scored,
         step_scale=step_scale(power, y_true, y_pred, scored), levels=levels, source=source)

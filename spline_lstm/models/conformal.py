@@ -2,7 +2,8 @@
 
 Errors are measured in the space of the run's power transform (log for a multiplicative
 series; a classical or combined forecast of a positive series is calibrated on log errors
-too, see ``evaluation.intervals.relative_error_power``), so intervals widen with the level
+too, or in the Box-Cox space its blocks' errors show, see ``evaluation.intervals.
+relative_error_power`` and ``evaluation.error_growth``), so intervals widen with the level
 and are asymmetric in original units. Each horizon step h has a spread s_h (how its
 errors grow with h: the forecaster's mean absolute error per step on the train windows,
 made non-decreasing); the errors of the calibration windows, divided by s_h, are pooled

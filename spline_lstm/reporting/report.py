@@ -219,6 +219,16 @@ def _forecast_label(choice: dict | None) -> str:
     return f"**forecast: {choice['chosen']}**" if choice else "**model**"
 
 
+def _error_space(power: dict) -> str:
+    """Where the calibration errors were measured, e.g. "after a Box-Cox transform
+    (lambda 0.43)": the run's power transform, or the space the blocks' errors showed."""
+    if power["kind"] == "none":
+        return "in original units"
+    if power["kind"] == "log":
+        return "after a log transform"
+    return f"after a Box-Cox transform (lambda {power['lambda']:.2f})"
+
+
 def _intervals_section(intervals: dict | None, choice: dict | None) -> list[str]:
     if not intervals:
         return []
@@ -226,8 +236,8 @@ def _intervals_section(intervals: dict | None, choice: dict | None) -> list[str]
     adaptive = calibration["method"].startswith("online")
     out = ["## Prediction intervals (test split)", "",
            f"{calibration['method']}: calibrated on {calibration['source']} "
-           f"({calibration['n_scores']} scored errors), errors measured after the "
-           f"{calibration['power']['kind']} power transform" +
+           f"({calibration['n_scores']} scored errors), errors measured "
+           f"{_error_space(calibration['power'])}" +
            ("; across the test split each interval was also calibrated on the errors of "
             "earlier forecasts whose targets were observed before its origin (never its own), "
             "and each level's working miscoverage followed its misses" +

@@ -42,7 +42,7 @@ def test_the_table_sums_each_rule_over_every_recorded_set(tmp_path):
     table = interval_walk.replay([tmp_path / "calm", tmp_path / "wild"])
     lines = table.splitlines()
     assert len([line for line in lines if line.startswith("| ") and "recorded set" not in
-                line]) == 3 * len(interval_walk.RULES)  # two sets and all, per rule
+                line]) == 3 * (len(interval_walk.RULES) + len(interval_walk.SPACES))
     product = [line for line in lines if line.startswith("| the product's")]
     assert product[0].endswith("| 2/2 |") and product[2].split("|")[2].strip() == "**all**"
     within, ratio = product[2].split("|")[3:5]
@@ -50,6 +50,37 @@ def test_the_table_sums_each_rule_over_every_recorded_set(tmp_path):
         np.mean([r["interval_score"] / 4.0 for d in ("calm", "wild") for r in
                  interval_walk.replay_case(tmp_path / d / d, ONLINE_RATE, WalkRule())]),
         abs=5e-4)
+
+
+def test_a_run_calibrated_on_its_blocks_replays_in_each_space(tmp_path):
+    """Blocks on a level that swings from ~50 to ~5,000 with errors of one size: the
+    product's space replays the run; the log (the space before) gives other bands."""
+    from spline_lstm.evaluation.intervals import calibrate_on_blocks
+
+    rng = np.random.default_rng(9)
+    level = np.exp(np.log(500) + 2.3 * np.sin(np.arange(120) * 2 * np.pi / 10))[:, None]
+    truth = level + rng.normal(0, 40, (120, 1))
+    blocks, test = slice(0, 80), slice(80, 120)
+    log = PowerTransform(kind="log", lam=0.0)
+    scored = np.ones((120, 1), bool)
+    calibrator = calibrate_on_blocks(truth[blocks], level[blocks], scored[blocks], [80, 95],
+                                     "blocks", log)
+    assert calibrator.power.kind != "log"
+    walk = (calibrator, truth[test], level[test], scored[test], np.arange(40))
+    bounds, _ = calibrator.adapt(*walk[1:])
+    pipeline = intervals_report(truth[test], bounds, scored[test])
+    interval_walk.save(tmp_path / "swing", walk, {
+        "name": "swing", "horizon": 1, "best_classical": "auto_arima", "pipeline": pipeline,
+        "native": {level: {"interval_score": 200.0} for level in ("80", "95")}},
+        (truth[blocks], level[blocks], scored[blocks], log))
+    product = interval_walk.replay_space(tmp_path / "swing", interval_walk.PRIOR_SD)
+    assert [r["as_recorded"] for r in product] == [True, True]
+    before = interval_walk.replay_space(tmp_path / "swing", 0.0)
+    assert not any(r["as_recorded"] for r in before)
+    assert before[1]["mean_width"] > product[1]["mean_width"]
+    # a recording without the blocks (the network's) is walked as recorded in every space
+    _recorded(tmp_path, "network", drift=1.0, native=3.0)
+    assert all(r["as_recorded"] for r in interval_walk.replay_space(tmp_path / "network", 0.0))
 
 
 def test_a_folder_without_recordings_is_named_with_the_fix(tmp_path):

@@ -280,6 +280,26 @@ def test_classical_forecasts_of_a_positive_series_are_calibrated_on_relative_err
     assert relative_error_power(boxcox).kind == "boxcox"
 
 
+def test_blocks_whose_errors_do_not_grow_with_the_level_are_calibrated_off_the_log():
+    """A positive series is calibrated on log errors unless its blocks show otherwise: on
+    levels that swing from ~50 to ~5,000, errors of one size give a space near original
+    units, and the 95 % band above a high forecast is not stretched by the level."""
+    from spline_lstm.evaluation.intervals import calibrate_blocks
+    from tests.helpers import make_processed
+
+    data = make_processed(100 + np.arange(300, dtype=np.float64), horizon=1, seasons=[1])
+    rng = np.random.default_rng(6)
+    level = np.exp(np.log(500) + 2.3 * np.sin(np.arange(90) * 2 * np.pi / 10))[:, None]
+    absolute = (level + rng.normal(0, 40, (90, 1)), level, np.ones((90, 1), dtype=bool))
+    calibrator = calibrate_blocks(data, [absolute], [95.0], source="blocks")
+    assert calibrator.power.kind in ("none", "boxcox") and calibrator.power.lam > 0.7
+    lo, hi = calibrator.bounds(np.array([[5000.0]]))[95.0]
+    assert hi[0, 0] - 5000 < 200 and 5000 - lo[0, 0] < 200  # ~2 x 40 each side
+    relative = (level * (1 + rng.normal(0, 0.08, (90, 1))), level, np.ones((90, 1), dtype=bool))
+    near_log = calibrate_blocks(data, [relative], [95.0], source="blocks").power
+    assert near_log.kind in ("log", "boxcox") and near_log.lam < 0.2
+
+
 def test_a_forecast_outside_the_log_space_still_gets_a_finite_band():
     rng = np.random.default_rng(3)
     truth = np.exp(rng.normal(np.log(100), 0.1, (200, 2)))

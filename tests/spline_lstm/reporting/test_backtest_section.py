@@ -47,6 +47,19 @@ def test_the_interval_rows_name_the_forecast():
     assert "| **forecast: mean(mstl_arima+auto_theta)** | 80 | 79.7 |" in text  # 0.1 point
     assert "| auto_theta (its own) | 80 |" in text
     assert "| **model** | 80 |" in "\n".join(_intervals_section(intervals, None))
+    assert "errors measured in original units" in text
+
+
+def test_the_interval_section_says_which_space_the_errors_were_measured_in():
+    scores = {"80": {"coverage": 80.0, "mean_width": 1.0, "interval_score": 1.3}}
+    for power, words in (({"kind": "log", "lambda": 0.0}, "after a log transform"),
+                         ({"kind": "boxcox", "lambda": 0.4321},
+                          "after a Box-Cox transform (lambda 0.43)")):
+        intervals = {"calibration": {"method": "normalised split conformal",
+                                     "source": "the backtest blocks", "n_scores": 60,
+                                     "power": power},
+                     "pipeline": scores, "baselines": {}}
+        assert f"errors measured {words}" in "\n".join(_intervals_section(intervals, None))
 
 
 def test_training_is_the_networks_and_the_latest_inference_is_the_forecast():
