@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -242,6 +243,7 @@ def render(results: list[tuple[str, int, dict, float]]) -> str:
 
 
 def main() -> int:
+    interrupt_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_series_arguments(parser)
     parser.add_argument("--covariates", action="store_true", help="run elecdemand with and "
@@ -276,6 +278,14 @@ def main() -> int:
                   file=sys.stderr, flush=True)
             results.append((name, horizon, metrics, seconds))
     return _print(_header(args) + render(results), args.out)
+
+
+def interrupt_on_sigterm() -> None:
+    """A SIGTERM (``kill``, ``timeout``) stops a benchmark as Ctrl-C does: the exception
+    unwinds the flow it runs in-process, and the temporary Prefect server that this
+    process's flows started stops at exit. Under the default action the process died at
+    once and left that server running."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def add_series_arguments(parser: argparse.ArgumentParser) -> None:

@@ -44,6 +44,7 @@ from benchmarks.accuracy import (  # noqa: E402
     _cases,
     add_series_arguments,
     best_classical,
+    interrupt_on_sigterm,
     series_folder,
 )
 from spline_lstm.evaluation import intervals as intervals_module  # noqa: E402
@@ -263,6 +264,7 @@ def _table(dirs: list[Path], replays: dict) -> list[str]:
 
 
 def main() -> int:
+    interrupt_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
     rec = verbs.add_parser("record", help="run the interval benchmark's cases and keep "

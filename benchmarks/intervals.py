@@ -41,6 +41,7 @@ from benchmarks.accuracy import (  # noqa: E402
     add_series_arguments,
     best_classical,
     data_dir_flag,
+    interrupt_on_sigterm,
     series_folder,
 )
 from benchmarks.coverage_sampling import (  # noqa: E402
@@ -97,6 +98,7 @@ def case_rows(name: str, horizon: int, plain: dict, other: dict) -> tuple[list[s
 
 
 def main() -> int:
+    interrupt_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_series_arguments(parser)
     parser.add_argument("--out", type=Path, help="also write the Markdown result here")
