@@ -20,9 +20,10 @@ space with lambda = 1 - b). Two things keep the estimate honest:
   vary, or confounded with time, stays close to the log; one measured on levels that
   swing up and down (lynx: slope 0.54, se 0.13) moves the space.
 
-Replayed on the recorded test splits of the four interval benchmarks, this brought each
-set's mean interval score at or below the log's, without fewer case-levels within 5
-points of the level (benchmarks/results/intervals*.md, Findings of 2026-12-07).
+On the four interval benchmarks this brought each set's mean interval score at or below
+the log's (the R series' 1.027 -> 0.969), with no set losing a case-level within 5 points
+of the level (benchmarks/results/intervals*.md and interval_walk.md, Findings of
+2026-12-07).
 """
 
 from __future__ import annotations
