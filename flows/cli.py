@@ -28,6 +28,7 @@ from contracts.errors import (
 )
 from spline_lstm.cancel import stop_requested
 from spline_lstm.models.network import INTRA_OP_THREADS
+from spline_lstm.tracking.store import set_mlflow_defaults
 
 EXIT_CODES_HELP = f"""exit codes:
 {exit_code_table()}
@@ -50,6 +51,7 @@ def quiet_environment() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ chatter is not for operators
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # same speed here, bit-stable results
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(INTRA_OP_THREADS))  # read at TF's start
+    set_mlflow_defaults()  # here, before any thread: later, adding variables is unsafe
 
 
 class HelpFormatter(argparse.HelpFormatter):

@@ -18,15 +18,32 @@ EXPERIMENT = "spline-lstm"
 STORE_DIRNAME = "mlflow"
 
 
-def quiet_mlflow() -> None:
-    """Settings every MLflow user here wants, before mlflow is imported."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+MLFLOW_DEFAULTS = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     # An unreachable server must fail a tracking call in seconds, not after minutes of
     # back-off: the run is already safe in its artifacts, tracking can be back-filled.
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+}
+
+
+def set_mlflow_defaults() -> None:
+    """MLflow's settings as environment variables, where the user set none.
+
+    Entry points call this at their start (``flows.cli.quiet_environment``), while the
+    process has one thread: adding a variable may move the C environment, and a thread
+    reading it meanwhile (TensorFlow's runtime does, in C++) could read freed memory.
+    Later calls find every variable set and write nothing.
+    """
+    for name, value in MLFLOW_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+def quiet_mlflow() -> None:
+    """Settings every MLflow user here wants, before mlflow is imported."""
+    set_mlflow_defaults()
     for name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking._tracking_service",
                  "mlflow.store.model_registry.abstract_store"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -122,3 +122,36 @@ def test_a_warm_up_with_a_tracking_server_opens_nothing_and_connect_still_report
     assert not store.local_store_dir(tmp_path).exists()  # no local store made instead
     with pytest.raises(RunnerExecError, match="cannot be reached"):
         store.connect(tmp_path)
+
+
+ENV_AFTER_START = """
+import os, sys
+sys.path.insert(0, {repo!r})
+from flows.cli import quiet_environment
+quiet_environment()
+import contracts.schemas  # a run validates its input first; pandera's import sets variables
+at_start = dict(os.environ)
+from spline_lstm.tracking import store
+store.WarmUpJob(store.Path({artifacts!r})).run()
+store.connect(store.Path({artifacts!r}))
+print(sorted(set(os.environ.items()) ^ set(at_start.items())))
+print(all(os.environ.get(name) == value for name, value in store.MLFLOW_DEFAULTS.items()))
+"""
+
+
+def test_mlflow_settings_are_set_at_the_start_and_tracking_adds_no_variable(tmp_path):
+    """Adding an environment variable while TensorFlow's threads read the environment is
+    unsafe, and the store opens in a warm-up thread during training: the entry point's
+    start sets every MLflow default, so opening the store later writes none."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    script = ENV_AFTER_START.format(repo=str(Path(__file__).resolve().parents[3]),
+                                    artifacts=str(tmp_path / "artifacts"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    changed, all_set = done.stdout.strip().splitlines()[-2:]
+    assert changed == "[]" and all_set == "True"
