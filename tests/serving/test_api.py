@@ -28,6 +28,20 @@ HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
            "referrer-policy": "no-referrer", "cache-control": "no-store"}
 
 
+# Generous: on a loaded machine the first request down a path (the history path's
+# preprocessing, a model's first trace) can take longer than httpx's default 5 s. How fast
+# the API answers is measured in benchmarks/serving.py, not asserted here.
+TIMEOUT_S = 120.0
+
+
+def _get(url: str, **kwargs) -> httpx.Response:
+    return httpx.get(url, **{"timeout": TIMEOUT_S, **kwargs})
+
+
+def _post(url: str, **kwargs) -> httpx.Response:
+    return httpx.post(url, **{"timeout": TIMEOUT_S, **kwargs})
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -74,7 +88,7 @@ def _start(artifacts: Path, **env) -> tuple[subprocess.Popen, str]:
         if proc.poll() is not None:
             raise AssertionError(proc.stdout.read()[-3000:])
         try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+            if _get(f"{url}/api/v1/health", timeout=1).status_code == 200:
                 return proc, url
         except httpx.HTTPError:
             time.sleep(0.3)
@@ -103,7 +117,7 @@ def _stored_forecast(artifacts: Path, run_id: str) -> pd.DataFrame:
 
 
 def test_the_champion_is_served_with_the_pipelines_numbers(server, registry_dir):
-    response = httpx.post(f"{server}/api/v1/forecast", json={"model": "load", "horizon": 3})
+    response = _post(f"{server}/api/v1/forecast", json={"model": "load", "horizon": 3})
     assert response.status_code == 200, response.text
     for key, value in HEADERS.items():
         assert response.headers[key] == value
@@ -115,19 +129,19 @@ def test_the_champion_is_served_with_the_pipelines_numbers(server, registry_dir)
                                                                    rel=1e-9)
     assert [r["hi_95"] for r in body["forecast"]] == pytest.approx(stored["hi_95"].tolist(),
                                                                    rel=1e-9)
-    ready = httpx.get(f"{server}/api/v1/ready")
+    ready = _get(f"{server}/api/v1/ready")
     assert ready.status_code == 200 and ready.json()["models"]["load"]["version"] == "1"
-    assert httpx.get(f"{server}/openapi.json").status_code == 200
-    bare = httpx.post(f"{server}/api/v1/forecast", json={"model": "load", "horizon": 1,
+    assert _get(f"{server}/openapi.json").status_code == 200
+    bare = _post(f"{server}/api/v1/forecast", json={"model": "load", "horizon": 1,
                                                           "levels": []}).json()
     assert set(bare["forecast"][0]) == {"timestamp", "value"}  # no intervals asked
-    models = httpx.get(f"{server}/api/v1/models").json()["models"]
+    models = _get(f"{server}/api/v1/models").json()["models"]
     assert models[0]["model"] == "load" and models[0]["aliases"]["champion"] == "1"
     assert models[0]["served"]["run_id"] == "serve-1"
-    run = httpx.get(f"{server}/api/v1/runs/serve-1").json()
+    run = _get(f"{server}/api/v1/runs/serve-1").json()
     assert run["metrics"]["run_id"] == "serve-1" and run["report"].startswith("#")
-    assert httpx.get(f"{server}/api/v1/runs/never-ran").status_code == 404
-    assert httpx.get(f"{server}/api/v1/runs/..%2Fetc").status_code in (404, 422)
+    assert _get(f"{server}/api/v1/runs/never-ran").status_code == 404
+    assert _get(f"{server}/api/v1/runs/..%2Fetc").status_code in (404, 422)
 
 
 def test_a_history_goes_through_the_pipelines_path(server, registry_dir):
@@ -135,13 +149,13 @@ def test_a_history_goes_through_the_pipelines_path(server, registry_dir):
     body = {"model": "load", "horizon": 2, "levels": [80],
             "history": {"timestamps": raw["timestamp"].tolist(),
                         "values": raw["target"].tolist()}}
-    response = httpx.post(f"{server}/api/v1/forecast", json=body)
+    response = _post(f"{server}/api/v1/forecast", json=body)
     assert response.status_code == 200, response.text
     rows = response.json()["forecast"]
     stored = _stored_forecast(registry_dir[0], "serve-1")
     assert [r["value"] for r in rows] == pytest.approx(stored["y_pred"][:2].tolist(), rel=1e-9)
     assert set(rows[0]) == {"timestamp", "value", "lo_80", "hi_80"}
-    many = httpx.post(f"{server}/api/v1/forecast",
+    many = _post(f"{server}/api/v1/forecast",
                       json={"series": [{"model": "load", "horizon": 1}, body]})
     assert many.status_code == 200 and len(many.json()["forecasts"]) == 2
 
@@ -158,7 +172,7 @@ def test_a_history_goes_through_the_pipelines_path(server, registry_dir):
     ({"horizon": 1}, "model"),
 ])
 def test_bad_requests_are_422_naming_the_problem(server, body, words):
-    response = httpx.post(f"{server}/api/v1/forecast", json=body)
+    response = _post(f"{server}/api/v1/forecast", json=body)
     assert response.status_code == 422 and words in response.text, response.text
 
 
@@ -166,7 +180,7 @@ def test_nan_and_malformed_bodies_are_422(server):
     nan = '{"model": "load", "horizon": 1, "history": {"timestamps": ["2024-01-01T00:00"], ' \
           '"values": [NaN]}}'
     for content in (nan, "{not json"):
-        response = httpx.post(f"{server}/api/v1/forecast", content=content,
+        response = _post(f"{server}/api/v1/forecast", content=content,
                               headers={"content-type": "application/json"})
         assert response.status_code == 422, response.text
 
@@ -179,7 +193,7 @@ def test_promote_and_rollback_reload_without_a_failed_request(server, registry_d
     seen, failures, stop = [], [], threading.Event()
 
     def loop() -> None:
-        with httpx.Client() as http:
+        with httpx.Client(timeout=TIMEOUT_S) as http:
             while not stop.is_set():
                 r = http.post(f"{server}/api/v1/forecast", json={"model": "load", "horizon": 1})
                 (seen.append(r.json()["version"]) if r.status_code == 200
@@ -222,11 +236,11 @@ def test_production_mode_rules(registry_dir):
                        SPLINE_MAX_BODY_BYTES="2048")
     try:
         ask = {"model": "load", "horizon": 1}
-        assert httpx.get(f"{url}/api/v1/health").status_code == 200  # public
-        assert httpx.post(f"{url}/api/v1/forecast", json=ask).status_code == 401
-        wrong = httpx.post(f"{url}/api/v1/forecast", json=ask, headers={"X-API-Token": "s3"})
+        assert _get(f"{url}/api/v1/health").status_code == 200  # public
+        assert _post(f"{url}/api/v1/forecast", json=ask).status_code == 401
+        wrong = _post(f"{url}/api/v1/forecast", json=ask, headers={"X-API-Token": "s3"})
         assert wrong.status_code == 401 and wrong.headers["x-frame-options"] == "DENY"
-        good = httpx.post(f"{url}/api/v1/forecast", json=ask,
+        good = _post(f"{url}/api/v1/forecast", json=ask,
                           headers={"X-API-Token": "s3cret-token"})
         assert good.status_code == 200
         preflight = httpx.options(f"{url}/api/v1/forecast", headers={
@@ -237,9 +251,9 @@ def test_production_mode_rules(registry_dir):
         evil = httpx.options(f"{url}/api/v1/forecast", headers={
             "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
         assert "access-control-allow-origin" not in evil.headers
-        host = httpx.get(f"{url}/api/v1/health", headers={"Host": "attacker.example"})
+        host = _get(f"{url}/api/v1/health", headers={"Host": "attacker.example"})
         assert host.status_code == 400
-        big = httpx.post(f"{url}/api/v1/forecast", content=json.dumps(
+        big = _post(f"{url}/api/v1/forecast", content=json.dumps(
             {"model": "load", "horizon": 1, "pad": "x" * 4000}),
             headers={"X-API-Token": "s3cret-token", "content-type": "application/json"})
         assert big.status_code == 413
@@ -278,12 +292,12 @@ def test_a_corrupt_champion_falls_back_and_ready_says_why(registry_dir):
         path.write_bytes(b"not a keras file")
     proc, url = _start(artifacts)
     try:
-        ready = httpx.get(f"{url}/api/v1/ready")
+        ready = _get(f"{url}/api/v1/ready")
         assert ready.status_code == 503
         assert "cannot be loaded" in ready.json()["models"]["load"]["problem"]
-        body = httpx.post(f"{url}/api/v1/forecast", json={"model": "load", "horizon": 3}).json()
+        body = _post(f"{url}/api/v1/forecast", json={"model": "load", "horizon": 3}).json()
         assert body["fallback"] is True and len(body["forecast"]) == 3
-        failed = httpx.post(f"{url}/api/v1/forecast",
+        failed = _post(f"{url}/api/v1/forecast",
                             json={"model": "load", "horizon": 1, "version": 2})
         assert failed.status_code == 500
         assert failed.json() == {"ok": False, "error": "internal server error"}
