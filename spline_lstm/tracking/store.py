@@ -32,10 +32,10 @@ MLFLOW_DEFAULTS = {
 def set_mlflow_defaults() -> None:
     """MLflow's settings as environment variables, where the user set none.
 
-    Entry points call this at their start (``flows.cli.quiet_environment``), while the
-    process has one thread: adding a variable may move the C environment, and a thread
-    reading it meanwhile (TensorFlow's runtime does, in C++) could read freed memory.
-    Later calls find every variable set and write nothing.
+    Entry points call this at their start (``flows.cli.quiet_environment``), before a
+    run starts threads: adding a variable may move the C environment, and a thread
+    reading it meanwhile (TensorFlow's runtime does, in C++, all through training) could
+    read freed memory. Later calls find every variable set and write nothing.
     """
     for name, value in MLFLOW_DEFAULTS.items():
         os.environ.setdefault(name, value)

@@ -126,14 +126,15 @@ def test_a_warm_up_with_a_tracking_server_opens_nothing_and_connect_still_report
 
 ENV_AFTER_START = """
 import os, sys
+from pathlib import Path
 sys.path.insert(0, {repo!r})
 from flows.cli import quiet_environment
 quiet_environment()
 import contracts.schemas  # a run validates its input first; pandera's import sets variables
 at_start = dict(os.environ)
 from spline_lstm.tracking import store
-store.WarmUpJob(store.Path({artifacts!r})).run()
-store.connect(store.Path({artifacts!r}))
+store.WarmUpJob(Path({artifacts!r})).run()
+store.connect(Path({artifacts!r}))
 print(sorted(set(os.environ.items()) ^ set(at_start.items())))
 print(all(os.environ.get(name) == value for name, value in store.MLFLOW_DEFAULTS.items()))
 """
