@@ -1,6 +1,10 @@
 """The held-out accuracy series are real, complete and read by the pipeline's own ingest."""
 
-from benchmarks.heldout_series import write_heldout_series
+import sys
+
+import pytest
+
+from benchmarks.heldout_series import main, write_heldout_series
 from spline_lstm.data.frequency import infer_freq, infer_seasons
 from spline_lstm.data.ingest import read_series
 
@@ -46,12 +50,6 @@ def test_the_covariate_series_carry_a_valid_spec_for_their_columns(tmp_path):
 
 
 def test_the_second_draw_needs_the_wheel_it_comes_from(tmp_path, monkeypatch, capsys):
-    import sys
-
-    import pytest
-
-    from benchmarks.heldout_series import main
-
     monkeypatch.setattr(sys, "argv", ["heldout_series.py", str(tmp_path), "--second-draw"])
     with pytest.raises(SystemExit) as stopped:
         main()

@@ -133,7 +133,7 @@ def test_the_champion_is_served_with_the_pipelines_numbers(server, registry_dir)
     assert ready.status_code == 200 and ready.json()["models"]["load"]["version"] == "1"
     assert _get(f"{server}/openapi.json").status_code == 200
     bare = _post(f"{server}/api/v1/forecast", json={"model": "load", "horizon": 1,
-                                                          "levels": []}).json()
+                                                     "levels": []}).json()
     assert set(bare["forecast"][0]) == {"timestamp", "value"}  # no intervals asked
     models = _get(f"{server}/api/v1/models").json()["models"]
     assert models[0]["model"] == "load" and models[0]["aliases"]["champion"] == "1"
@@ -156,7 +156,7 @@ def test_a_history_goes_through_the_pipelines_path(server, registry_dir):
     assert [r["value"] for r in rows] == pytest.approx(stored["y_pred"][:2].tolist(), rel=1e-9)
     assert set(rows[0]) == {"timestamp", "value", "lo_80", "hi_80"}
     many = _post(f"{server}/api/v1/forecast",
-                      json={"series": [{"model": "load", "horizon": 1}, body]})
+                 json={"series": [{"model": "load", "horizon": 1}, body]})
     assert many.status_code == 200 and len(many.json()["forecasts"]) == 2
 
 
@@ -181,7 +181,7 @@ def test_nan_and_malformed_bodies_are_422(server):
           '"values": [NaN]}}'
     for content in (nan, "{not json"):
         response = _post(f"{server}/api/v1/forecast", content=content,
-                              headers={"content-type": "application/json"})
+                         headers={"content-type": "application/json"})
         assert response.status_code == 422, response.text
 
 
@@ -241,7 +241,7 @@ def test_production_mode_rules(registry_dir):
         wrong = _post(f"{url}/api/v1/forecast", json=ask, headers={"X-API-Token": "s3"})
         assert wrong.status_code == 401 and wrong.headers["x-frame-options"] == "DENY"
         good = _post(f"{url}/api/v1/forecast", json=ask,
-                          headers={"X-API-Token": "s3cret-token"})
+                     headers={"X-API-Token": "s3cret-token"})
         assert good.status_code == 200
         preflight = httpx.options(f"{url}/api/v1/forecast", headers={
             "Origin": "https://planner.example", "Access-Control-Request-Method": "POST",
@@ -298,7 +298,7 @@ def test_a_corrupt_champion_falls_back_and_ready_says_why(registry_dir):
         body = _post(f"{url}/api/v1/forecast", json={"model": "load", "horizon": 3}).json()
         assert body["fallback"] is True and len(body["forecast"]) == 3
         failed = _post(f"{url}/api/v1/forecast",
-                            json={"model": "load", "horizon": 1, "version": 2})
+                       json={"model": "load", "horizon": 1, "version": 2})
         assert failed.status_code == 500
         assert failed.json() == {"ok": False, "error": "internal server error"}
     finally:
