@@ -7,7 +7,9 @@ have passed the preflight, it starts the server's process (so it boots on the ot
 core), imports TensorFlow meanwhile, and runs its flow against that server.
 
 The server is the one Prefect would start, started the way Prefect starts it (its
-uvicorn command line, environment and start-up timeout), but from here: Prefect's own
+uvicorn command line, environment and start-up timeout; its app through
+``flows.server_app``, which keeps garbage collection off the server's event loop), but
+from here: Prefect's own
 starter lives in ``prefect.server.api.server``, whose import alone costs this process
 1.6 s of its start, before the server's process can even be spawned. The flow is pointed
 at the server with ``PREFECT_API_URL`` (``api_settings``), and the command stops the
@@ -36,14 +38,20 @@ from pathlib import Path
 # it to exit 24 with the fix).
 TIMED_OUT = "Timed out while attempting to connect to ephemeral Prefect API server."
 PORT_IN_USE = 3  # uvicorn's exit code when its port was taken before it could bind
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # where the server finds flows.server_app
 
 logger = logging.getLogger("prefect")
 
 
 class TemporaryServer:
-    """Prefect's temporary server in a process of its own, on a free loopback port."""
+    """Prefect's temporary server in a process of its own, on a free loopback port.
 
-    def __init__(self) -> None:
+    ``factory``: the app uvicorn serves (Prefect's ``prefect.server.api.server:create_app``
+    for a comparison, as ``benchmarks/server_freeze.py`` does).
+    """
+
+    def __init__(self, factory: str = "flows.server_app:create_app") -> None:
+        self.factory = factory
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
         self.spawned_at = 0.0  # time.monotonic() of the first spawn: the timeout counts from it
@@ -54,22 +62,19 @@ class TemporaryServer:
         return f"http://127.0.0.1:{self.port}/api"
 
     def spawn(self, settings: dict[str, str] | None = None) -> None:
-        """Start the server's process (Prefect's command line for its temporary server).
+        """Start the server's process (Prefect's command line for its temporary server,
+        with ``self.factory`` as its app).
 
         ``settings``: Prefect's settings of this process as variables (Prefect passes them,
         for overrides made in code); before Prefect is imported there are none, and the
         server reads the environment and the active profile as this process would.
         """
-        import importlib.util
-
         self.port = free_port()
         self.spawned_at = self.spawned_at or time.monotonic()
         self.settings = settings if settings is not None else self.settings  # kept for a respawn
-        # where the prefect package lives, found without importing it (1 s)
-        site = Path(importlib.util.find_spec("prefect").origin).parent.parent
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(site),
-             "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(PROJECT_ROOT),
+             "--factory", self.factory, "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
             env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                  "PREFECT__SERVER_FINAL": "1", **self.settings})
@@ -190,8 +195,9 @@ def import_tensorflow() -> None:
     import tensorflow  # noqa: F401
 
 
-def start_overlapped() -> None:
-    """The command's start: the temporary server's process, TensorFlow here meanwhile.
+def start_overlapped(with_tensorflow: bool = True) -> None:
+    """The command's start: the temporary server's process, TensorFlow here meanwhile
+    (``with_tensorflow``: when this process trains).
 
     A server that does not answer within Prefect's start-up timeout
     (``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS``, counted from its spawn) raises
@@ -200,7 +206,8 @@ def start_overlapped() -> None:
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
     server = start_temporary_server()
-    import_tensorflow()
+    if with_tensorflow:
+        import_tensorflow()
     if server is not None:
         limit = float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
         server.wait_until_answering(max(0.0, limit - (time.monotonic() - server.spawned_at)))

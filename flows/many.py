@@ -298,7 +298,13 @@ def parse_parameters(argv: list[str] | None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from flows.cli import fail, orchestrator_error, quiet_console_tracebacks
+    from flows.cli import (
+        fail,
+        orchestrator_error,
+        quiet_console_tracebacks,
+        running_as_command,
+    )
+    from flows.early_start import api_settings, start_overlapped
     from flows.run_outcome import print_success
     from flows.stopping import stop_on_signals
     from spline_lstm.cancel import raise_if_stop_requested
@@ -310,8 +316,13 @@ def main(argv: list[str] | None = None) -> int:
         return fail(exc)
     quiet_console_tracebacks()
     try:
+        if running_as_command():
+            # the temporary server (flows.server_app); series on Dask train elsewhere
+            start_overlapped(with_tensorflow=parameters["runner"] == "threads"
+                             and not parameters["dask_address"])
+            raise_if_stop_requested()
         # Series in threads check the same stop request after every training batch.
-        with stop_on_signals():
+        with stop_on_signals(), api_settings():
             state = many_series_flow(**parameters, return_state=True)
     except BaseException as exc:  # noqa: BLE001 - the orchestrator itself failed
         return fail(orchestrator_error(exc))

@@ -93,7 +93,10 @@ up() {
     touch "$state/mlflow"
   fi
   log "starting the Prefect server on 127.0.0.1:$port (PREFECT_HOME=$PREFECT_HOME, database: $database)"
-  start server "$prefect_bin" server start --host 127.0.0.1 --port "$port"
+  # Prefect's `prefect server start`, its garbage collection kept off the event loop
+  # (flows/server_app.py: a SQLite server could freeze for 60 s without it)
+  start server "$repo/.venv/bin/python" -m flows.server_app server start --host 127.0.0.1 \
+    --port "$port"
   wait_for 120 "the server" server_healthy || {
     tail -20 "$state/server.log" >&2; down; return 1; }
   log "work pool $SPLINE_WORK_POOL"

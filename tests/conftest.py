@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny seeded series, one Prefect test harness, one smoke run."""
+"""Shared fixtures: tiny seeded series, one Prefect test server, one smoke run."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("TMPDIR"):
 else:
     SESSION_TMP = tempfile.mkdtemp(prefix="spline-lstm-tests-")
     os.environ["TMPDIR"] = SESSION_TMP
-    # Registered first, so it runs last: after the cleanups Prefect's harness registers.
+    # Registered first, so it runs last: after every other cleanup at exit.
     atexit.register(shutil.rmtree, SESSION_TMP, ignore_errors=True)
 tempfile.tempdir = SESSION_TMP
 
@@ -48,12 +48,26 @@ def series_csv(tmp_path: Path, series_frame: pd.DataFrame) -> Path:
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    """One temporary Prefect server + database for every flow-level test."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_harness(tmp_path_factory):
+    """One temporary Prefect server + database for every flow-level test.
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    As Prefect's ``prefect_test_harness`` (a server process on a new SQLite file, the API
+    URL set for the session), with the commands' own server (``flows.server_app``), so
+    that the suite's flows meet the server its users' commands meet.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.early_start import TemporaryServer
+
+    database = tmp_path_factory.mktemp("prefect") / "prefect-test.db"
+    server = TemporaryServer()
+    server.spawn({"PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{database}"})
+    try:
+        server.wait_until_answering(120)
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
