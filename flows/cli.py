@@ -254,27 +254,20 @@ def stop_temporary_server() -> None:
     Prefect stops it at exit and logs "Stopping temporary server" then, after the
     command's last line; stopped here, nothing of Prefect's follows that line.
     """
-    from flows.early_start import temporary_server
+    from flows.early_start import send_queued_to_server, temporary_server
 
     ours = temporary_server()
     if not _STANDALONE or (ours is None and "prefect.server.api.server" not in sys.modules):
         return
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
     servers = [ours] if ours is not None else []
     if "prefect.server.api.server" in sys.modules:  # Prefect started one itself
         from prefect.server.api.server import SubprocessASGIServer
 
         servers += list(SubprocessASGIServer._instances.values())
-    listening = not temporary_server_gone()
     # Send what is queued while it listens; a server killed with us (a signal to the
     # process group) is not waited for.
-    for service in (APILogWorker, EventsWorker) if listening else ():
-        try:
-            service.drain_all(timeout=1 if stop_requested() else 5)
-        except Exception:  # noqa: BLE001 - logs that cannot be sent are in the local log
-            pass
+    if not temporary_server_gone():
+        send_queued_to_server(1 if stop_requested() else 5)
     for server in servers:
         try:
             server.stop()

@@ -118,6 +118,19 @@ class TemporaryServer:
             process.wait()
 
 
+def send_queued_to_server(timeout_s: float = 5) -> None:
+    """Send what Prefect's log and event workers hold for the server, before it stops: a
+    server stopped first leaves them retrying it at exit, for minutes."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        try:
+            service.drain_all(timeout=timeout_s)
+        except Exception:  # noqa: BLE001 - logs that cannot be sent are in the local log
+            pass
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as probe:

@@ -57,7 +57,7 @@ def prefect_harness(tmp_path_factory):
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.early_start import TemporaryServer
+    from flows.early_start import TemporaryServer, send_queued_to_server
 
     database = tmp_path_factory.mktemp("prefect") / "prefect-test.db"
     server = TemporaryServer()
@@ -66,6 +66,7 @@ def prefect_harness(tmp_path_factory):
         server.wait_until_answering(120)
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             yield
+            send_queued_to_server()  # as Prefect's harness: nothing left to retry at exit
     finally:
         server.stop()
 
