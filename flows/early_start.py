@@ -9,11 +9,11 @@ core), imports TensorFlow meanwhile, and runs its flow against that server.
 The server is the one Prefect would start, started the way Prefect starts it (its
 uvicorn command line, environment and start-up timeout; its app through
 ``flows.server_app``, which keeps garbage collection off the server's event loop), but
-from here: Prefect's own
-starter lives in ``prefect.server.api.server``, whose import alone costs this process
-1.6 s of its start, before the server's process can even be spawned. The flow is pointed
-at the server with ``PREFECT_API_URL`` (``api_settings``), and the command stops the
-server when it ends (``stop``), as Prefect would at exit.
+from here: Prefect's own starter lives in ``prefect.server.api.server``, whose import
+alone costs this process 1.6 s of its start, before the server's process can even be
+spawned. The flow is pointed at the server with ``PREFECT_API_URL`` (``api_settings``),
+and the command stops the server when it ends (``stop``), as Prefect would at exit. The
+e2e and many-series commands start it so.
 
 Where the flags pass the preflight, ``flows/e2e.py`` spawns the server before it even
 imports its modules (``spawn_before_imports``), so it boots during those imports too.

@@ -1,8 +1,8 @@
 """Prefect's API server app, with Python's cyclic garbage collector off its event loop.
 
-A Prefect server on SQLite froze now and then for 60 s (1 of about 20 runs of the
-many-series flow when its series failed at once; ``py-spy dump --native`` of the server
-during the freeze):
+A Prefect server on SQLite froze now and then for 60 s (6 of 125 runs of the many-series
+flow whose two series failed at once, on 2 busy cores; ``benchmarks/server_freeze.py``).
+``py-spy dump --native`` of the server during a freeze:
 
 - the event loop's thread was in a garbage collection, freeing an unreachable sqlite3
   cursor, whose ``sqlite3_reset`` waited for its connection's mutex;
