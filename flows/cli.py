@@ -28,6 +28,7 @@ from contracts.errors import (
 )
 from spline_lstm.cancel import stop_requested
 from spline_lstm.models.network import INTRA_OP_THREADS
+from spline_lstm.reporting.fleet import SeriesRunFailed
 from spline_lstm.tracking.store import set_mlflow_defaults
 
 EXIT_CODES_HELP = f"""exit codes:
@@ -141,14 +142,18 @@ class _QuietTracebackFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, PipelineError) and exc.quiet:
+        if isinstance(exc, (PipelineError, SeriesRunFailed)) and exc.quiet:
             record = logging.makeLogRecord({**record.__dict__, "exc_info": None,
                                             "exc_text": None})
         return self.inner.format(record)
 
 
 def quiet_console_tracebacks() -> None:
-    """Strip tracebacks of input/contract errors from Prefect's console handler."""
+    """Strip tracebacks of input/contract errors from Prefect's console handler.
+
+    Idempotent: the commands call it at their start, and every series run calls it again in
+    the process it runs in (a Dask worker has Prefect's console handler, not the command's).
+    """
     for handler in logging.getLogger().handlers:
         if type(handler).__name__ == "PrefectConsoleHandler" and \
                 not isinstance(handler.formatter, _QuietTracebackFormatter):

@@ -96,8 +96,10 @@ def run_series(series_id: str, run_id: str, input: str, artifacts_dir: str, time
                future_covariates: str | None = None) -> dict:
     """Run the e2e flow for one series as a child flow run; raise SeriesRunFailed on failure."""
     from flows.child_runs import run_child_flow
+    from flows.cli import quiet_console_tracebacks
     from flows.e2e import e2e_flow
 
+    quiet_console_tracebacks()  # on a Dask worker, its console as the command's
     start = time.perf_counter()
     state = run_child_flow(e2e_flow, dict(
         run_id=run_id, input=input, artifacts_dir=artifacts_dir, timestamp_col=timestamp_col,

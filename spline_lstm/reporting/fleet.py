@@ -10,6 +10,10 @@ from contracts.errors import PipelineError, RunnerExecError, error_class_for
 class SeriesRunFailed(Exception):
     """One series' child run failed; carries its summary row (picklable, for Dask)."""
 
+    # Its traceback is only run_series' raise: the child run has logged its own error (with
+    # the trace, where the error is not the user's to fix), so consoles show the message.
+    quiet = True
+
     def __init__(self, row: dict) -> None:
         super().__init__(row)
         self.row = row

@@ -2,6 +2,8 @@
 
 import argparse
 import inspect
+import logging
+import sys
 
 import pytest
 
@@ -10,6 +12,7 @@ from contracts.config import RunConfig, flag_name
 from flows.cli import build_parser
 from flows.e2e import e2e_flow, main
 from spline_lstm.reporting.failure import runbook_section
+from spline_lstm.reporting.fleet import SeriesRunFailed
 
 
 def test_flow_parameters_mirror_the_config_fields_with_the_same_defaults():
@@ -70,3 +73,27 @@ def test_descriptions_wrap_and_the_exit_code_table_keeps_its_lines(monkeypatch):
 def test_the_runbook_has_cause_action_and_rerun_for_every_exit_code(cls):
     section = runbook_section(cls("x"))
     assert "Cause:" in section and "Action:" in section and "Re-run:" in section
+
+
+def _logged(exc: BaseException) -> logging.LogRecord:
+    try:
+        raise exc
+    except BaseException:  # noqa: BLE001 - the record carries what the handler would get
+        return logging.LogRecord("prefect.task_runs", logging.ERROR, __file__, 1,
+                                 "Task run failed with exception: %r", (exc,), sys.exc_info())
+
+
+@pytest.mark.parametrize("exc, traceback_shown", [
+    (errors.InputSchemaError("column 'target' is not numeric"), False),  # the user's to fix
+    (SeriesRunFailed({"series_id": "a", "run_id": "r--a", "message": "INPUT_SCHEMA_ERROR"}),
+     False),  # the child run has logged its own error; this trace is only the raise
+    (errors.RunnerExecError("worker lost"), True),  # not the user's: the trace helps
+    (ValueError("a bug"), True),
+])
+def test_the_console_shows_stack_traces_only_of_errors_that_are_not_the_users(
+        exc, traceback_shown):
+    from flows.cli import _QuietTracebackFormatter
+
+    text = _QuietTracebackFormatter(logging.Formatter("%(message)s")).format(_logged(exc))
+    assert text.startswith("Task run failed with exception")
+    assert ("Traceback (most recent call last)" in text) == traceback_shown

@@ -141,22 +141,28 @@ def test_children_run_without_stage_tags_unless_asked(flag, expected):
     assert parameters["stage_tags"] == expected and "stage_tags" not in parameters["options"]
 
 
-def test_series_run_on_a_real_two_worker_dask_cluster(prefect_harness, tmp_path, capsys):
+def test_series_run_on_a_real_two_worker_dask_cluster(prefect_harness, tmp_path, capfd):
     folder = tmp_path / "series"
     folder.mkdir()
     make_series(seed=1).to_csv(folder / "north.csv", index=False)
     make_series(seed=4).to_parquet(folder / "south.parquet")
+    _with_inf(2).to_csv(folder / "broken.csv", index=False)
     artifacts = tmp_path / "artifacts"
     # one backtest window per series: backtests run inside each series' child flow, on Dask
     code = main(["--run-id", "dask-fleet", "--input-dir", str(folder), "--artifacts-dir",
                  str(artifacts), "--runner", "dask", "--dask-workers", "2",
                  "--backtest-windows", "1", *FAST_FLAGS])
-    out = capsys.readouterr().out
+    out, err = capfd.readouterr()
     assert code == 0, out[-2000:]
     assert json.loads(out.strip().splitlines()[-1])["runner"] == "local Dask cluster (2 workers)"
     rows = _summary(artifacts, "dask-fleet")
-    assert [(r["series_id"], r["status"]) for r in rows] == [("north", "completed"),
-                                                            ("south", "completed")]
+    assert [(r["series_id"], r["status"]) for r in rows] == [
+        ("broken", "failed"), ("north", "completed"), ("south", "completed")]
+    # the workers' consoles (this process' stderr, for a local cluster) as the command's:
+    # the bad series' coded message, its stack trace in its own log only
+    assert "INPUT_SCHEMA_ERROR" in err and "Traceback" not in err + out
+    assert "Traceback" in (artifacts / "logs" / "dask-fleet--broken.log").read_text()
+    rows = [r for r in rows if r["status"] == "completed"]
     here = f"{socket.gethostname()}:{os.getpid()}"
     assert all(r["worker"] != here for r in rows)  # computed in the Dask worker processes
     for row in rows:
