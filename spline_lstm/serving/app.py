@@ -1,5 +1,7 @@
 """The FastAPI application: routes under /api/v1, SPEC §11 security, OpenAPI at /docs.
 
+/docs (Swagger UI) and /redoc work offline: their scripts come from this server.
+
     GET  /api/v1/health          liveness (public)
     GET  /api/v1/ready           200 when every served champion is loaded, else 503 and why
     POST /api/v1/forecast        {"model": NAME, "horizon": H} (+ alias | version, levels,
@@ -21,6 +23,7 @@ from fastapi import FastAPI, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -40,6 +43,7 @@ from spline_lstm.serving.settings import ServeSettings
 LOG = logging.getLogger("spline_lstm.serving")
 API = "/api/v1"
 PUBLIC = {f"{API}/health"}
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's and ReDoc's scripts, styles and icon
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
                     "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 INTERNAL = {"ok": False, "error": "internal server error"}
@@ -141,9 +145,12 @@ def create_app(settings: ServeSettings, cache: ChampionCache) -> FastAPI:
         yield
         stop.set()
 
-    app = FastAPI(title="Spline-LSTM forecasts", version="1", lifespan=lifespan,
-                  description="Forecasts from each registered model's champion, with "
-                              "calibrated prediction intervals.")
+    # /docs and /redoc with their scripts served from here: FastAPI's own pages load them from
+    # a CDN, and a server without internet access then shows a blank page.
+    app = FastAPIOffline(title="Spline-LSTM forecasts", version="1", lifespan=lifespan,
+                         static_url=DOCS_ASSETS,
+                         description="Forecasts from each registered model's champion, with "
+                                     "calibrated prediction intervals.")
 
     @app.exception_handler(PipelineError)
     async def _coded(_request: Request, exc: PipelineError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -158,6 +159,22 @@ def test_a_history_goes_through_the_pipelines_path(server, registry_dir):
     many = _post(f"{server}/api/v1/forecast",
                  json={"series": [{"model": "load", "horizon": 1}, body]})
     assert many.status_code == 200 and len(many.json()["forecasts"]) == 2
+
+
+def test_the_docs_render_in_a_browser_without_internet_access(server, tmp_path):
+    # Swagger UI and ReDoc build the page from /openapi.json in the browser: the routes'
+    # summaries appear only once their scripts ran, and those come from this server
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not browser:
+        pytest.skip("Debian chromium is not installed (.ci/run installs it when it can)")
+    for page in ("docs", "redoc"):
+        dom = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--no-first-run",
+             "--virtual-time-budget=15000", f"--user-data-dir={tmp_path / page}",
+             "--dump-dom", f"{server}/{page}"],
+            capture_output=True, text=True, timeout=180).stdout
+        assert "Liveness" in dom and "/api/v1/forecast" in dom, (page, dom[-2000:])
 
 
 @pytest.mark.parametrize("body, words", [
