@@ -256,13 +256,16 @@ def _intervals_section(intervals: dict | None, choice: dict | None) -> list[str]
 
 
 def _working_levels(miscoverage: dict) -> str:
-    """Where the adaptive walk ended: "(the forward forecast's intervals are set at 80 %
-    at 74.1 %, ...)"."""
+    """Where the adaptive walk ended: "(where the walk ended, the forward forecast's 80 %
+    band is drawn as a 74.1 % band of the errors, its 95 % band as a 97.5 % one)"."""
     if not miscoverage:
         return ""
-    return (" (the forward forecast's intervals are set at " + ", ".join(
-        f"{level} % at {fmt(100 * (1 - alpha))} %" for level, alpha in miscoverage.items()) +
-        ")")
+    drawn = [(level, fmt(100 * (1 - alpha))) for level, alpha in miscoverage.items()]
+    (level, working), rest = drawn[0], drawn[1:]
+    return (f" (where the walk ended, the forward forecast's {level} % band is drawn as a "
+            f"{working} % band of the errors" +
+            "".join(f", its {level} % band as a {working} % one" for level, working in rest) +
+            ")")
 
 
 def _forecast_per_window(choice: dict | None, windows: list[int]) -> list[float] | None:

@@ -34,7 +34,8 @@ def test_intervals_reach_the_predictions_the_json_line_and_the_report(smoke_run,
     assert 0.05 * 0.25 <= calibration["online_miscoverage"]["95"] <= 0.05 * 2
     report = layout.report_md.read_text()
     assert "## Prediction intervals (test split)" in report and "| lo_80 | hi_80 |" in report
-    assert "the forward forecast's intervals are set at 80 % at" in report
+    assert "the forward forecast's 80 % band is drawn as a " in report
+    assert "% band of the errors, its 95 % band as a " in report
 
 
 def test_backtest_windows_run_as_child_task_runs_and_calibrate_the_intervals(
