@@ -78,8 +78,10 @@ class RunConfig(BaseModel):
     horizon: int = Field(1, ge=1, le=10_000, description="Steps forecast from each origin.")
     season: list[int] | None = Field(None, description="Season length(s) in steps, primary "
                                      "first (e.g. 48 336). Omitted: inferred from the frequency.")
-    val_size: float = Field(0.1, gt=0, lt=0.5, description="Fraction of points for validation.")
-    test_size: float = Field(0.2, gt=0, lt=0.5, description="Fraction of points for the test split.")
+    val_size: float = Field(0.1, gt=0, lt=0.5, description="Fraction of points for validation "
+                            "(at least --horizon points: one window).")
+    test_size: float = Field(0.2, gt=0, lt=0.5, description="Fraction of points for the test "
+                             "split (at least --horizon points: one window).")
     scaling: Literal["standard", "minmax"] = Field("standard", description="Scaler fitted on "
                                                    "the train split only.")
     power: Literal["auto", "none", "log", "boxcox"] = Field(

@@ -149,7 +149,7 @@ def guess_test_baselines(config: RunConfig, filled: FilledSeries) -> None:
         return
     settings = settings_for(config, filled)
     bounds = SplitBounds.from_fractions(len(filled.values), settings.val_size,
-                                        settings.test_size)
+                                        settings.test_size, horizon=settings.horizon)
     seasons = usable_seasons(list(settings.seasons), bounds.train_end)
     test = window_origins(bounds, "test", lookback=settings.lookback,
                           horizon=settings.horizon, observed=filled.observed)

@@ -54,7 +54,8 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
     step = nominal_step(offset)
     ahead = future_timestamps(filled.timestamps[-1], filled.grid.freq, config.horizon)
     calendar = calendar_covariates(filled.timestamps, step) if config.calendar_features else ()
-    bounds = SplitBounds.from_fractions(len(filled.values), config.val_size, config.test_size)
+    bounds = SplitBounds.from_fractions(len(filled.values), config.val_size, config.test_size,
+                                        horizon=config.horizon)
     known = [c.name for c in covariates if c.known_in_advance]
     if config.future_covariates and not known:
         raise InvalidArgumentError(

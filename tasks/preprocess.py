@@ -23,7 +23,7 @@ from tasks.logs import stage_logger
 def settings_for(config: RunConfig, filled: FilledSeries) -> PreprocessSettings:
     seasons = filled.grid.seasons
     n_train = SplitBounds.from_fractions(len(filled.values), config.val_size,
-                                         config.test_size).train_end
+                                         config.test_size, horizon=config.horizon).train_end
     lookback = config.lookback or choose_lookback(seasons, config.horizon, n_train)
     return PreprocessSettings(lookback=lookback, horizon=config.horizon, seasons=seasons,
                               val_size=config.val_size, test_size=config.test_size)

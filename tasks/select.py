@@ -21,7 +21,7 @@ from tasks.preprocess import settings_for
 
 def transform_options(config: RunConfig, filled: FilledSeries) -> list[TransformSpec]:
     train_end = SplitBounds.from_fractions(len(filled.values), config.val_size,
-                                           config.test_size).train_end
+                                           config.test_size, horizon=config.horizon).train_end
     return transform_candidates(config, filled.values[:train_end], filled.grid.seasons,
                                 positive=bool(filled.values.min() > 0))
 

@@ -41,7 +41,7 @@ def check_feasible(timestamps: pd.DatetimeIndex, values: np.ndarray, observed: n
         raise InputSchemaError(
             f"the target is constant (every observed value is {seen[0]:g}): there is nothing "
             "to learn; check --target-col or supply a series that varies")
-    bounds = SplitBounds.from_fractions(len(values), val_size, test_size)
+    bounds = SplitBounds.from_fractions(len(values), val_size, test_size, horizon=horizon)
     counts = {s: len(window_origins(bounds, s, lookback=lookback, horizon=horizon))
               for s in SPLITS}
     require_windows(counts, bounds, lookback=lookback, horizon=horizon)

@@ -51,7 +51,7 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
     covariates = as_covariates(covariates if covariates is not None else filled.covariates)
     values = filled.values
     bounds = bounds or SplitBounds.from_fractions(len(values), settings.val_size,
-                                                  settings.test_size)
+                                                  settings.test_size, horizon=settings.horizon)
     seasons = usable_seasons(list(settings.seasons), bounds.train_end)
     chain, target = TransformChain.fit_apply(values, bounds.train_end, settings.transform,
                                              seasons=seasons, horizon=settings.horizon)

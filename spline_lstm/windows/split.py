@@ -30,10 +30,18 @@ class SplitBounds:
     val_end: int
 
     @classmethod
-    def from_fractions(cls, n: int, val_size: float, test_size: float) -> "SplitBounds":
-        """The one rule for split sizes: test and val rounded, train the rest."""
-        n_test = int(round(n * test_size))
-        n_val = int(round(n * val_size))
+    def from_fractions(cls, n: int, val_size: float, test_size: float, *,
+                       horizon: int) -> "SplitBounds":
+        """The one rule for split sizes: test and val rounded, train the rest; val and test
+        each hold at least one horizon of points.
+
+        A window belongs to the split holding all its targets, so a split shorter than the
+        horizon holds none: 10 % of six years of monthly data is 7 points, and a 12-month
+        forecast could not be validated. Such a split grows to one horizon (one window),
+        taken from train; where the fractions give more, nothing changes.
+        """
+        n_test = max(int(round(n * test_size)), horizon)
+        n_val = max(int(round(n * val_size)), horizon)
         return cls(n=n, train_end=n - n_test - n_val, val_end=n - n_test)
 
     def target_range(self, split: str) -> tuple[int, int]:
