@@ -336,7 +336,8 @@ def _header(args) -> str:
     return (f"# Accuracy benchmark\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
             f"{platform.python_version()}; command: `python benchmarks/accuracy.py{flags}`.\n"
-            "Chronological 70/10/20 split, test metrics in original units on observed "
+            "Chronological 70/10/20 split (validation and test at least one horizon), "
+            "test metrics in original units on observed "
             "targets only; classical models fitted on train+val and rolled forward on "
             "actuals.\n\n")
 
