@@ -76,6 +76,20 @@ def test_a_model_and_its_covariate_twin_count_as_one_in_combinations():
     assert set(pair.members) == {"mstl_arima", "lstm_no_covariates"}
 
 
+def test_candidates_that_forecast_alike_count_as_one_in_combinations():
+    # a yearly series: seasonal_naive (season 1) is naive_last, forecast for forecast
+    kinds = {"lstm": "lstm", "naive_last": "naive", "seasonal_naive": "naive",
+             "auto_ets": "classical", "auto_arima": "classical"}
+    blocks = [_block({"naive_last": 0.3, "seasonal_naive": 0.3, "auto_ets": -0.5,
+                      "lstm": 0.8, "auto_arima": 0.9}, label) for label in ("w1", "w2")]
+    scores = score_models(blocks, kinds, ALL)
+    combined = {(s.how, s.members) for s in scores if s.kind == "combination"}
+    assert ("mean", ("naive_last", "auto_ets")) in combined  # not mean(naive_last+itself)
+    assert not any({"naive_last", "seasonal_naive"} <= set(m) for _, m in combined)
+    assert ("median", ("naive_last", "auto_ets", "lstm")) in combined
+    assert "seasonal_naive" in {s.name for s in scores}  # still a candidate of its own
+
+
 def test_only_the_covariate_suffixes_make_twins():
     assert model_of("mstl_arima_x") == model_of("mstl_arima") == "mstl_arima"
     assert model_of("auto_arima_x") == "auto_arima"
@@ -103,6 +117,39 @@ def test_the_median_of_the_classical_models_stays_unless_beaten_by_the_margin():
     blocks = [_block({"lstm": clear, "auto_ets": 1.0, "auto_arima": -1.0, "auto_theta": 0.5,
                       "naive_last": 3.0})]
     assert choose_model(blocks, CLASSICAL3, ALL).chosen.name == "lstm"
+
+
+def test_a_candidate_holding_a_naive_model_must_beat_the_default_by_one_standard_error():
+    # the classical models err by +1, -1 and e: their median is off by |e| in each block
+    families = ("classical", "naive", "combination")
+    kinds = {k: v for k, v in CLASSICAL3.items() if k != "lstm"}
+
+    def blocks(naive: tuple, theta: tuple) -> list[Block]:
+        return [_block({"auto_ets": 1.0, "auto_arima": -1.0, "auto_theta": t,
+                        "naive_last": e}, f"w{i}")
+                for i, (e, t) in enumerate(zip(naive, theta), start=1)]
+
+    # naive_last far ahead in one block of three, behind in the others: lower on average
+    # by more than the margin, by less than one standard error
+    choice = choose_model(blocks((0.1, 0.6, 0.6), (0.6, 0.5, 0.5)), kinds, families)
+    assert choice.scores[0].name == "naive_last"
+    assert choice.chosen.name == choice.default == "median(auto_theta+auto_ets+auto_arima)"
+    kept = choice.default_kept
+    assert (kept.name, kept.against) == ("naive_last", choice.default)
+    assert kept.advantage == pytest.approx(0.1)
+    assert kept.standard_error == pytest.approx(np.std([0.5, -0.1, -0.1], ddof=1) / np.sqrt(3))
+    assert "one standard error" in choice.sentence() and "naive_last" in choice.sentence()
+    assert choice.to_dict({})["default_kept"]["name"] == "naive_last"
+    # ahead in every block: it replaces the default
+    choice = choose_model(blocks((0.4, 0.4, 0.4), (0.6, 0.5, 0.5)), kinds, families)
+    assert choice.chosen.name == "naive_last" and choice.default_kept is None
+    # two blocks: the margin alone decides, as before
+    choice = choose_model(blocks((0.1, 0.6), (0.6, 0.5)), kinds, families)
+    assert choice.chosen.name == "naive_last" and choice.default_kept is None
+    # a candidate without a naive model: the margin alone decides
+    kinds = {**kinds, "naive_last": "classical"}  # the same errors, from a classical model
+    choice = choose_model(blocks((0.1, 0.6, 0.6), (0.6, 0.5, 0.5)), kinds, families)
+    assert choice.chosen.name == "naive_last" and choice.default_kept is None
 
 
 def test_the_network_must_beat_the_best_candidate_without_it_by_one_standard_error():
