@@ -40,7 +40,8 @@ from spline_lstm.selection.families import (  # noqa: E402
 class Rule:
     """How the choice guards against luck. ``naive_se`` / ``every_se``: standard errors a
     candidate holding a naive model / any candidate must beat the default by (None: not
-    applied)."""
+    applied); ``every_block``: with fewer than ``min_blocks`` blocks (two), a candidate
+    must beat the default in each."""
 
     name: str
     margin: float = CHOICE_MARGIN
@@ -48,10 +49,12 @@ class Rule:
     naive_se: float | None = NAIVE_SE_RULE
     every_se: float | None = None
     min_blocks: int = MIN_BLOCKS_FOR_SE
+    every_block: bool = True
 
 
 RULES = (
     Rule("the product's"),
+    Rule("two blocks: the mean alone decides", every_block=False),
     Rule("no standard-error rule against the default", naive_se=None),
     Rule("every candidate: one standard error", naive_se=None, every_se=1.0),
     Rule("naive: two standard errors", naive_se=2.0),
@@ -117,6 +120,9 @@ def choose(case: Case, rule: Rule) -> dict:
         return best
     if best["backtest_mase_mean"] >= default["backtest_mase_mean"] * (1 - rule.margin):
         return default
+    if rule.every_block and 2 <= len(best["backtest_mase"]) < rule.min_blocks:
+        won = all(b < a for a, b in zip(default["backtest_mase"], best["backtest_mase"]))
+        return best if won else default
     for applies, rule_se in ((holds(best, "naive"), rule.naive_se), (True, rule.every_se)):
         if applies and rule_se is not None and \
                 not _clear(default, best, rule_se, rule.min_blocks):
