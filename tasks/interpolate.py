@@ -53,9 +53,14 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
             reserved=(config.timestamp_col, config.target_col))
     step = nominal_step(offset)
     ahead = future_timestamps(filled.timestamps[-1], filled.grid.freq, config.horizon)
-    calendar = calendar_covariates(filled.timestamps, step) if config.calendar_features else ()
     bounds = SplitBounds.from_fractions(len(filled.values), config.val_size, config.test_size,
                                         horizon=config.horizon)
+    # a cycle's columns only where the train split, all the network learns from, holds it
+    # twice: 108 weeks hold two years, their train split one, and with month columns the
+    # network read each month's one level as its effect (test MASE 0.68 against 0.41)
+    learnt_from = filled.timestamps[:max(bounds.train_end, 1)]
+    calendar = calendar_covariates(filled.timestamps, step, span=learnt_from) \
+        if config.calendar_features else ()
     known = [c.name for c in covariates if c.known_in_advance]
     if config.future_covariates and not known:
         raise InvalidArgumentError(
@@ -72,7 +77,7 @@ def with_covariates(filled: FilledSeries, config: RunConfig, offset) -> FilledSe
                                     covariates, ahead) if known else ()
     check_values_seen_in_training(covariates, bounds.train_end, filled.timestamps, future)
     if calendar:
-        future = (*future, *calendar_covariates(ahead, step, span=filled.timestamps))
+        future = (*future, *calendar_covariates(ahead, step, span=learnt_from))
     return filled.with_covariates((*covariates, *calendar), future)
 
 

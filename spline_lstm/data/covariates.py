@@ -247,9 +247,10 @@ def _shown(cov: Covariate, codes: list[float]) -> list[str]:
 def calendar_covariates(timestamps: pd.DatetimeIndex, step: pd.Timedelta | None,
                         span: pd.DatetimeIndex | None = None) -> tuple[Covariate, ...]:
     """Hour of day, day of week and month of year as sine/cosine pairs (known in advance),
-    each where the grid is finer than its cycle and ``span`` (the series; default
-    ``timestamps``) covers two cycles: one cycle cannot show its effect apart from the
-    trend, and a shorter span leaves the column (nearly) constant."""
+    each where the grid is finer than its cycle and ``span`` (what the model learns from,
+    the run's train split; default ``timestamps``) covers two cycles: one cycle cannot
+    show its effect apart from the trend, and a shorter span leaves the column (nearly)
+    constant."""
     span = timestamps if span is None else span
     covered = (span[-1] - span[0]) if len(span) > 1 else pd.Timedelta(0)
     seconds = step.total_seconds() if step is not None else None

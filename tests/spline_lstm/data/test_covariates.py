@@ -4,6 +4,7 @@ look-ahead, categories checked against training, calendar columns, future files.
 import numpy as np
 import pandas as pd
 import pytest
+from pandas.tseries.frequencies import to_offset
 
 from contracts.covariate_spec import CovariateItem
 from contracts.errors import InputSchemaError
@@ -195,3 +196,22 @@ def test_future_file_must_cover_every_step_and_column(tmp_path):
                   "region": ["south", "east", "south"]}).to_csv(path, index=False)
     with pytest.raises(InputSchemaError, match=r"takes \['east'\], never seen"):
         read_future_covariates(path, "timestamp", known, ahead)
+
+
+def test_calendar_columns_need_two_cycles_in_the_train_split():
+    from contracts.config import RunConfig
+    from tasks.interpolate import with_covariates
+    from tests.helpers import make_filled
+
+    # 120 weeks span two years, but their 70 % train split (84 weeks) one: weekday only
+    # holds for a daily grid, so a weekly one gets no calendar column at all
+    weekly = make_filled(np.arange(120.0), "W-SUN", [52])
+    config = RunConfig(run_id="x", calendar_features=True, horizon=1)
+    assert with_covariates(weekly, config, to_offset("W-SUN")).covariates == ()
+    # 220 weeks: 154 in train, two years and more: the month columns, for the steps too
+    longer = with_covariates(make_filled(np.arange(220.0), "W-SUN", [52]), config,
+                             to_offset("W-SUN"))
+    assert [c.name for c in longer.covariates] == ["calendar_month_sin",
+                                                   "calendar_month_cos"]
+    assert [c.name for c in longer.future] == ["calendar_month_sin",
+                                               "calendar_month_cos"]
