@@ -18,8 +18,7 @@ a short series a few blocks rank close candidates by chance):
   model, a robust forecast; a candidate holding a naive model must also beat it by more
   than one standard error of their block-by-block differences (``NAIVE_SE_RULE``): a naive
   forecast wins the blocks where a short series happened to stand still or repeat its
-  season, and loses the test split where it does not; with two blocks, too few for a
-  standard error, any candidate must beat it in both.
+  season, and loses the test split where it does not.
 The test split is never read here: its scores are reported next to the choice, never
 used for it.
 """
@@ -54,12 +53,6 @@ MIN_BLOCKS_FOR_SE = 3
 # mean for the worse; the rule for every candidate changed more and lost on US unemployment
 # (benchmarks/results/accuracy_third_draw.md, Findings).
 NAIVE_SE_RULE = 1.0
-# With fewer blocks than that (two: a long series, whose blocks hold 30 or more origins
-# each) any candidate must beat the default in every block: a mean of two that one block
-# carries is the luck the standard error guards against elsewhere. Replayed on the kept
-# scores of 85 cases in seven groups it changed four choices, three for the better: the
-# first R draw 1.047 -> 1.043, the fourth 1.135 -> 1.123, the rest as they were
-# (benchmarks/results/accuracy_fourth_draw.md, Findings).
 KIND_WORDS = {"lstm": "the network", "classical": "a classical model",
               "naive": "a naive model", "combination": "a combination"}
 
@@ -107,15 +100,13 @@ class ModelScore:
 class SetAside:
     """A candidate that beat ``against`` on the blocks, but by no more than one standard
     error (the rule's): the network's best against the best candidate without it
-    (NETWORK_SE_RULE), or one holding a naive model against the default (NAIVE_SE_RULE);
-    or, with too few blocks for a standard error, not in every block (``lost_on``)."""
+    (NETWORK_SE_RULE), or one holding a naive model against the default (NAIVE_SE_RULE)."""
 
     name: str
     mean: float  # its mean block MASE
     against: str
     advantage: float  # mean block MASE of ``against`` minus its own
-    standard_error: float | None  # of that difference, paired over the blocks
-    lost_on: str | None = None  # the first block ``against`` scored lower on
+    standard_error: float  # of that difference, paired over the blocks
 
 
 @dataclass(frozen=True)
@@ -140,13 +131,6 @@ class ModelChoice:
                    f"candidate allowed (--candidates {' '.join(self.families)})."
         if self.network_set_aside is not None:
             return self._set_aside_sentence(chosen, where)
-        if self.default_kept is not None and self.default_kept.lost_on is not None:
-            kept = self.default_kept
-            return (f"The forecast is {chosen.name}, the median of every classical model (the "
-                    f"default): over {where} {kept.name} scored {kept.mean:.4g} against its "
-                    f"{chosen.mean:.4g}, lower on average but not on {kept.lost_on}: with "
-                    f"fewer than {MIN_BLOCKS_FOR_SE} blocks a candidate must beat the default "
-                    "in every one, or one block's luck decides.")
         if self.default_kept is not None:
             kept = self.default_kept
             return (f"The forecast is {chosen.name}, the median of every classical model (the "
@@ -313,9 +297,8 @@ def choose_model(blocks: list[Block], kinds: dict[str, str],
                  families: tuple[str, ...]) -> ModelChoice:
     """The candidate with the lowest mean MASE over ``blocks``, or the default (the median
     of every classical model) when that candidate beats it by less than ``CHOICE_MARGIN``,
-    or holds a naive model and beats it by no more than NAIVE_SE_RULE standard errors,
-    or (two blocks) does not beat it in both (the network when nothing else could be
-    scored)."""
+    or holds a naive model and beats it by no more than NAIVE_SE_RULE standard errors
+    (the network when nothing else could be scored)."""
     scores = score_models(blocks, kinds, families)
     if not scores or not np.isfinite(scores[0].mean):
         network = next(n for n, kind in kinds.items() if kind == "lstm")
@@ -328,11 +311,8 @@ def choose_model(blocks: list[Block], kinds: dict[str, str],
     if default is not None and np.isfinite(default.mean) and chosen is not default:
         if chosen.mean >= default.mean * (1.0 - CHOICE_MARGIN):
             chosen = default
-        else:
-            if 2 <= len(blocks) < MIN_BLOCKS_FOR_SE:
-                kept = _lost_a_block(default, chosen, [b.label for b in blocks])
-            elif any(kinds.get(m) == "naive" for m in chosen.members):
-                kept = _unclear_advantage(default, chosen, NAIVE_SE_RULE)
+        elif any(kinds.get(m) == "naive" for m in chosen.members):
+            kept = _unclear_advantage(default, chosen, NAIVE_SE_RULE)
             chosen = default if kept is not None else chosen
     return ModelChoice(chosen, scores, [b.label for b in blocks], families,
                        default.name if default is not None else None, set_aside, kept)
@@ -349,17 +329,6 @@ def _unclear_advantage(against: ModelScore, best: ModelScore, rule: float
     if float(advantage.mean()) > rule * se:
         return None
     return SetAside(best.name, best.mean, against.name, float(advantage.mean()), se)
-
-
-def _lost_a_block(against: ModelScore, best: ModelScore, labels: list[str]
-                  ) -> SetAside | None:
-    """``best`` as set aside when ``against`` scored no higher on some block, else None."""
-    lost = [label for label, a, b in zip(labels, against.block_mase, best.block_mase)
-            if not b < a]
-    if not lost:
-        return None
-    return SetAside(best.name, best.mean, against.name, against.mean - best.mean, None,
-                    lost_on=lost[0])
 
 
 def _uses_network(score: ModelScore, kinds: dict[str, str]) -> bool:
