@@ -185,15 +185,16 @@ def _same(a: float | None, b: float | None) -> bool:
 
 # name -> (rate, rule): the product's walk first, then the alternatives tried
 RULES: dict[str, tuple[float, WalkRule]] = {
-    "the product's (abs score, rate / H^2)": (ONLINE_RATE, WalkRule()),
+    "the product's (abs score, rate / H^2 x alpha / 0.2)": (ONLINE_RATE, WalkRule()),
     "pooling alone (no step)": (0.0, WalkRule()),
+    "one step for every level (before)": (ONLINE_RATE, WalkRule(relative_step=False)),
+    "one step, clamped": (ONLINE_RATE, WalkRule(relative_step=False, clamp=True)),
     "clamped": (ONLINE_RATE, WalkRule(clamp=True)),
-    "relative step": (ONLINE_RATE, WalkRule(relative_step=True)),
-    "relative step, clamped": (ONLINE_RATE, WalkRule(relative_step=True, clamp=True)),
     "signed": (ONLINE_RATE, WalkRule(signed=True)),
     "signed, clamped": (ONLINE_RATE, WalkRule(signed=True, clamp=True)),
-    "signed, relative step": (ONLINE_RATE, WalkRule(signed=True, relative_step=True)),
-    "signed, relative step, clamped": (ONLINE_RATE, WalkRule(True, True, True)),
+    "signed, one step": (ONLINE_RATE, WalkRule(signed=True, relative_step=False)),
+    "signed, one step, clamped": (ONLINE_RATE, WalkRule(relative_step=False, clamp=True,
+                                                        signed=True)),
 }
 
 

@@ -139,8 +139,28 @@ def test_a_clamped_walk_comes_back_from_a_miss_sooner():
         return _walk(scores, np.ones_like(scores, bool), np.arange(31), calibration,
                      [0.05], 0.1, rule)[2][0]
 
-    assert working(WalkRule()) == pytest.approx(-0.045 + 29 * 0.005)
-    assert working(WalkRule(clamp=True)) == pytest.approx(0.05 * ONLINE_FLOOR + 29 * 0.005)
+    one_step = WalkRule(relative_step=False)
+    assert working(one_step) == pytest.approx(-0.045 + 29 * 0.005)
+    assert working(WalkRule(relative_step=False, clamp=True)) == pytest.approx(
+        0.05 * ONLINE_FLOOR + 29 * 0.005)
+
+
+def test_each_level_moves_in_proportion_to_its_miscoverage():
+    from spline_lstm.models.conformal import ONLINE_FLOOR, _walk
+
+    # the product's walk: a 95 % level moves a quarter as far as an 80 % one, so one
+    # miss takes it from 0.05 to 0.05 - 0.025 x 0.95, inside its bound (0.005), where
+    # one step for every level sank it to -0.045
+    rule = WalkRule()
+    assert rule.step(0.05, 0.1, 1) == pytest.approx(0.025)
+    assert rule.step(0.2, 0.1, 1) == pytest.approx(0.1)
+    assert rule.step(0.05, 0.1, 2) == pytest.approx(0.025 / 4)  # rate / H^2
+    scores = np.r_[100.0, np.zeros(30)][:, None]
+    after_miss = _walk(scores[:2], np.ones((2, 1), bool), np.arange(2),
+                       np.linspace(-1, 1, 200), [0.05, 0.2], 0.1, rule)[2]
+    # (the second outcome resolves after the last origin: only the miss has moved them)
+    assert after_miss == pytest.approx([0.05 - 0.025 * 0.95, 0.2 - 0.1 * 0.8])
+    assert after_miss[0] > 0.05 * ONLINE_FLOOR
 
 
 def test_an_adaptive_interval_never_sees_an_outcome_after_its_origin():
