@@ -33,6 +33,8 @@ from spline_lstm.selection.families import (  # noqa: E402
     MIN_BLOCKS_FOR_SE,
     NAIVE_SE_RULE,
     NETWORK_SE_RULE,
+    ModelScore,
+    _unclear_advantage,
 )
 
 
@@ -40,7 +42,7 @@ from spline_lstm.selection.families import (  # noqa: E402
 class Rule:
     """How the choice guards against luck. ``naive_se`` / ``every_se``: standard errors a
     candidate holding a naive model / any candidate must beat the default by (None: not
-    applied); ``every_block``: with fewer than ``min_blocks`` blocks (two), a candidate
+    applied); ``every_block``: with fewer than MIN_BLOCKS_FOR_SE blocks (two), a candidate
     must beat the default in each (tried, not the product's: accuracy_fourth_draw.md)."""
 
     name: str
@@ -48,7 +50,6 @@ class Rule:
     network_se: float = NETWORK_SE_RULE
     naive_se: float | None = NAIVE_SE_RULE
     every_se: float | None = None
-    min_blocks: int = MIN_BLOCKS_FOR_SE
     every_block: bool = False
 
 
@@ -88,17 +89,15 @@ def load_cases(folder: Path) -> list[Case]:
     return cases
 
 
-def _advantage(against: dict, best: dict) -> tuple[float, float]:
-    """Mean and standard error of ``against``'s block MASE minus ``best``'s."""
-    diff = np.asarray(against["backtest_mase"]) - np.asarray(best["backtest_mase"])
-    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
+def _score(candidate: dict) -> ModelScore:
+    return ModelScore(candidate["name"], candidate["kind"], tuple(candidate["members"]),
+                      candidate["how"], tuple(candidate["backtest_mase"]))
 
 
-def _clear(against: dict, best: dict, rule_se: float, min_blocks: int) -> bool:
-    if len(best["backtest_mase"]) < min_blocks:
-        return True
-    mean, se = _advantage(against, best)
-    return mean > rule_se * se
+def _clear(against: dict, best: dict, rule_se: float) -> bool:
+    """Does ``best`` beat ``against`` by more than ``rule_se`` standard errors (the
+    product's test, ``families._unclear_advantage``; always, with too few blocks)?"""
+    return _unclear_advantage(_score(against), _score(best), rule_se) is None
 
 
 def choose(case: Case, rule: Rule) -> dict:
@@ -112,20 +111,18 @@ def choose(case: Case, rule: Rule) -> dict:
     best = ranked[0]
     if holds(best, "lstm"):
         without = next((c for c in ranked if not holds(c, "lstm")), None)
-        if without is not None and not _clear(without, best, rule.network_se,
-                                              rule.min_blocks):
+        if without is not None and not _clear(without, best, rule.network_se):
             best = without
     default = next((c for c in ranked if c["name"] == case.default), None)
     if default is None or best is default:
         return best
     if best["backtest_mase_mean"] >= default["backtest_mase_mean"] * (1 - rule.margin):
         return default
-    if rule.every_block and 2 <= len(best["backtest_mase"]) < rule.min_blocks:
+    if rule.every_block and 2 <= len(best["backtest_mase"]) < MIN_BLOCKS_FOR_SE:
         won = all(b < a for a, b in zip(default["backtest_mase"], best["backtest_mase"]))
         return best if won else default
     for applies, rule_se in ((holds(best, "naive"), rule.naive_se), (True, rule.every_se)):
-        if applies and rule_se is not None and \
-                not _clear(default, best, rule_se, rule.min_blocks):
+        if applies and rule_se is not None and not _clear(default, best, rule_se):
             return default
     return best
 
