@@ -119,9 +119,10 @@ R_THIRD_DRAW = {
 
 # Drawn on 2026-12-07 (late), after the third draw's results and the naive rule they led
 # to (``--fourth-draw``): the check of that rule on series it was not built on. Beside the
-# ts below, three that carry no R calendar get their documented one in
-# ``_fourth_draw_extras``: NSW metro visitor nights (visnights' first column), the gold
-# price on business days with its 34 missing mornings, and WWWusage per minute.
+# ts below, three that carry no R calendar get one in ``_fourth_draw_extras``: NSW metro
+# visitor nights (visnights' first column, quarters from 1998 as documented), the gold
+# price on business days from 1 January 1985 with its 34 missing mornings, and WWWusage
+# per minute (R gives no start: any will do).
 R_FOURTH_DRAW = {
     "ldeaths_monthly": ("datasets", "ldeaths", 12),
     "dutchsales_monthly": ("AER", "DutchSales", 12),
