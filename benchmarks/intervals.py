@@ -1,7 +1,8 @@
 """Interval benchmark: calibrated intervals of the pipeline vs the classical models' own.
 
     .venv/bin/python benchmarks/intervals.py [--data-dir ../shared/data | --heldout |
-                                              --more-series] [--out FILE]
+                                              --more-series] [--cost-windows K]
+                                             [--out FILE]
 
 For each series and horizon of ``benchmarks/accuracy.py`` runs the real ``e2e`` flow
 twice: with default settings (the automatic rolling-origin backtests, on which the
@@ -10,10 +11,11 @@ and calibrated on the validation split), and prints, on the test split at 80 % a
 coverage, mean width and interval (Winkler) score of the run's forecast (adaptive
 conformal, the default; and the static calibration alone), and of the native intervals
 of the best classical model (lowest test MASE); then the wall-time cost of the backtests
-and the checks of the issue's targets: coverage within 5 points of the level, mean
-interval score ratio pipeline / best classical. Each coverage comes with the target times
-it rests on and a binomial test against its level, and the summary says how many
-case-levels exactly calibrated intervals would have within 5 points by chance
+(with ``--cost-windows K`` also of exactly K windows: a third run per case) and the checks
+of the issue's targets: coverage within 5 points of the level, mean interval score ratio
+pipeline / best classical. Each coverage comes with the target times it rests on and a
+binomial test against its level, and the summary says how many case-levels exactly
+calibrated intervals would have within 5 points by chance
 (``benchmarks/coverage_sampling.py``): on short test splits that is far from all.
 """
 
@@ -102,7 +104,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_series_arguments(parser)
     parser.add_argument("--out", type=Path, help="also write the Markdown result here")
+    parser.add_argument("--cost-windows", type=int, metavar="K",
+                        help="also time each case with exactly K backtest windows (a third "
+                             "run; its intervals are not scored)")
     args = parser.parse_args()
+    if args.cost_windows is not None and args.cost_windows < 1:
+        parser.error("--cost-windows must be at least 1")
     rows, checks, costs = [], [], []
     with tempfile.TemporaryDirectory(prefix="intervals-") as tmp:
         args.data_dir = series_folder(args, Path(tmp))
@@ -112,17 +119,32 @@ def main() -> int:
             case, check = case_rows(name, horizon, plain, unbacktested)
             rows += case
             checks.append((name, horizon, check))
+            fixed = fixed_cost(path, horizon, Path(tmp), args.cost_windows, unbacktested_s)
             costs.append(f"| {name} | {horizon} | "
                          f"{plain['model_choice'].get('chosen')} | "
                          f"{len(plain['model_choice'].get('chosen_on', []))} | "
                          f"{unbacktested_s:.0f} | {plain_s:.0f} | "
-                         f"{plain_s / unbacktested_s:.2f} |")
+                         f"{plain_s / unbacktested_s:.2f} |{fixed}")
             print(f"{name} H={horizon}: {check}", file=sys.stderr, flush=True)
     text = render(rows, checks, costs, args)
     print(text)
     if args.out:
         args.out.write_text(text)
     return 0
+
+
+def fixed_cost(path: Path, horizon: int, artifacts: Path, windows: int | None,
+               unbacktested_s: float) -> str:
+    """The cost table's cells for exactly ``windows`` backtest windows: seconds and the
+    ratio to K=0, or why there are none (a series too short for K windows exits 26)."""
+    if windows is None:
+        return ""
+    try:
+        _, seconds = run(path, horizon, artifacts, windows)
+    except SystemExit as failed:
+        print(f"{path.stem} H={horizon} K={windows}: {failed}", file=sys.stderr, flush=True)
+        return " does not fit | n/a |"
+    return f" {seconds:.0f} | {seconds / unbacktested_s:.2f} |"
 
 
 def render(rows: list[str], checks: list, costs: list[str], args) -> str:
@@ -133,13 +155,14 @@ def render(rows: list[str], checks: list, costs: list[str], args) -> str:
             f"{os.cpu_count()} CPU cores; command: `python benchmarks/intervals.py"
             f"{' --heldout' if args.heldout else ''}"
             f"{' --more-series' if args.more_series else ''}"
-            f"{data_dir_flag(args)}`. Test split, original units, observed "
-            "targets only. Pipeline: the run's forecast (chosen across families on the "
-            "automatic backtests), adaptive conformal (default) calibrated on its backtest "
-            "errors; static: the same calibration without the adaptive correction; K=0: "
-            "chosen and calibrated on the validation split alone (`--backtest-windows 0`). "
-            "Classical: the native intervals of the classical model with the lowest test "
-            "MASE.", "",
+            f"{data_dir_flag(args)}"
+            f"{f' --cost-windows {args.cost_windows}' if args.cost_windows else ''}`. "
+            "Test split, original units, observed targets only. Pipeline: the run's "
+            "forecast (chosen across families on the automatic backtests), adaptive "
+            "conformal (default) calibrated on its backtest errors; static: the same "
+            "calibration without the adaptive correction; K=0: chosen and calibrated on "
+            "the validation split alone (`--backtest-windows 0`). Classical: the native "
+            "intervals of the classical model with the lowest test MASE.", "",
             "Target times: how many the coverage rests on (an H-step case's overlapping "
             "forecasts share them); p: two-sided binomial test of the coverage against the "
             "level on that many (small: off by more than chance; `benchmarks/"
@@ -153,10 +176,18 @@ def render(rows: list[str], checks: list, costs: list[str], args) -> str:
                f"pipeline / best classical: **{sum(ratios) / len(ratios):.3f}** (over "
                f"{len(ratios)} case-levels).", "",
                coverage_summary([case for _, _, c in checks for case in c["sampled"]]), "",
-               "| series | H | forecast (default) | backtest windows | wall s, K=0 | "
-               "wall s, default | ratio |",
-               "|---|---|---|---|---|---|---|", *costs]
+               cost_header(args.cost_windows), *costs]
     return "\n".join(head + rows + summary) + "\n"
+
+
+def cost_header(windows: int | None) -> str:
+    """The wall-time table's header: K=0 against the default, and against exactly K
+    windows where ``--cost-windows`` asked for them."""
+    names = ["series", "H", "forecast (default)", "backtest windows", "wall s, K=0",
+             "wall s, default", "ratio"]
+    if windows is not None:
+        names += [f"wall s, K={windows}", "ratio"]
+    return "| " + " | ".join(names) + " |\n" + "|---" * len(names) + "|"
 
 
 if __name__ == "__main__":
