@@ -45,6 +45,7 @@ from benchmarks.accuracy import (  # noqa: E402
     data_dir_flag,
     interrupt_on_sigterm,
     series_folder,
+    warm_up,
 )
 from benchmarks.coverage_sampling import (  # noqa: E402
     coverage_p_value,
@@ -113,6 +114,7 @@ def main() -> int:
     rows, checks, costs = [], [], []
     with tempfile.TemporaryDirectory(prefix="intervals-") as tmp:
         args.data_dir = series_folder(args, Path(tmp))
+        warm_up()
         for name, path, horizon in _cases(args.data_dir):
             plain, plain_s = run(path, horizon, Path(tmp), None)
             unbacktested, unbacktested_s = run(path, horizon, Path(tmp), 0)
