@@ -58,7 +58,8 @@ class RunConfig(BaseModel):
     calendar_features: bool = Field(False, description="Add hour of day, day of week and "
                                     "month of year (sine/cosine pairs, known in advance) "
                                     "as covariates, each where the grid is finer than its "
-                                    "cycle and the train split spans two cycles.")
+                                    "cycle and the train split spans two cycles (a column "
+                                    "constant there is left out).")
     future_covariates: str | None = Field(None, description="CSV or Parquet file with the "
                                           "timestamp column and each covariate known in "
                                           "advance, holding their values for the --horizon "

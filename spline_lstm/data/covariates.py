@@ -250,25 +250,28 @@ def calendar_covariates(timestamps: pd.DatetimeIndex, step: pd.Timedelta | None,
     each where the grid is finer than its cycle and ``span`` (what the model learns from,
     the run's train split; default ``timestamps``) covers two cycles: one cycle cannot
     show its effect apart from the trend, and a shorter span leaves the column (nearly)
-    constant."""
+    constant. A column that is constant over ``span`` all the same is left out: a grid of
+    year starts has one month, one of half years two, whose sines are both 0."""
     span = timestamps if span is None else span
     covered = (span[-1] - span[0]) if len(span) > 1 else pd.Timedelta(0)
     seconds = step.total_seconds() if step is not None else None
     cycles = []
     if seconds is not None and seconds < 86_400 and covered >= pd.Timedelta(days=2):
-        day_fraction = (timestamps.hour * 3600 + timestamps.minute * 60
-                        + timestamps.second).to_numpy() / 86_400
-        cycles.append(("hour", day_fraction))
+        cycles.append(("hour", lambda t: (t.hour * 3600 + t.minute * 60
+                                          + t.second).to_numpy() / 86_400))
     if seconds is not None and seconds < 7 * 86_400 and covered >= pd.Timedelta(days=14):
-        cycles.append(("weekday", timestamps.dayofweek.to_numpy() / 7))
+        cycles.append(("weekday", lambda t: t.dayofweek.to_numpy() / 7))
     monthly_or_finer = seconds is None or seconds < 45 * 86_400
     if monthly_or_finer and covered >= pd.Timedelta(days=2 * 365):
-        cycles.append(("month", (timestamps.month.to_numpy() - 1) / 12))
+        cycles.append(("month", lambda t: (t.month.to_numpy() - 1) / 12))
     out = []
-    for name, phase in cycles:
-        angle = 2 * np.pi * np.asarray(phase, dtype=np.float64)
-        out.append(Covariate(f"{CALENDAR_PREFIX}{name}_sin", "numeric", True, np.sin(angle)))
-        out.append(Covariate(f"{CALENDAR_PREFIX}{name}_cos", "numeric", True, np.cos(angle)))
+    for name, phase_of in cycles:
+        angle = 2 * np.pi * np.asarray(phase_of(timestamps), dtype=np.float64)
+        learnt = 2 * np.pi * np.asarray(phase_of(span), dtype=np.float64)
+        for part, wave in (("sin", np.sin), ("cos", np.cos)):
+            if np.ptp(wave(learnt)) > 1e-9:  # the scaler refuses a constant column (25)
+                out.append(Covariate(f"{CALENDAR_PREFIX}{name}_{part}", "numeric", True,
+                                     wave(angle)))
     return tuple(out)
 
 

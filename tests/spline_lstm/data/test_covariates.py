@@ -155,6 +155,22 @@ def test_calendar_columns_follow_the_grid_step_and_span():
     assert len(ahead) == 6
 
 
+def test_calendar_columns_constant_on_the_grid_are_left_out():
+    # year starts all fall in January: month columns would be constant, and the scaler
+    # refuses a constant covariate (25) that the user never asked for by name
+    yearly = pd.date_range("1850-01-01", periods=150, freq="YS")
+    assert calendar_covariates(yearly, None) == ()
+    # half years: January and July, whose sines are both 0; the cosine tells them apart
+    halves = pd.date_range("2000-01-01", periods=40, freq="6MS")
+    assert [c.name for c in calendar_covariates(halves, None)] == ["calendar_month_cos"]
+    quarterly = pd.date_range("2000-01-01", periods=40, freq="QS")
+    assert len(calendar_covariates(quarterly, None)) == 2
+    # decided on the span learnt from, so the forecast's steps get the same columns
+    ahead = pd.date_range("2020-01-01", periods=2, freq="6MS")
+    assert [c.name for c in calendar_covariates(ahead, None, span=halves)] == [
+        "calendar_month_cos"]
+
+
 def _input_file(tmp_path):
     path = tmp_path / "data.csv"
     _raw().assign(load=np.arange(48.0)).to_csv(path, index=False)
