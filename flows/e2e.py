@@ -233,7 +233,7 @@ def _run_stages(config: RunConfig, workspace: RunWorkspace, consumed: dict, stag
     if folds:
         backtests = run_backtests(stage("backtest", backtest_window), data.filled(), config,
                                   data.preprocessor.chain.spec, folds, workspace.scratch,
-                                  data.data_summary)
+                                  data.data_summary, data.preprocessor.features.relative_names)
     outcome = stage("evaluate", evaluate)(data, forecaster, training, config, staged, final,
                                           start_time, backtests, workspace.scratch)
     # the forward forecast is the chosen candidate's (the network, a baseline or a mix)

@@ -44,13 +44,16 @@ def backtest_folds(config: RunConfig, data: ProcessedData) -> list[Fold]:
 @task(name="backtest-window", task_run_name="backtest-window-{fold.index}",
       cache_policy=NO_CACHE)
 def backtest_window(filled: FilledSeries, config: RunConfig, transform: TransformSpec,
-                    fold: Fold, scratch: Path, data_summary: DataSummary) -> FoldResult:
-    """Refit the chosen configuration before ``fold.cut`` and score the block after it."""
+                    fold: Fold, scratch: Path, data_summary: DataSummary,
+                    relative_covariates: tuple[str, ...] = ()) -> FoldResult:
+    """Refit the chosen configuration before ``fold.cut`` and score the block after it
+    (``transform`` and ``relative_covariates``: the run's)."""
     settings = RecurrentSettings.from_config(config)
     result = run_fold(filled, settings_for(config, filled), transform,
                       lambda folder: RecurrentForecaster(settings, folder), fold,
                       Path(scratch) / f"backtest-{fold.index}", run_id=config.run_id,
-                      data_summary=data_summary, classical=config.baselines == "all")
+                      data_summary=data_summary, classical=config.baselines == "all",
+                      relative_covariates=relative_covariates)
     stage_logger().info("backtest window %d (cut %s): MASE %.4f", fold.index, result.cut_time,
                         result.mase)
     return result
@@ -58,12 +61,14 @@ def backtest_window(filled: FilledSeries, config: RunConfig, transform: Transfor
 
 def run_backtests(window_task, filled: FilledSeries, config: RunConfig,
                   transform: TransformSpec, folds: list[Fold], scratch: Path,
-                  data_summary: DataSummary) -> list[FoldResult]:
+                  data_summary: DataSummary, relative_covariates: tuple[str, ...] = ()
+                  ) -> list[FoldResult]:
     """Submit the folds, at most one per usable CPU at a time; their results in order."""
     results: list[FoldResult] = []
     wave = selection_workers(len(folds))
     for start in range(0, len(folds), wave):
-        futures = [window_task.submit(filled, config, transform, fold, scratch, data_summary)
+        futures = [window_task.submit(filled, config, transform, fold, scratch, data_summary,
+                                      relative_covariates)
                    for fold in folds[start:start + wave]]
         results += [future.result() for future in futures]  # raises a failed fold's error
     return results

@@ -13,6 +13,7 @@ input reads them over the horizon).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,11 +61,14 @@ class CovariateEncoder:
 
     @classmethod
     def fit(cls, covariate, train_end: int, scaling: str, val_end: int | None = None,
-            may_be_constant: bool = False) -> "CovariateEncoder":
+            may_be_constant: bool = False, relative: bool | None = None
+            ) -> "CovariateEncoder":
         """``may_be_constant``: inside a backtest fold, whose train span is shorter than the
         run's, a numeric covariate may not vary yet (a price introduced later): there it
         carries nothing and is read as zeros, as an unseen category is, instead of failing
-        a run whose own train split is fine (25 there)."""
+        a run whose own train split is fine (25 there). ``relative``: whether the network
+        reads it relative to the window's origin, as the run decided (a fold); None:
+        decide here, from the validation split."""
         train = covariate.values[:train_end]
         if covariate.kind == "numeric":
             val = covariate.values[train_end:val_end] if val_end else train[:0]
@@ -76,8 +80,10 @@ class CovariateEncoder:
                 if not may_be_constant:
                     raise
                 return cls(covariate.name, "numeric", covariate.known_in_advance, silent=True)
+            if relative is None:
+                relative = leaves_training_range(train, val)
             return cls(covariate.name, "numeric", covariate.known_in_advance, scaler,
-                       relative=leaves_training_range(train, val))
+                       relative=relative)
         if covariate.kind == "boolean":
             return cls(covariate.name, "boolean", covariate.known_in_advance)
         seen = tuple(int(c) for c in np.unique(train[~np.isnan(train)]))
@@ -180,18 +186,27 @@ class FeatureSet:
             column += len(encoder.columns)
         return indices
 
+    @property
+    def relative_names(self) -> tuple[str, ...]:
+        """The covariates the network reads relative to each window's origin."""
+        return tuple(e.name for e in self.encoders if e.relative)
+
     @classmethod
     def fit(cls, covariates, train_end: int, scaling: str, val_end: int | None = None,
-            may_be_constant: bool = False) -> "FeatureSet":
+            may_be_constant: bool = False, relative: Collection[str] | None = None
+            ) -> "FeatureSet":
         """Fit each covariate's encoder on its train part (``val_end``: the validation split
-        decides which numeric covariates the network reads relative to the origin).
+        decides which numeric covariates the network reads relative to the origin, unless
+        ``relative`` names them: a backtest fold takes the run's decision, as it takes the
+        run's transform, so that each fold scores the configuration the run chose).
 
         covariates: a tuple of ``data.covariates.Covariate``, or name -> float [n] (numeric,
         past-observed), or None.
         """
         covariates = as_covariates(covariates)
         ordered = sorted(covariates, key=lambda c: c.known_in_advance)  # stable: past first
-        encoders = tuple(CovariateEncoder.fit(c, train_end, scaling, val_end, may_be_constant)
+        encoders = tuple(CovariateEncoder.fit(c, train_end, scaling, val_end, may_be_constant,
+                                              None if relative is None else c.name in relative)
                          for c in ordered)
         names = [TARGET_FEATURE] + [col for e in encoders for col in e.columns]
         return cls(names=tuple(names), target_index=0, encoders=encoders)

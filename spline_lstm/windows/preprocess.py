@@ -37,7 +37,8 @@ class PreprocessSettings:
 
 def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: str,
                data_summary: DataSummary, covariates: dict[str, np.ndarray] | None = None,
-               bounds: SplitBounds | None = None, in_fold: bool = False) -> ProcessedData:
+               bounds: SplitBounds | None = None, in_fold: bool = False,
+               relative_covariates: tuple[str, ...] | None = None) -> ProcessedData:
     """Split chronologically, fit the transforms and scalers on train, cut windows.
 
     covariates: name -> float [n] on the same grid as ``filled`` (scaled, not transformed);
@@ -45,6 +46,8 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
     bounds: the split, when not the settings' fractions (a backtest fold's).
     in_fold: a backtest fold's data, whose shorter train span may hold a covariate that
     does not vary yet (read as zeros there; a run's own train split refuses it, 25).
+    relative_covariates: the covariates the run reads relative to each window's origin
+    (a fold's data); omitted: decided on this split's validation part.
     """
     from spline_lstm.transforms.features import as_covariates
 
@@ -56,7 +59,8 @@ def preprocess(filled: FilledSeries, settings: PreprocessSettings, *, run_id: st
     chain, target = TransformChain.fit_apply(values, bounds.train_end, settings.transform,
                                              seasons=seasons, horizon=settings.horizon)
     features = FeatureSet.fit(covariates, bounds.train_end, settings.transform.scaling,
-                              bounds.val_end, may_be_constant=in_fold)
+                              bounds.val_end, may_be_constant=in_fold,
+                              relative=relative_covariates)
     dropped = [m for m in settings.seasons if m not in seasons and m > 1]
     if dropped:
         data_summary = data_summary.with_notes(

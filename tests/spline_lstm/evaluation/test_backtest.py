@@ -77,3 +77,39 @@ def test_a_fold_runs_where_a_covariate_does_not_vary_yet(tmp_path):
         "seasonal_naive"), fold, tmp_path, run_id="t",
         data_summary=DataSummary(source="t", n_rows=1), classical=False)
     assert np.isfinite(result.mase)
+
+
+class _Recording(NaiveForecaster):
+    """seasonal_naive that notes which covariates its data reads relative to the origin."""
+
+    seen: list = []
+
+    def fit(self, data):
+        self.seen.append(data.preprocessor.features.relative_names)
+        return super().fit(data)
+
+
+def test_a_fold_reads_covariates_relative_to_the_origin_as_the_run_decided(tmp_path):
+    from dataclasses import replace
+
+    from spline_lstm.data.covariates import Covariate
+
+    values = make_series(600)["target"].to_numpy()
+    # a covariate that steps up inside the fold's block only: the fold's own validation
+    # part would keep it as a level; a run that saw it trend reads it as a change
+    level = np.where(np.arange(600) < 400, 1.0, 5.0) + np.sin(np.arange(600) / 5.0)
+    filled = replace(make_filled(values, "h", [24]),
+                     covariates=(Covariate("price", "numeric", False, level),))
+    fold = plan_folds(480, windows=2, step=48, val_points=48, lookback=24, horizon=3)[0]
+    assert fold.cut <= 400 < fold.end  # the step is in the block, after the fold's split
+
+    def fold_reads(relative):
+        _Recording.seen = []
+        run_fold(filled, SETTINGS, TransformSpec(), lambda _f: _Recording("seasonal_naive"),
+                 fold, tmp_path, run_id="t", data_summary=DataSummary(source="t", n_rows=1),
+                 classical=False, relative_covariates=relative)
+        return _Recording.seen[0]
+
+    assert fold_reads(None) == ()  # decided on the fold's own validation part
+    assert fold_reads(("price",)) == ("price",)  # the run's decision
+    assert fold_reads(()) == ()
