@@ -1,6 +1,10 @@
 """The interval benchmark's cost of exactly K backtest windows: timed, or said not to fit."""
 
+import signal
+import sys
 from pathlib import Path
+
+import pytest
 
 from benchmarks import intervals
 
@@ -25,3 +29,16 @@ def test_k_windows_are_timed_against_k0_or_said_not_to_fit(monkeypatch):
 
     monkeypatch.setattr(intervals, "run", too_short)
     assert intervals.fixed_cost(Path("a.csv"), 12, Path("."), 3, 10.0) == " does not fit | n/a |"
+
+
+def test_cost_windows_below_one_is_refused_before_any_run(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["intervals.py", "--cost-windows", "0"])
+    monkeypatch.setattr(intervals, "run", lambda *a: pytest.fail("ran a case"))
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            intervals.main()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.value.code == 2
+    assert "--cost-windows must be at least 1" in capsys.readouterr().err
