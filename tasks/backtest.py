@@ -45,9 +45,10 @@ def backtest_folds(config: RunConfig, data: ProcessedData) -> list[Fold]:
       cache_policy=NO_CACHE)
 def backtest_window(filled: FilledSeries, config: RunConfig, transform: TransformSpec,
                     fold: Fold, scratch: Path, data_summary: DataSummary,
-                    relative_covariates: tuple[str, ...] = ()) -> FoldResult:
+                    relative_covariates: tuple[str, ...] | None = None) -> FoldResult:
     """Refit the chosen configuration before ``fold.cut`` and score the block after it
-    (``transform`` and ``relative_covariates``: the run's)."""
+    (``transform`` and ``relative_covariates``: the run's; None: each fold decides which
+    covariates it reads relative to the origin, as ``run_fold`` does)."""
     settings = RecurrentSettings.from_config(config)
     result = run_fold(filled, settings_for(config, filled), transform,
                       lambda folder: RecurrentForecaster(settings, folder), fold,
@@ -61,8 +62,8 @@ def backtest_window(filled: FilledSeries, config: RunConfig, transform: Transfor
 
 def run_backtests(window_task, filled: FilledSeries, config: RunConfig,
                   transform: TransformSpec, folds: list[Fold], scratch: Path,
-                  data_summary: DataSummary, relative_covariates: tuple[str, ...] = ()
-                  ) -> list[FoldResult]:
+                  data_summary: DataSummary,
+                  relative_covariates: tuple[str, ...] | None = None) -> list[FoldResult]:
     """Submit the folds, at most one per usable CPU at a time; their results in order."""
     results: list[FoldResult] = []
     wave = selection_workers(len(folds))
